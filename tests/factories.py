@@ -1,0 +1,86 @@
+"""Small builders for test data, each with overridable defaults (one write session each)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from tracker import db
+from tracker.models import Role
+from tracker.services import milestones, organisations, programmes, stakeholders
+
+ACTOR = "tester@example.org"
+_counter = itertools.count(1)
+TODAY = dt.date(2026, 6, 15)
+
+
+def organisation(engine: Engine, **overrides: Any) -> int:
+    n = next(_counter)
+    data = {"name": f"Testshire Council {n}", "short_name": f"TC{n}"} | overrides
+    with db.write_session(engine, actor=ACTOR) as session:
+        org = organisations.create_organisation(session=session, data=data)
+        assert org.id is not None
+        return org.id
+
+
+def staff_group(engine: Engine, organisation_id: int, **overrides: Any) -> int:
+    n = next(_counter)
+    data = {"organisation_id": organisation_id, "name": f"Team {n}"} | overrides
+    with db.write_session(engine, actor=ACTOR) as session:
+        group = organisations.create_staff_group(session=session, data=data)
+        assert group.id is not None
+        return group.id
+
+
+def programme(engine: Engine, organisation_id: int | None = None, **overrides: Any) -> int:
+    org = organisation_id or organisation(engine)
+    n = next(_counter)
+    data = {
+        "code": f"TP-{n}",
+        "title": f"Test programme {n}",
+        "organisation_id": org,
+        "start_date": dt.date(2026, 1, 1),
+        "target_end_date": dt.date(2027, 12, 31),
+    } | overrides
+    with db.write_session(engine, actor=ACTOR) as session:
+        p = programmes.create_programme(session=session, data=data)
+        assert p.id is not None
+        return p.id
+
+
+def milestone(engine: Engine, programme_id: int, **overrides: Any) -> int:
+    n = next(_counter)
+    data = {
+        "programme_id": programme_id,
+        "stage": "vision",
+        "title": f"Milestone {n}",
+        "due_date": dt.date(2026, 9, 30),
+        "weight": 3,
+    } | overrides
+    with db.write_session(engine, actor=ACTOR) as session:
+        m = milestones.create_milestone(session=session, data=data)
+        assert m.id is not None
+        return m.id
+
+
+def stakeholder(engine: Engine, programme_id: int, **overrides: Any) -> int:
+    n = next(_counter)
+    data = {"programme_id": programme_id, "name": f"Person {n}", "influence": 3, "interest": 3}
+    with db.write_session(engine, actor=ACTOR) as session:
+        s = stakeholders.create_stakeholder(session=session, data=data | overrides)
+        assert s.id is not None
+        return s.id
+
+
+def user(
+    engine: Engine, organisation_ids: list[int], role: Role = Role.manager, **overrides: Any
+) -> int:
+    n = next(_counter)
+    data = {"email": f"user{n}@example.org", "name": f"User {n}", "role": role} | overrides
+    with db.write_session(engine, actor=ACTOR) as session:
+        u = organisations.create_user(session=session, data=data, organisation_ids=organisation_ids)
+        assert u.id is not None
+        return u.id

@@ -1,0 +1,156 @@
+"""Storage: the engine from DATABASE_URL, sessions for reading and writing, SQLite pragmas,
+and migration to the Alembic head."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tracker import audit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATABASE_PATH = Path("data") / "tracker.db"
+# Milliseconds a SQLite writer waits for another writer before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_WRITE = "tracker_write"
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the SQLite file data/tracker.db under the working directory."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{DEFAULT_DATABASE_PATH}"
+    # Plain postgres URLs get the psycopg 3 driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url` (default: database_url()). SQLite gets WAL, foreign keys, a busy
+    timeout and BEGIN IMMEDIATE for write sessions, so several writers queue instead of failing."""
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        path = sa.make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        )
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN, so writes can ask for BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A write takes the write lock up front: no deadlock-prone upgrade from a read lock.
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextlib.contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for reading. Objects stay usable after it closes."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextlib.contextmanager
+def write_session(engine: Engine, *, actor: str) -> Iterator[Session]:
+    """One transaction for a change by `actor` (an e-mail, or "system"): commits at the end,
+    rolls back on any error. Every change in it is audited in the same transaction."""
+    bind = engine.execution_options(**{_WRITE: True}) if is_sqlite(engine) else engine
+    with Session(bind, expire_on_commit=False) as session:
+        audit.set_actor(session, actor)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to `revision`. Safe when several processes start at once: they take
+    turns (a file lock beside a SQLite database, an advisory lock on PostgreSQL)."""
+    from alembic import command
+
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    if is_sqlite(engine):
+        path = engine.url.database or ""
+        lock_path = Path(f"{path}.migrate.lock") if path and path != ":memory:" else None
+        with _file_lock(lock_path):
+            command.upgrade(config, revision)
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT pg_advisory_lock(727274)")
+        try:
+            command.upgrade(config, revision)
+        finally:
+            connection.exec_driver_sql("SELECT pg_advisory_unlock(727274)")
+            connection.commit()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    if path is None:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at, or None before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def data_version(session: Session) -> int:
+    """A number that grows with every committed change (the newest audit event's id). Cached
+    reads key on it, so a save in one process shows in every other on its next rerun."""
+    from tracker.models import AuditEvent
+
+    value = session.exec(sa.select(sa.func.max(AuditEvent.id))).one()[0]  # type: ignore[call-overload]
+    return int(value or 0)
