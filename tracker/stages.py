@@ -12,6 +12,7 @@ class StageInfo:
     stage: Stage
     number: int
     title: str
+    short: str
     done_looks_like: str
 
 
@@ -20,36 +21,42 @@ STAGES: tuple[StageInfo, ...] = (
         Stage.vision,
         1,
         "Get the vision and narrative right",
+        "Vision",
         "A vision statement and change narrative agreed by the sponsor.",
     ),
     StageInfo(
         Stage.influencers,
         2,
         "Engage with influencers",
+        "Influencers",
         "Key influencers mapped, engaged, and moving towards support.",
     ),
     StageInfo(
         Stage.test,
         3,
         "Test the ground and make decisions",
+        "Test",
         "Pilots or discovery run, decisions recorded with evidence.",
     ),
     StageInfo(
         Stage.equip,
         4,
         "Equip people with skills and resources",
+        "Equip",
         "Training and resources delivered to the groups affected.",
     ),
     StageInfo(
         Stage.launch,
         5,
         "Launch the change and open the way",
+        "Launch",
         "The new way of working is live; old routes closed.",
     ),
     StageInfo(
         Stage.celebrate,
         6,
         "Celebrate, reinforce and renew",
+        "Celebrate",
         "Wins celebrated, adoption sustained, lessons fed back.",
     ),
 )
