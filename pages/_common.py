@@ -1,0 +1,135 @@
+"""Streamlit glue shared by the pages: the engine, who is using the app, cached read loaders
+keyed on the data version, and small display helpers. Domain logic lives in tracker/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from tracker import clock, db, queries
+from tracker.access import Viewer, load_viewer
+from tracker.models import Role, Stage, Stance
+from tracker.stages import STAGE_INFO
+
+# Session-state keys, one place.
+DEMO_USER_KEY = "demo_user_email"
+
+
+def demo_mode() -> bool:
+    """Demo mode (set by the README's start command) lets you pick a demo user to view as."""
+    return os.environ.get("TRACKER_DEMO", "").strip().lower() in {"1", "true", "yes"}
+
+
+def get_engine() -> Engine:
+    """The engine for DATABASE_URL, made once per process and URL."""
+    return _engine(db.database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    # Shared by all users: an engine holds no per-user state. The schema is upgraded to the
+    # newest migration the first time it is made, so the app upgrades on start.
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    return engine
+
+
+def data_version() -> int:
+    """Grows with every committed change in any process: cached loaders key on it."""
+    with db.read_session(get_engine()) as session:
+        return db.data_version(session)
+
+
+def current_viewer() -> Viewer | None:
+    """The person using the app, re-read from the database on every rerun so a changed role or
+    a deactivated account takes effect at once."""
+    email: str | None = None
+    if demo_mode():
+        email = st.session_state.get(DEMO_USER_KEY)
+    elif st.user.get("is_logged_in"):
+        email = str(st.user.get("email") or "")
+    if not email:
+        return None
+    with db.read_session(get_engine()) as session:
+        return load_viewer(session, email=email)
+
+
+def require_viewer(*roles: Role) -> Viewer:
+    """Every page calls this first: it stops the page unless the viewer has one of `roles`."""
+    viewer = current_viewer()
+    if viewer is None:
+        st.error("You are not signed in, or your account is not active.")
+        st.stop()
+    if roles and viewer.role not in roles:
+        st.error("This page is not available to your role.")
+        st.stop()
+    return viewer
+
+
+def cached(loader: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a query through the cache, keyed on its arguments and the data version, so any save
+    anywhere shows on the next rerun. Only for loaders of one programme's data (the caller has
+    already checked the viewer may see it); never for anything scoped to a user."""
+    return _cached_call(
+        db.database_url(), loader.__module__, loader.__name__, data_version(), tuple(kwargs.items())
+    )
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_call(
+    url: str, module: str, name: str, version: int, items: tuple[tuple[str, Any], ...]
+) -> Any:
+    import importlib
+
+    loader = getattr(importlib.import_module(module), name)
+    with db.read_session(get_engine()) as session:
+        return loader(session=session, **dict(items))
+
+
+def today() -> dt.date:
+    return clock.today()
+
+
+def visible_portfolio(viewer: Viewer) -> pd.DataFrame:
+    """The portfolio rows this viewer may see (scoping runs on every rerun, not from cache)."""
+    with db.read_session(get_engine()) as session:
+        return queries.portfolio(session=session, viewer=viewer, today=today())
+
+
+# --- Display helpers ---------------------------------------------------------------------------
+
+
+def percent(value: float | None, *, not_defined: str = "Not planned") -> str:
+    return not_defined if value is None or pd.isna(value) else f"{value:.0%}"
+
+
+def stance_number(value: float | None) -> str:
+    return "None yet" if value is None or pd.isna(value) else f"{value:+.2f}"
+
+
+def stance_words(value: float | None) -> str:
+    """An index in [-2, 2] in words, so the number is never the only signal."""
+    if value is None or pd.isna(value):
+        return "No assessments"
+    nearest = Stance(max(-2, min(2, round(value))))
+    return f"{value:+.2f}, closest to {nearest.label.lower()}"
+
+
+def stage_labels(keys: str) -> str:
+    """'vision,test' -> '1 Vision, 3 Test'"""
+    parts = [Stage(k) for k in (keys or "").split(",") if k]
+    if not parts:
+        return "None started"
+    return ", ".join(f"{STAGE_INFO[k].number} {STAGE_INFO[k].short}" for k in parts)
+
+
+def date_text(value: dt.date | None) -> str:
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+        return "not set"
+    return value.strftime("%-d %b %Y")

@@ -1,0 +1,50 @@
+"""Change Tracker: the front door. Who is using it, the navigation their role allows, and the
+page they asked for. Every page re-checks the role itself."""
+
+import streamlit as st
+
+from pages import _common as common
+from tracker.demo import DEMO_USERS
+from tracker.models import Role
+
+st.set_page_config(page_icon=":material/diversity_3:", layout="wide")
+
+if common.demo_mode():
+    with st.sidebar:
+        st.markdown("**Demo mode**")
+        st.caption("Pick whose view to see. This selector exists only in demo mode.")
+        options = [user.email for user in DEMO_USERS]
+        labels = {user.email: f"{user.name} · {user.role.value}" for user in DEMO_USERS}
+        st.selectbox(
+            "Viewing as",
+            options,
+            format_func=labels.__getitem__,
+            key=common.DEMO_USER_KEY,
+        )
+
+viewer = common.current_viewer()
+
+portfolio = st.Page("pages/portfolio.py", title="Portfolio", icon=":material/dashboard:")
+programme = st.Page(
+    "pages/programme.py",
+    title="Programme overview",
+    icon=":material/timeline:",
+    url_path="programme",
+)
+
+if viewer is None:
+    st.title("Change Tracker")
+    st.error(
+        "You are not signed in, or your account is not active. Ask your administrator for access."
+    )
+    st.stop()
+
+if viewer.role is Role.staff:
+    pages = {"Staff": [programme]}
+else:
+    pages = {"Leadership": [portfolio, programme]}
+
+with st.sidebar:
+    st.caption(f"Signed in as **{viewer.name}** · {viewer.role.value}")
+
+st.navigation(pages).run()

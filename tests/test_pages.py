@@ -1,0 +1,168 @@
+"""The app shell and its pages, driven with Streamlit's AppTest on a seeded demo database."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pages._common import DEMO_USER_KEY
+from tracker import clock, db, queries
+from tracker.access import load_viewer
+from tracker.demo import DEMO_USERS, seed_demo
+from tracker.models import Role
+from tracker.safe_text import plain_text
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+PAGES_BY_ROLE = {
+    Role.admin: ["pages/portfolio.py", "pages/programme.py"],
+    Role.manager: ["pages/portfolio.py", "pages/programme.py"],
+    Role.leadership: ["pages/portfolio.py", "pages/programme.py"],
+    Role.staff: ["pages/programme.py"],
+}
+ALL_PAGES = sorted({page for pages in PAGES_BY_ROLE.values() for page in pages})
+
+
+@pytest.fixture(scope="session")
+def demo_template(migrated_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(migrated_sqlite_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    seed_demo(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_url(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    path = tmp_path / "tracker.db"
+    shutil.copy(demo_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("TRACKER_DEMO", "1")
+    return url
+
+
+@pytest.fixture
+def app_as(demo_url: str) -> Callable[[str], AppTest]:
+    def start(email: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state[DEMO_USER_KEY] = email
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return start
+
+
+def _demo_user(role: Role) -> str:
+    return next(user.email for user in DEMO_USERS if user.role is role)
+
+
+@pytest.mark.parametrize("email", [user.email for user in DEMO_USERS])
+def test_every_page_in_the_navigation_runs_for_every_demo_user(
+    app_as: Callable[[str], AppTest], email: str
+) -> None:
+    role = next(user.role for user in DEMO_USERS if user.email == email)
+    at = app_as(email)
+    for page in PAGES_BY_ROLE[role]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert at.title, f"{page} shows no title for {email}"
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_pages_outside_a_role_navigation_cannot_be_opened(
+    app_as: Callable[[str], AppTest], page: str
+) -> None:
+    at = app_as(_demo_user(Role.staff))
+    if page in PAGES_BY_ROLE[Role.staff]:
+        at.switch_page(page).run()
+        assert not at.exception
+    else:
+        with pytest.raises(ValueError):
+            at.switch_page(page).run()
+
+
+def test_portfolio_shows_every_visible_programme_with_its_figures(
+    app_as: Callable[[str], AppTest], demo_url: str
+) -> None:
+    email = _demo_user(Role.leadership)
+    at = app_as(email)
+    at.switch_page("pages/portfolio.py").run()
+    shown = at.dataframe[0].value
+    engine = db.make_engine(demo_url)
+    with db.read_session(engine) as session:
+        viewer = load_viewer(session, email=email)
+        assert viewer is not None
+        expected = queries.portfolio(session=session, viewer=viewer, today=clock.today())
+    assert sorted(shown["title"]) == sorted(expected["title"])
+    assert list(shown["overdue"]) == list(expected["overdue"])
+    assert at.metric[0].value == str(len(expected))
+    assert at.metric[1].value == str(int(expected["overdue"].sum()))
+
+
+def test_programme_link_opens_the_named_programme(
+    app_as: Callable[[str], AppTest], demo_url: str
+) -> None:
+    at = app_as(_demo_user(Role.manager))
+    at.switch_page("pages/programme.py")
+    rows = _portfolio_for(demo_url, _demo_user(Role.manager))
+    last = rows.iloc[-1]
+    at.query_params["programme"] = last["code"]
+    at.run()
+    assert not at.exception
+    assert at.header[0].value == plain_text(last["title"])
+    assert [s.value for s in at.markdown if s.value.startswith("#### ")][0].startswith("#### 1. ")
+
+
+def test_unknown_programme_in_the_link_shows_a_message_and_the_first_programme(
+    app_as: Callable[[str], AppTest], demo_url: str
+) -> None:
+    at = app_as(_demo_user(Role.manager))
+    at.switch_page("pages/programme.py")
+    at.query_params["programme"] = "<script>NOPE"
+    at.run()
+    assert not at.exception
+    assert "does not exist or is not yours" in at.warning[0].value
+    first = _portfolio_for(demo_url, _demo_user(Role.manager)).iloc[0]
+    assert at.header[0].value == plain_text(first["title"])
+
+
+def test_staff_see_the_journey_without_stakeholder_figures(
+    app_as: Callable[[str], AppTest],
+) -> None:
+    at = app_as(_demo_user(Role.staff))
+    labels = [metric.label for metric in at.metric]
+    assert "Progress" in labels
+    assert "Stance index" not in labels
+    assert len([m for m in at.markdown if m.value.startswith("#### ")]) == 6
+
+
+def test_without_demo_mode_there_is_no_user_selector(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRACKER_DEMO")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert not [box for box in at.selectbox if box.label == "Viewing as"]
+    assert "not signed in" in at.error[0].value
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = {"is_logged_in": True, "email": _demo_user(Role.leadership)}  # type: ignore[assignment]
+    at.run()
+    assert not at.exception
+    assert not [box for box in at.selectbox if box.label == "Viewing as"]
+    assert at.title[0].value == "Portfolio"
+
+
+def _portfolio_for(url: str, email: str):  # type: ignore[no-untyped-def]
+    engine = db.make_engine(url)
+    with db.read_session(engine) as session:
+        viewer = load_viewer(session, email=email)
+        assert viewer is not None
+        return queries.portfolio(session=session, viewer=viewer, today=clock.today())
