@@ -3325,6 +3325,7 @@ class _Seeder:
                     "notes": person.notes,
                 },
                 assessed_by=spec.manager,
+                first_assessment=self._adkar(_stance_at(person.path, 0)),
             )
             assert created.id is not None
             ids[person.key] = created.id

@@ -22,9 +22,15 @@ from tracker.services import records
 
 
 def create_stakeholder(
-    *, session: Session, data: Mapping[str, Any], assessed_by: str = ""
+    *,
+    session: Session,
+    data: Mapping[str, Any],
+    assessed_by: str = "",
+    first_assessment: Mapping[str, Any] | None = None,
 ) -> Stakeholder:
-    """A new stakeholder and their first assessment (today), so their stance has a history."""
+    """A new stakeholder and their first assessment, so their stance has a history. The first
+    assessment is dated today unless `first_assessment` gives `assessed_on`; it may also carry
+    ADKAR scores."""
     stakeholder = records.create(session, Stakeholder, StakeholderBase, data)
     assert stakeholder.id is not None
     records.create(
@@ -38,6 +44,7 @@ def create_stakeholder(
             "influence": stakeholder.influence,
             "interest": stakeholder.interest,
             "assessed_by": assessed_by,
+            **(first_assessment or {}),
         },
     )
     return stakeholder
