@@ -45,30 +45,64 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _create_postgres_database(template: str | None = None) -> str:
+    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
+    clause = f' TEMPLATE "{template}"' if template else ""
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+    admin.dispose()
+    return name
+
+
+def _drop_postgres_database(name: str) -> None:
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _postgres_url(name: str) -> str:
+    return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def empty_postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
-    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    name = _create_postgres_database()
     try:
-        yield url
+        yield _postgres_url(name)
     finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        _drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_template() -> Iterator[str]:
+    """One migrated database that each test's database is copied from (CREATE ... TEMPLATE),
+    so tests do not pay for migrating every time."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    name = _create_postgres_database()
+    engine = db.make_engine(_postgres_url(name))
+    db.migrate(engine)
+    engine.dispose()
+    try:
+        yield name
+    finally:
+        _drop_postgres_database(name)
 
 
 @pytest.fixture
-def postgres_engine(empty_postgres_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(empty_postgres_url)
-    db.migrate(engine)
-    yield engine
-    engine.dispose()
+def postgres_engine(migrated_postgres_template: str) -> Iterator[Engine]:
+    name = _create_postgres_database(template=migrated_postgres_template)
+    engine = db.make_engine(_postgres_url(name))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        _drop_postgres_database(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

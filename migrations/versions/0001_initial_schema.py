@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.CheckConstraint('budget >= 0', name=op.f('ck_programme_budget_min')),
     sa.CheckConstraint('expected_benefits >= 0', name=op.f('ck_programme_expected_benefits_min')),
     sa.CheckConstraint('length(code) >= 2 AND length(code) <= 20', name=op.f('ck_programme_code_length')),
+    sa.CheckConstraint("code = upper(code) AND code NOT LIKE '% %'", name=op.f('ck_programme_code_format')),
     sa.CheckConstraint('length(manager) <= 120', name=op.f('ck_programme_manager_length')),
     sa.CheckConstraint('length(sponsor) <= 120', name=op.f('ck_programme_sponsor_length')),
     sa.CheckConstraint('length(summary) <= 4000', name=op.f('ck_programme_summary_length')),

@@ -38,7 +38,10 @@ class ProgrammePartner(SQLModel, table=True):
 
 # A digital-transformation programme: the fields a manager edits.
 class ProgrammeBase(SQLModel):
-    code: str = Field(min_length=2, max_length=20, regex=r"^[A-Z0-9][A-Z0-9-]*$")
+    # A short reference people type and import by, e.g. "NCC-CARE-RECORD".
+    code: str = Field(
+        min_length=2, max_length=20, schema_extra={"pattern": r"^[A-Z0-9][A-Z0-9-]*$"}
+    )
     title: str = Field(min_length=3, max_length=160)
     organisation_id: int = Field(foreign_key="organisation.id", ondelete="RESTRICT", index=True)
     summary: str = Field(default="", max_length=4000)
@@ -71,6 +74,7 @@ class Programme(ProgrammeBase, Versioned, table=True):
     __table_args__ = (
         sa.UniqueConstraint("code"),
         *checks_for(ProgrammeBase),
+        sa.CheckConstraint("code = upper(code) AND code NOT LIKE '% %'", name="code_format"),
         dates_in_order("start_date", "target_end_date"),
         sa.CheckConstraint(
             "(status = 'closed') = (closed_on IS NOT NULL)", name="closed_on_when_closed"
