@@ -31,6 +31,15 @@ programme = st.Page(
     icon=":material/timeline:",
     url_path="programme",
 )
+staff_changes = st.Page(
+    "pages/staff_changes.py",
+    title="What changes for me",
+    icon=":material/event_upcoming:",
+    url_path="changes",
+)
+staff_news = st.Page(
+    "pages/staff_news.py", title="News and updates", icon=":material/campaign:", url_path="news"
+)
 
 if viewer is None:
     st.title("Change Tracker")
@@ -40,7 +49,9 @@ if viewer is None:
     st.stop()
 
 if viewer.role is Role.staff:
-    pages = {"Staff": [programme]}
+    # A plain list: Streamlit's section headings put a <div> inside the navigation <ul>, which
+    # axe reports as a serious list/listitem violation (WCAG 1.3.1).
+    pages: list[st.Page] | dict[str, list[st.Page]] = [staff_changes, staff_news]
 else:
     pages = {"Leadership": [portfolio, programme]}
 

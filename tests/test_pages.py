@@ -21,7 +21,7 @@ PAGES_BY_ROLE = {
     Role.admin: ["pages/portfolio.py", "pages/programme.py"],
     Role.manager: ["pages/portfolio.py", "pages/programme.py"],
     Role.leadership: ["pages/portfolio.py", "pages/programme.py"],
-    Role.staff: ["pages/programme.py"],
+    Role.staff: ["pages/staff_changes.py", "pages/staff_news.py"],
 }
 ALL_PAGES = sorted({page for pages in PAGES_BY_ROLE.values() for page in pages})
 
@@ -135,11 +135,12 @@ def test_unknown_programme_in_the_link_shows_a_message_and_the_first_programme(
 def test_staff_see_the_journey_without_stakeholder_figures(
     app_as: Callable[[str], AppTest],
 ) -> None:
+    # Staff land on their own page (tests/test_staff_pages.py covers it in depth).
     at = app_as(_demo_user(Role.staff))
-    labels = [metric.label for metric in at.metric]
-    assert "Progress" in labels
-    assert "Stance index" not in labels
-    assert len([m for m in at.markdown if m.value.startswith("#### ")]) == 6
+    assert at.title[0].value == "What changes for me"
+    assert "Stance index" not in [metric.label for metric in at.metric]
+    stages = next(table.value for table in at.table if "Where we are" in table.value.columns)
+    assert len(stages) == 6
 
 
 def test_without_demo_mode_there_is_no_user_selector(

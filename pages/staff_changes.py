@@ -1,0 +1,174 @@
+"""What changes for me: one programme's journey in plain words, the changes that land on the
+reader's team by month, and what the programme has achieved. Nothing about stakeholders."""
+
+import pandas as pd
+import streamlit as st
+
+from pages import _common as common
+from tracker import db, staff_view
+from tracker.models import Role
+from tracker.safe_text import plain_text, safe_markdown
+
+viewer = common.require_viewer(Role.staff, Role.manager, Role.admin, Role.leadership)
+today = common.today()
+
+st.title("What changes for me", anchor=False)
+
+with db.read_session(common.get_engine()) as session:
+    programmes = staff_view.programmes_for_staff(session=session, viewer=viewer, today=today)
+    team = staff_view.staff_group_name(session=session, viewer=viewer)
+
+if programmes.empty:
+    st.info("There are no programmes in your organisation at the moment.")
+    st.stop()
+
+codes = list(programmes["code"])
+rows = programmes.set_index("code")
+CHOICE_KEY = "staff_changes_programme"
+VIEWER_KEY = "staff_changes_viewer"
+# In demo mode the viewer can change while the previous viewer's programme is still in the
+# address: that is not a link anyone followed, so it is dropped without a warning.
+switched = st.session_state.get(VIEWER_KEY, viewer.email) != viewer.email
+st.session_state[VIEWER_KEY] = viewer.email
+asked = st.query_params.get("programme")
+if asked is not None and asked not in rows.index:
+    if not switched:
+        st.warning("We could not find the programme in that link. Showing the first one instead.")
+    asked = None
+# The link wins over the last choice (a shared or edited address); a choice the viewer can no
+# longer see falls back to the first programme.
+if asked is not None:
+    st.session_state[CHOICE_KEY] = asked
+elif st.session_state.get(CHOICE_KEY) not in rows.index:
+    st.session_state[CHOICE_KEY] = codes[0]
+
+
+def _label(code: str) -> str:
+    title = str(rows.loc[code, "title"])
+    if team is None:
+        return title
+    changes = int(rows.loc[code, "changes_for_me"])
+    if not changes:
+        return title
+    return f"{title} ({changes} {'change' if changes == 1 else 'changes'} to come for your team)"
+
+
+def _remember_choice() -> None:
+    # Runs before the rerun, so the link and the choice agree when the page reads them.
+    st.query_params["programme"] = st.session_state[CHOICE_KEY]
+
+
+code = st.selectbox(
+    "Programme", codes, format_func=_label, key=CHOICE_KEY, on_change=_remember_choice
+)
+st.query_params["programme"] = code
+row = rows.loc[code]
+programme_id = int(row["programme_id"])
+
+if row["summary"]:
+    st.markdown(plain_text(str(row["summary"])))
+if row["vision_statement"]:
+    st.markdown(f"**What we want to achieve:** {plain_text(str(row['vision_statement']))}")
+
+with db.read_session(common.get_engine()) as session:
+    story = staff_view.stage_story(session=session, programme_id=programme_id, today=today)
+    changes = staff_view.changes_for_group(
+        session=session, viewer=viewer, today=today, programme_id=programme_id
+    )
+    achieved = staff_view.achievements(
+        session=session, viewer=viewer, programme_id=programme_id, today=today
+    )
+
+# --- Where we are -------------------------------------------------------------------------------
+
+st.header("Where we are", anchor=False)
+for sentence in staff_view.journey_summary(story):
+    st.markdown(sentence)
+
+
+st.table(
+    pd.DataFrame(
+        {
+            # Table cells are Markdown: escaped, "1. Vision" stays text rather than a list.
+            "Stage": [plain_text(f"{r.number}. {r.title}") for r in story.itertuples()],
+            "What it means": list(story["what_it_means"]),
+            "Where we are": list(story["status"]),
+            "Planned": list(story["planned"]),
+        }
+    ),
+    hide_index=True,
+    alt="The six stages of this programme, what each means, where we are and when each is planned",
+)
+
+for r in story.itertuples():
+    if r.status in (staff_view.HAPPENING_NOW, staff_view.COMING_NEXT) and r.narrative:
+        st.subheader(f"{r.status}: stage {r.number}, {r.title}", anchor=False)
+        st.markdown(safe_markdown(str(r.narrative)))
+
+# --- What changes for you and when ---------------------------------------------------------------
+
+st.header("What changes for you and when", anchor=False)
+if team is None:
+    st.info(
+        "Your account is not linked to a team, so we cannot show what changes for you. "
+        "Ask your administrator to add your team."
+    )
+elif changes.empty:
+    st.info(
+        f"Nothing in this programme changes for {plain_text(team)} from last month to a year ahead."
+    )
+else:
+    count = len(changes)
+    delayed = int((changes["status"] == staff_view.DELAYED).sum())
+    st.markdown(
+        f"These are the changes for **{plain_text(team)}**, from last month to a year ahead: "
+        f"{count} {'change' if count == 1 else 'changes'}"
+        + (f", {delayed} of them delayed." if delayed else ".")
+    )
+    st.caption(
+        "Big change: a new way of doing a large part of your work. Some change: new steps "
+        "or screens to learn. Small change: something to know about. Delayed: later than we said."
+    )
+    this_month = today.replace(day=1)
+    for month, group in changes.groupby("month", sort=True):
+        heading = staff_view.month_words(month)
+        st.subheader(f"{heading} (this month)" if month == this_month else heading, anchor=False)
+        st.table(
+            pd.DataFrame(
+                {
+                    "What changes": [plain_text(str(t)) for t in group["milestone"]],
+                    "How big a change": list(group["impact_words"]),
+                    "Date due": [staff_view.date_words(d) for d in group["due_date"]],
+                    "Where it is": list(group["status"]),
+                    "Stage": list(group["stage_title"]),
+                }
+            ),
+            hide_index=True,
+            alt=f"Changes for your team due in {heading}",
+        )
+
+# --- What we have achieved ----------------------------------------------------------------------
+
+st.header("What we have achieved", anchor=False)
+since = staff_view.date_words(achieved.since)
+st.subheader("Work finished", anchor=False)
+if achieved.milestones:
+    done = len(achieved.milestones)
+    st.markdown(
+        f"Since {since}, we have finished {done} {'piece' if done == 1 else 'pieces'} of work:"
+    )
+    st.markdown(
+        "\n".join(
+            f"- {plain_text(m.title)}, on {staff_view.date_words(m.completed_date)}"
+            for m in achieved.milestones
+        )
+    )
+else:
+    st.markdown(f"No work has been finished since {since} yet.")
+
+st.subheader("Numbers that have moved", anchor=False)
+if achieved.metrics:
+    st.markdown("These measures have moved towards their targets:")
+    st.markdown("\n".join(f"- {plain_text(m.sentence)}" for m in achieved.metrics))
+else:
+    st.markdown("None of this programme's measures has moved towards its target yet.")

@@ -1,0 +1,86 @@
+"""News and updates: the stories published for staff, newest first, with filters and search."""
+
+import streamlit as st
+
+from pages import _common as common
+from tracker import db, staff_view
+from tracker.models import Role, Stage
+from tracker.safe_text import plain_text, safe_markdown
+from tracker.stages import STAGE_INFO, STAGES
+
+viewer = common.require_viewer(Role.staff, Role.manager, Role.admin, Role.leadership)
+today = common.today()
+
+st.title("News and updates", anchor=False)
+
+with db.read_session(common.get_engine()) as session:
+    programmes = staff_view.programmes_for_staff(session=session, viewer=viewer, today=today)
+
+if programmes.empty:
+    st.info("There are no programmes in your organisation at the moment, so there is no news.")
+    st.stop()
+
+ALL = "all"  # no programme code or stage key is lower-case "all"
+titles = dict(zip(programmes["code"], programmes["title"], strict=True))
+ids = dict(zip(programmes["code"], programmes["programme_id"], strict=True))
+left, middle, right = st.columns(3)
+code = left.selectbox(
+    "Programme",
+    [ALL, *titles],
+    format_func=lambda c: "All programmes" if c == ALL else str(titles[c]),
+    key="staff_news_programme",
+)
+stage = middle.selectbox(
+    "Stage",
+    [ALL, *(info.stage.value for info in STAGES)],
+    format_func=lambda key: (
+        "All stages"
+        if key == ALL
+        else f"{STAGE_INFO[Stage(key)].number}. {STAGE_INFO[Stage(key)].title}"
+    ),
+    key="staff_news_stage",
+)
+search = right.text_input(
+    "Search the news",
+    placeholder="For example: training",
+    key="staff_news_search",
+).strip()
+
+with db.read_session(common.get_engine()) as session:
+    stories = staff_view.published_narratives(
+        session=session,
+        viewer=viewer,
+        programme_id=None if code == ALL else int(ids[code]),
+        stage=None if stage == ALL else stage,
+        search=search or None,
+    )
+
+filtered = code != ALL or stage != ALL or bool(search)
+st.header("Search results" if filtered else "Latest news", anchor=False)
+if stories.empty:
+    if search:
+        st.info(
+            f"No news matches “{plain_text(search)}”. Try a shorter word, or choose "
+            "All programmes and All stages."
+        )
+    elif filtered:
+        st.info("No news has been published for this choice yet. Try All programmes or All stages.")
+    else:
+        st.info("No news has been published for your programmes yet. Please check back later.")
+    st.stop()
+
+count = len(stories)
+st.caption(f"{count} {'story' if count == 1 else 'stories'}, newest first.")
+for story in stories.itertuples():
+    with st.container(border=True):
+        st.subheader(plain_text(str(story.title)), anchor=False)
+        stage_part = (
+            f" · Stage {STAGE_INFO[Stage(story.stage)].number}: {story.stage_title}"
+            if story.stage
+            else ""
+        )
+        st.caption(
+            f"{staff_view.date_words(story.published_on)} · {plain_text(str(story.programme))}"
+            + stage_part
+        )
+        st.markdown(safe_markdown(str(story.body)))

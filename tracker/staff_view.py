@@ -1,0 +1,755 @@
+"""What staff read: the programmes that affect them, where each is on its six-stage journey,
+what changes for their staff group and when, published news, and what has been achieved.
+
+Read-only queries (SQL aggregates, no whole-table loads) and the plain words the staff pages
+show. Every viewer-scoped function sees only `staff_programme_ids(viewer)`: programmes owned by
+or pooled with one of the viewer's organisations that are not closed. Nothing here reads a
+stakeholder, assessment, engagement or influence table: staff never see stakeholder data
+(DOMAIN.md, "Data protection").
+
+Plain words, one definition each:
+- Stage status: "Done" (an actual end date is recorded, or every planned milestone is done),
+  "Happening now" (`queries.is_current_stage`), "Coming next" (the first stage, in order, that
+  is neither of those), "Later" (the rest).
+- Milestone status: "Done"; "Delayed" for a blocked milestone or one past its due date and not
+  done (to staff both mean "this lands later than we said"); "In progress"; "Planned" (not
+  started and not yet due). Cancelled milestones are never shown to staff.
+- Impact on a staff group: "Big change" (high), "Some change" (medium), "Small change" (low).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.sql import Executable
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from tracker import figures, queries
+from tracker.access import Viewer, visible_programme_ids
+from tracker.models import (
+    Audience,
+    Impact,
+    Milestone,
+    MilestoneImpact,
+    MilestoneStatus,
+    Narrative,
+    NarrativeStatus,
+    Programme,
+    ProgrammeStatus,
+    StaffGroup,
+    Stage,
+    StageRecord,
+)
+from tracker.stages import STAGE_INFO, STAGES
+
+__all__ = [
+    "COMING_NEXT",
+    "DELAYED",
+    "DONE",
+    "HAPPENING_NOW",
+    "IMPACT_WORDS",
+    "IN_PROGRESS",
+    "LATER",
+    "PLANNED",
+    "STAGE_FOR_STAFF",
+    "Achievements",
+    "DoneMilestone",
+    "MovedMetric",
+    "achievements",
+    "amount_text",
+    "changes_for_group",
+    "date_words",
+    "journey_summary",
+    "milestone_status_words",
+    "month_words",
+    "programmes_for_staff",
+    "published_narratives",
+    "staff_group_name",
+    "staff_programme_ids",
+    "stage_statuses",
+    "stage_story",
+]
+
+# Stage status words.
+DONE = "Done"
+HAPPENING_NOW = "Happening now"
+COMING_NEXT = "Coming next"
+LATER = "Later"
+
+# Milestone status words.
+DELAYED = "Delayed"
+IN_PROGRESS = "In progress"
+PLANNED = "Planned"
+
+IMPACT_WORDS: dict[Impact, str] = {
+    Impact.high: "Big change",
+    Impact.medium: "Some change",
+    Impact.low: "Small change",
+}
+
+# What each stage means for staff, in plain words (the titles are the programme's own words).
+STAGE_FOR_STAFF: dict[Stage, str] = {
+    Stage.vision: "We agree why we are changing and what good looks like.",
+    Stage.influencers: "We talk with the people others listen to, and hear their worries.",
+    Stage.test: "We try out the new way with a few people and decide what works.",
+    Stage.equip: "You get the training, guides and support you need.",
+    Stage.launch: "The new way of working starts, and the old ways close.",
+    Stage.celebrate: "We share what went well, keep it going and learn for next time.",
+}
+
+_DONE = MilestoneStatus.done
+_CANCELLED = MilestoneStatus.cancelled
+
+
+# --- Small helpers --------------------------------------------------------------------------
+
+
+def _rows(session: Session, statement: Executable) -> list[dict[str, Any]]:
+    """Run a Core SELECT in the session's transaction; rows as dicts by column label."""
+    result = session.connection().execute(statement)
+    names = list(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]
+
+
+def _frame(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], optional: Iterable[str] = ()
+) -> pd.DataFrame:
+    """A DataFrame with exactly `columns` (even when empty); `optional` columns keep None."""
+    keep_none = set(optional)
+    return pd.DataFrame(
+        {
+            name: pd.Series(
+                [row[name] for row in rows], dtype=object if name in keep_none else None
+            )
+            for name in columns
+        },
+        columns=list(columns),
+    )
+
+
+def _add_months(first: dt.date, months: int) -> dt.date:
+    """The first of the month `months` after (or before, if negative) the month of `first`."""
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _sum_where(condition: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+def staff_programme_ids(viewer: Viewer) -> SelectOfScalar[Any]:
+    """A subquery of the programmes staff pages show this viewer: owned by or pooled with one of
+    their organisations, and not closed."""
+    return select(Programme.id).where(
+        col(Programme.id).in_(visible_programme_ids(viewer)),
+        col(Programme.status) != ProgrammeStatus.closed,
+    )
+
+
+def staff_group_name(*, session: Session, viewer: Viewer) -> str | None:
+    """The name of the viewer's staff group, or None when they have none."""
+    if viewer.staff_group_id is None:
+        return None
+    return session.exec(
+        select(StaffGroup.name).where(StaffGroup.id == viewer.staff_group_id)
+    ).first()
+
+
+# --- Stages in plain words ------------------------------------------------------------------
+
+
+def stage_statuses(stages: Sequence[Mapping[str, Any]]) -> dict[Stage, str]:
+    """The status word of each stage of one programme (see the module docstring).
+
+    Each mapping has: stage (key), actual_start, actual_end (dates or None), progress (float in
+    [0, 1], None when nothing is planned) and active (milestones in progress, blocked or done).
+    Stages missing from `stages` count as not started.
+    """
+    by_stage = {Stage(row["stage"]): row for row in stages}
+    statuses: dict[Stage, str] = {}
+    for info in STAGES:
+        row = by_stage.get(info.stage)
+        if row is None:
+            continue
+        if queries.is_current_stage(
+            actual_start=row["actual_start"],
+            actual_end=row["actual_end"],
+            progress=row["progress"],
+            active=int(row["active"] or 0),
+        ):
+            statuses[info.stage] = HAPPENING_NOW
+        elif row["actual_end"] is not None or row["progress"] == 1.0:
+            statuses[info.stage] = DONE
+    coming = next((info.stage for info in STAGES if info.stage not in statuses), None)
+    return {
+        info.stage: statuses.get(info.stage, COMING_NEXT if info.stage == coming else LATER)
+        for info in STAGES
+    }
+
+
+def _stage_rows(
+    session: Session, programme_ids: SelectOfScalar[Any] | Sequence[int]
+) -> list[dict[str, Any]]:
+    """Each stage record of these programmes with its narrative, dates, and the milestone sums
+    behind progress and the current-stage rule (one statement)."""
+    status = col(Milestone.status)
+    weight = col(Milestone.weight)
+    sums = (
+        sa.select(
+            col(Milestone.programme_id),
+            col(Milestone.stage),
+            _sum_where(status == _DONE, weight).label("weight_done"),
+            _sum_where(status != _CANCELLED, weight).label("weight_planned"),
+            _sum_where(
+                status.in_([MilestoneStatus.in_progress, MilestoneStatus.blocked, _DONE]), 1
+            ).label("active"),
+        )
+        .where(col(Milestone.programme_id).in_(programme_ids))
+        .group_by(col(Milestone.programme_id), col(Milestone.stage))
+        .subquery("stage_sums")
+    )
+    statement = (
+        sa.select(
+            col(StageRecord.programme_id),
+            col(StageRecord.stage),
+            col(StageRecord.narrative),
+            col(StageRecord.planned_start),
+            col(StageRecord.planned_end),
+            col(StageRecord.actual_start),
+            col(StageRecord.actual_end),
+            sums.c.weight_done,
+            sums.c.weight_planned,
+            sums.c.active,
+        )
+        .outerjoin(
+            sums,
+            sa.and_(
+                sums.c.programme_id == col(StageRecord.programme_id),
+                sums.c.stage == col(StageRecord.stage),
+            ),
+        )
+        .where(col(StageRecord.programme_id).in_(programme_ids))
+    )
+    rows = _rows(session, statement)
+    for row in rows:
+        row["stage"] = str(row["stage"])
+        row["weight_done"] = int(row["weight_done"] or 0)
+        row["weight_planned"] = int(row["weight_planned"] or 0)
+        row["active"] = int(row["active"] or 0)
+        row["progress"] = (
+            row["weight_done"] / row["weight_planned"] if row["weight_planned"] else None
+        )
+    return rows
+
+
+def month_words(day: dt.date) -> str:
+    """E.g. "March 2027"."""
+    return f"{day:%B} {day.year}"
+
+
+def date_words(day: dt.date) -> str:
+    """A date as GOV.UK writes it, e.g. "6 March 2027"."""
+    return f"{day.day} {day:%B} {day.year}"
+
+
+STAGE_STORY_COLUMNS = (
+    "stage",
+    "number",
+    "title",
+    "what_it_means",
+    "status",
+    "planned_start",
+    "planned_end",
+    "planned",
+    "narrative",
+)
+
+
+def stage_story(*, session: Session, programme_id: int, today: dt.date) -> pd.DataFrame:
+    """Six rows, one per stage in order, telling one programme's journey in plain words.
+
+    Columns: stage (key), number (1-6), title, what_it_means (STAGE_FOR_STAFF), status ("Done",
+    "Happening now", "Coming next" or "Later"; see stage_statuses), planned_start, planned_end
+    (dates or None), planned (in words: "March 2026 to July 2026", or "Not planned yet" unless
+    both dates are recorded), narrative (the stage's story as raw Markdown, "" when none:
+    render it with tracker.safe_text.safe_markdown). The caller checks the viewer may see the
+    programme. `today` is accepted for symmetry with the other figures; the stage rule needs no
+    date.
+    """
+    rows = {Stage(row["stage"]): row for row in _stage_rows(session, [programme_id])}
+    statuses = stage_statuses(list(rows.values()))
+    story = []
+    for info in STAGES:
+        row = rows.get(info.stage, {})
+        start, end = row.get("planned_start"), row.get("planned_end")
+        story.append(
+            {
+                "stage": info.stage.value,
+                "number": info.number,
+                "title": info.title,
+                "what_it_means": STAGE_FOR_STAFF[info.stage],
+                "status": statuses[info.stage],
+                "planned_start": start,
+                "planned_end": end,
+                "planned": (
+                    f"{month_words(start)} to {month_words(end)}"
+                    if start is not None and end is not None
+                    else "Not planned yet"
+                ),
+                "narrative": row.get("narrative") or "",
+            }
+        )
+    return _frame(story, STAGE_STORY_COLUMNS, optional=("planned_start", "planned_end"))
+
+
+def journey_summary(story: pd.DataFrame) -> list[str]:
+    """Where the programme is and what comes next, as short sentences, from stage_story rows.
+
+    For example ["4 of 6 stages are done.", "We are working on stage 5 of 6: Launch the change
+    and open the way.", "Coming next is stage 6: Celebrate, reinforce and renew.", "It is planned
+    to start in March 2027."]. The planned start is only mentioned when recorded.
+    """
+    rows = story.to_dict("records")
+    now = [row for row in rows if row["status"] == HAPPENING_NOW]
+    coming = [row for row in rows if row["status"] == COMING_NEXT]
+    done = [row for row in rows if row["status"] == DONE]
+    sentences: list[str] = []
+    if done and len(done) < len(rows):
+        verb = "is" if len(done) == 1 else "are"
+        sentences.append(f"{len(done)} of {len(rows)} stages {verb} done.")
+    if len(now) == 1:
+        sentences.append(f"We are working on stage {now[0]['number']} of 6: {now[0]['title']}.")
+    elif now:
+        parts = [f"stage {row['number']} ({row['title']})" for row in now]
+        sentences.append(f"We are working on {', '.join(parts[:-1])} and {parts[-1]}.")
+    elif not coming:
+        sentences.append("Every stage is done.")
+    elif not done:
+        sentences.append("We have not started yet.")
+    if coming:
+        row = coming[0]
+        sentences.append(f"Coming next is stage {row['number']}: {row['title']}.")
+        start = row["planned_start"]
+        if start is not None and not pd.isna(start):
+            sentences.append(f"It is planned to start in {month_words(start)}.")
+    return sentences
+
+
+# --- Programmes -----------------------------------------------------------------------------
+
+PROGRAMME_COLUMNS = (
+    "programme_id",
+    "code",
+    "title",
+    "summary",
+    "vision_statement",
+    "current_stages",
+    "next_stage",
+    "progress",
+    "changes_for_me",
+    "touches_my_group",
+)
+
+
+def programmes_for_staff(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFrame:
+    """One row per programme the staff pages show this viewer (staff_programme_ids), those that
+    touch the viewer's staff group first, then by title. Three statements, however many
+    programmes.
+
+    Columns: programme_id, code, title, summary, vision_statement, current_stages (keys of the
+    stages "Happening now", in stage order, joined by ","; "" when none), next_stage (key of the
+    stage "Coming next", "" when none), progress (weighted share of planned milestones done, float
+    in [0, 1], None when nothing is planned), changes_for_me (milestones neither done nor
+    cancelled that land on the viewer's staff group; 0 without a group), touches_my_group (True
+    when any milestone not cancelled lands on the group, done ones included).
+    `today` is accepted for symmetry with the other figures; nothing here depends on it.
+    """
+    ids = staff_programme_ids(viewer)
+    programmes = _rows(
+        session,
+        sa.select(
+            col(Programme.id).label("programme_id"),
+            col(Programme.code),
+            col(Programme.title),
+            col(Programme.summary),
+            col(Programme.vision_statement),
+        ).where(col(Programme.id).in_(ids)),
+    )
+    stages: dict[int, list[dict[str, Any]]] = {}
+    for row in _stage_rows(session, ids):
+        stages.setdefault(row["programme_id"], []).append(row)
+    mine: dict[int, dict[str, Any]] = {}
+    if viewer.staff_group_id is not None:
+        status = col(Milestone.status)
+        statement = (
+            sa.select(
+                col(Milestone.programme_id),
+                _sum_where(status.not_in([_DONE, _CANCELLED]), 1).label("open"),
+                sa.func.count().label("touching"),
+            )
+            .join(MilestoneImpact, col(MilestoneImpact.milestone_id) == col(Milestone.id))
+            .where(
+                col(MilestoneImpact.staff_group_id) == viewer.staff_group_id,
+                col(Milestone.programme_id).in_(ids),
+                status != _CANCELLED,
+            )
+            .group_by(col(Milestone.programme_id))
+        )
+        mine = {row["programme_id"]: row for row in _rows(session, statement)}
+
+    rows = []
+    for programme in programmes:
+        programme_stages = stages.get(programme["programme_id"], [])
+        statuses = stage_statuses(programme_stages)
+        planned = sum(row["weight_planned"] for row in programme_stages)
+        done = sum(row["weight_done"] for row in programme_stages)
+        counts = mine.get(programme["programme_id"])
+        rows.append(
+            {
+                **programme,
+                "current_stages": ",".join(
+                    stage.value for stage, word in statuses.items() if word == HAPPENING_NOW
+                ),
+                "next_stage": next(
+                    (stage.value for stage, word in statuses.items() if word == COMING_NEXT), ""
+                ),
+                "progress": done / planned if planned else None,
+                "changes_for_me": int(counts["open"]) if counts else 0,
+                "touches_my_group": counts is not None,
+            }
+        )
+    rows.sort(key=lambda row: (not row["touches_my_group"], row["title"], row["programme_id"]))
+    return _frame(rows, PROGRAMME_COLUMNS, optional=("progress",))
+
+
+# --- What changes for my staff group, and when ----------------------------------------------
+
+
+def milestone_status_words(
+    *, status: MilestoneStatus | str, due_date: dt.date, today: dt.date
+) -> str:
+    """A milestone's status as staff read it: "Done", "Delayed" (blocked, or past its due date
+    and not done), "In progress" or "Planned". Raises ValueError for a cancelled milestone,
+    which staff never see."""
+    status = MilestoneStatus(status)
+    if status is _CANCELLED:
+        raise ValueError("status: cancelled milestones are not shown to staff")
+    if status is _DONE:
+        return DONE
+    if status is MilestoneStatus.blocked or figures.is_overdue(
+        due_date=due_date, status=status, today=today
+    ):
+        return DELAYED
+    if status is MilestoneStatus.in_progress:
+        return IN_PROGRESS
+    return PLANNED
+
+
+CHANGE_COLUMNS = (
+    "milestone_id",
+    "programme_id",
+    "programme",
+    "stage",
+    "stage_title",
+    "milestone",
+    "month",
+    "due_date",
+    "impact",
+    "impact_words",
+    "status",
+)
+
+
+def changes_for_group(
+    *,
+    session: Session,
+    viewer: Viewer,
+    today: dt.date,
+    months_back: int = 1,
+    months_ahead: int = 12,
+    programme_id: int | None = None,
+) -> pd.DataFrame:
+    """The milestones (not cancelled) that land on the viewer's staff group, due from the first
+    of the month `months_back` months before today's to the last day of the month `months_ahead`
+    months after today's, in the viewer's programmes (only `programme_id`'s when given). Ordered
+    by due date, then programme and milestone title.
+
+    Columns: milestone_id, programme_id, programme (title), stage (key), stage_title, milestone
+    (title), month (date, first of the month it is due), due_date, impact ("low", "medium",
+    "high"), impact_words (IMPACT_WORDS), status (milestone_status_words). Empty for a viewer
+    with no staff group. Raises ValueError when `months_back` or `months_ahead` is negative.
+    """
+    if months_back < 0 or months_ahead < 0:
+        raise ValueError("months_back and months_ahead must not be negative")
+    if viewer.staff_group_id is None:
+        return _frame([], CHANGE_COLUMNS)
+    this_month = figures.month_start(today)
+    conditions = [
+        col(MilestoneImpact.staff_group_id) == viewer.staff_group_id,
+        col(Milestone.programme_id).in_(staff_programme_ids(viewer)),
+        col(Milestone.status) != _CANCELLED,
+        col(Milestone.due_date) >= _add_months(this_month, -months_back),
+        col(Milestone.due_date) < _add_months(this_month, months_ahead + 1),
+    ]
+    if programme_id is not None:
+        conditions.append(col(Milestone.programme_id) == programme_id)
+    statement: Executable = (
+        sa.select(
+            col(Milestone.id).label("milestone_id"),
+            col(Milestone.programme_id),
+            col(Programme.title).label("programme"),
+            col(Milestone.stage),
+            col(Milestone.title).label("milestone"),
+            col(Milestone.due_date),
+            col(Milestone.status),
+            col(MilestoneImpact.impact),
+        )
+        .join(MilestoneImpact, col(MilestoneImpact.milestone_id) == col(Milestone.id))
+        .join(Programme, col(Programme.id) == col(Milestone.programme_id))
+        .where(*conditions)
+        .order_by(
+            col(Milestone.due_date), col(Programme.title), col(Milestone.title), col(Milestone.id)
+        )
+    )
+    rows = []
+    for row in _rows(session, statement):
+        stage = Stage(row["stage"])
+        impact = Impact(row["impact"])
+        rows.append(
+            {
+                **row,
+                "stage": stage.value,
+                "stage_title": STAGE_INFO[stage].title,
+                "month": figures.month_start(row["due_date"]),
+                "impact": impact.value,
+                "impact_words": IMPACT_WORDS[impact],
+                "status": milestone_status_words(
+                    status=row["status"], due_date=row["due_date"], today=today
+                ),
+            }
+        )
+    return _frame(rows, CHANGE_COLUMNS)
+
+
+# --- News -----------------------------------------------------------------------------------
+
+NARRATIVE_COLUMNS = (
+    "narrative_id",
+    "programme_id",
+    "programme",
+    "title",
+    "body",
+    "stage",
+    "stage_title",
+    "published_on",
+)
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with `%`, `_` and `\\` in it taken literally
+    (escaped with a backslash: use ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def published_narratives(
+    *,
+    session: Session,
+    viewer: Viewer,
+    programme_id: int | None = None,
+    stage: Stage | str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+) -> pd.DataFrame:
+    """Published narratives for staff or everyone, of the viewer's programmes, newest first (then
+    the most recently written first), at most `limit` of them. Drafts and leadership-only
+    narratives never appear.
+
+    Filters: `programme_id`; `stage` (a stage key; narratives with no stage then drop out);
+    `search`: the text, trimmed, found anywhere in the title or body, ignoring case (ASCII
+    letters only on SQLite); `%`, `_` and `\\` match themselves. A blank search does not filter.
+
+    Columns: narrative_id, programme_id, programme (title), title, body (raw Markdown: render
+    it with tracker.safe_text.safe_markdown), stage (key, or None), stage_title ("" when no
+    stage), published_on (date).
+    """
+    conditions = [
+        col(Narrative.programme_id).in_(staff_programme_ids(viewer)),
+        col(Narrative.status) == NarrativeStatus.published,
+        col(Narrative.audience).in_([Audience.staff, Audience.everyone]),
+    ]
+    if programme_id is not None:
+        conditions.append(col(Narrative.programme_id) == programme_id)
+    if stage is not None:
+        conditions.append(col(Narrative.stage) == Stage(stage))
+    wanted = (search or "").strip()
+    if wanted:
+        pattern = _like_pattern(wanted)
+        conditions.append(
+            sa.or_(
+                col(Narrative.title).ilike(pattern, escape="\\"),
+                col(Narrative.body).ilike(pattern, escape="\\"),
+            )
+        )
+    statement: Executable = (
+        sa.select(
+            col(Narrative.id).label("narrative_id"),
+            col(Narrative.programme_id),
+            col(Programme.title).label("programme"),
+            col(Narrative.title),
+            col(Narrative.body),
+            col(Narrative.stage),
+            col(Narrative.published_on),
+        )
+        .join(Programme, col(Programme.id) == col(Narrative.programme_id))
+        .where(*conditions)
+        .order_by(col(Narrative.published_on).desc(), col(Narrative.id).desc())
+        .limit(limit)
+    )
+    rows = []
+    for row in _rows(session, statement):
+        key = None if row["stage"] is None else Stage(row["stage"])
+        rows.append(
+            {
+                **row,
+                "stage": None if key is None else key.value,
+                "stage_title": "" if key is None else STAGE_INFO[key].title,
+            }
+        )
+    return _frame(rows, NARRATIVE_COLUMNS, optional=("stage",))
+
+
+# --- Achievements ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DoneMilestone:
+    """A milestone finished within the achievements period."""
+
+    title: str
+    completed_date: dt.date
+    stage: Stage
+    stage_title: str
+
+
+def amount_text(value: float, unit: str) -> str:
+    """A metric value with its unit, as people write it: 61%, £120,000, 14 days, 6.5.
+
+    Whole numbers show no decimals; others show up to two decimal places. Thousands take
+    commas. "%" and "£" attach to the number; any other unit follows it after a space.
+    """
+    number = f"{value:,.2f}".rstrip("0").rstrip(".")
+    if number in ("-0", ""):
+        number = "0"
+    if unit == "%":
+        return f"{number}%"
+    if unit == "£":
+        return f"-£{number[1:]}" if number.startswith("-") else f"£{number}"
+    return f"{number} {unit}" if unit else number
+
+
+@dataclass(frozen=True)
+class MovedMetric:
+    """A metric whose latest reading has moved from its baseline towards its target.
+
+    attainment: (latest - baseline) / (target - baseline), direction-aware, > 0 (1.0 = target
+    met; figures.metric_attainment).
+    """
+
+    name: str
+    unit: str
+    baseline: float
+    latest: float
+    latest_on: dt.date
+    target: float
+    attainment: float
+
+    @property
+    def sentence(self) -> str:
+        """E.g. "Council tax moves online: 34% to 61% (target 80%)". A unit that is a word
+        already in the name ("Average days to reply", unit "days") is not repeated."""
+        unit = self.unit
+        if unit.isalpha() and unit.lower() in self.name.lower().split():
+            unit = ""
+        return (
+            f"{self.name}: {amount_text(self.baseline, unit)} to "
+            f"{amount_text(self.latest, unit)} (target {amount_text(self.target, unit)})"
+        )
+
+
+@dataclass(frozen=True)
+class Achievements:
+    """What one programme has achieved: milestones finished since `since` (newest first) and
+    metrics that have moved towards their target (by name)."""
+
+    since: dt.date
+    milestones: tuple[DoneMilestone, ...]
+    metrics: tuple[MovedMetric, ...]
+
+
+def achievements(
+    *,
+    session: Session,
+    viewer: Viewer,
+    programme_id: int,
+    today: dt.date,
+    since_days: int = 180,
+) -> Achievements:
+    """The programme's milestones completed in the `since_days` days up to and including
+    `today` (completed from `today - since_days`), newest first, and its metrics whose latest
+    reading has moved from the baseline towards the target (attainment > 0). Empty when the
+    programme is not one of the viewer's (staff_programme_ids). Raises ValueError when
+    `since_days` is negative.
+    """
+    if since_days < 0:
+        raise ValueError("since_days must not be negative")
+    since = today - dt.timedelta(days=since_days)
+    allowed = session.exec(
+        select(Programme.id).where(
+            Programme.id == programme_id, col(Programme.id).in_(staff_programme_ids(viewer))
+        )
+    ).first()
+    if allowed is None:
+        return Achievements(since=since, milestones=(), metrics=())
+    completed = col(Milestone.completed_date)
+    statement = (
+        sa.select(col(Milestone.title), completed, col(Milestone.stage))
+        .where(
+            col(Milestone.programme_id) == programme_id,
+            col(Milestone.status) == _DONE,
+            completed >= since,
+            completed <= today,
+        )
+        .order_by(completed.desc(), col(Milestone.title))
+    )
+    done = tuple(
+        DoneMilestone(
+            title=row["title"],
+            completed_date=row["completed_date"],
+            stage=Stage(row["stage"]),
+            stage_title=STAGE_INFO[Stage(row["stage"])].title,
+        )
+        for row in _rows(session, statement)
+    )
+    moved = tuple(
+        MovedMetric(
+            name=row["name"],
+            unit=row["unit"],
+            baseline=float(row["baseline"]),
+            latest=float(row["latest"]),
+            latest_on=row["latest_on"],
+            target=float(row["target"]),
+            attainment=float(row["attainment"]),
+        )
+        for row in queries.metric_status(session=session, programme_id=programme_id).to_dict(
+            "records"
+        )
+        if row["attainment"] is not None and row["attainment"] > 0
+    )
+    return Achievements(since=since, milestones=done, metrics=moved)
