@@ -148,7 +148,7 @@ def test_reference_definition_with_https_is_kept() -> None:
         "[programme](/programme?code=DT-1)",
         "[section](#why-we-are-changing)",
         "![chart](https://example.org/chart.png)",
-        "Visit https://example.org or www.example.org",
+        "Visit https://example.org/?a=1&b=2 or www.example.org",
     ],
 )
 def test_safe_links_and_images_are_kept(text: str) -> None:
@@ -175,8 +175,8 @@ def test_ordinary_markdown_is_kept_as_written() -> None:
 
 
 def test_ampersands_and_entities_show_literally() -> None:
-    assert safe_markdown("Health & care, &copy; &#60;b&#62;") == (
-        "Health &amp; care, &amp;copy; &amp;#60;b&amp;#62;"
+    assert safe_markdown("Health & care, &copy; &#60;b&#62; &amp;") == (
+        "Health & care, &amp;copy; &amp;#60;b&amp;#62; &amp;amp;"
     )
 
 

@@ -56,7 +56,9 @@ _FENCE_INFO = re.compile(r"[A-Za-z0-9_+#.\-]*")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 # Block-quote markers at the start of a line: `>` there is Markdown, not text to escape.
 _QUOTE_MARKERS = re.compile(r"[ \t]*(?:>[ \t]*)+")
-_PROSE_SPECIAL = re.compile(r"(\\*)([<>&])")
+# `&` matters only where it could start a character reference: a bare `&` already shows as
+# itself, and escaping it would break addresses such as `https://x.org/?a=1&b=2`.
+_PROSE_SPECIAL = re.compile(r"(\\*)(<|>|&(?=#|[A-Za-z][A-Za-z0-9]*;))")
 
 
 def safe_markdown(text: str) -> str:
@@ -70,7 +72,8 @@ def safe_markdown(text: str) -> str:
       with such a target shows as literal text, so references to it show literally too;
     - every fenced code block starts after a blank line and ends with a copy of its opening fence.
     Ordinary Markdown is kept as written. `&` and `>` show literally (so `&copy;` stays
-    `&copy;`), except `>` that marks a block quote. Line endings become `\\n`.
+    `&copy;`), and `>` still marks a block quote at the start of a line. Line endings become
+    `\\n`.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
@@ -330,7 +333,8 @@ def _matching_run(text: str, run: str, start: int) -> int | None:
 
 
 def _escape_prose(text: str, start: int, end: int) -> str:
-    """`<`, `>` and `&` in text[start:end] as entities, except block-quote `>` at a line start.
+    """`<`, `>` and an `&` that could start a character reference, in text[start:end], as
+    entities; except block-quote `>` at a line start.
 
     A backslash that escaped one of them is dropped (the entity already shows it literally)."""
     out: list[str] = []

@@ -1,0 +1,1 @@
+"""Tests that run the real app in headless Chromium (Playwright): navigation, layout, axe."""

@@ -1,0 +1,259 @@
+"""The app, started for real with `streamlit run` on a seeded demo database, and Debian's
+Chromium driven by Playwright.
+
+One server and one browser serve every browser test; each test gets a fresh browser context
+(so a fresh Streamlit session). Without Chromium or Playwright the tests skip, unless
+TRACKER_REQUIRE_BROWSER=1 (CI sets it), when they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tracker import db
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+NO_CHROMIUM = "Chromium not installed: .ci/run installs it; apt-get install chromium to run locally"
+NO_PLAYWRIGHT = (
+    "Playwright not installed: .ci/run installs it; pip install -e '.[test]' to run locally"
+)
+START_TIMEOUT_S = 60
+# Milliseconds: one Streamlit rerun of a page on the demo data takes well under a second.
+RUN_TIMEOUT_MS = 30_000
+SERIOUS = {"serious", "critical"}
+
+
+def _missing_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return NO_CHROMIUM
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return NO_PLAYWRIGHT
+    return None
+
+
+def _require_browser() -> None:
+    """Skip the test when the browser is missing, or fail when TRACKER_REQUIRE_BROWSER=1."""
+    missing = _missing_browser()
+    if missing is None:
+        return
+    if os.environ.get("TRACKER_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"TRACKER_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+    pytest.skip(missing)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            body: bytes = response.read()
+            return response.status == 200 and body.strip() == b"ok"
+    except OSError:
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End the server and anything it started (its own process group)."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, launched once for the session."""
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def browser_context(browser: Browser) -> Iterator[BrowserContext]:
+    """One context for the session, so its HTTP cache spares each test loading Streamlit's
+    scripts again (about two seconds)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    browser_context: BrowserContext, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Base URL of the app, running with `streamlit run` in demo mode on a fresh SQLite
+    database seeded with the demo portfolio, already visited once. Stopped at the end of the
+    session, whatever happens."""
+    from tracker.demo import seed_demo
+
+    folder = tmp_path_factory.mktemp("browser")
+    database_url = f"sqlite:///{folder / 'tracker.db'}"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = folder / "streamlit.log"
+    env = {**os.environ, "DATABASE_URL": database_url, "TRACKER_DEMO": "1"}
+    command = [
+        *(sys.executable, "-m", "streamlit", "run", "streamlit_app.py"),
+        *("--server.headless", "true", "--server.port", str(port)),
+        *("--server.address", "127.0.0.1", "--server.fileWatcherType", "none"),
+        *("--browser.gatherUsageStats", "false"),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        # The server reads the database only when the first page is opened: seed it meanwhile.
+        engine = db.make_engine(database_url)
+        db.migrate(engine)
+        seed_demo(engine)
+        engine.dispose()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _healthy(base):
+            if process.poll() is not None or time.monotonic() > deadline:
+                log_tail = log_path.read_text(errors="replace")[-3000:]
+                pytest.fail(f"streamlit did not start on {base}:\n{log_tail}", pytrace=False)
+            time.sleep(0.2)
+        _warm_up(browser_context, base)
+        yield base
+    finally:
+        _stop(process)
+
+
+def _warm_up(context: BrowserContext, base: str) -> None:
+    # The first script run after the server starts is slow (imports), and in it Streamlit 1.67
+    # gives the entry file's widgets other ids than in later runs when a pages/ folder sits
+    # beside it, so the first choice made in "Viewing as" would be lost. One visit absorbs both,
+    # and fills the context's cache with Streamlit's scripts.
+    tab = context.new_page()
+    try:
+        tab.set_default_timeout(START_TIMEOUT_S * 1000)
+        tab.goto(base)
+        wait_for_app(tab)
+    finally:
+        tab.close()
+
+
+@pytest.fixture
+def page(browser_context: BrowserContext) -> Iterator[Page]:
+    """A fresh tab: a new Streamlit session, with nothing chosen yet."""
+    tab = browser_context.new_page()
+    yield tab
+    tab.close()
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def wait_for_app(page: Page) -> None:
+    """Wait until Streamlit is connected, has finished running the script, and shows the
+    page's main heading."""
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+        '[data-test-script-state="notRunning"]'
+    )
+    page.locator(
+        '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'
+    ).wait_for(state="detached")
+    page.locator("h1").first.wait_for(state="visible")
+
+
+def open_as(page: Page, base_url: str, demo_email: str, path: str = "") -> None:
+    """Load the app at `path` and choose the demo user `demo_email` in the sidebar's
+    "Viewing as" selector, then wait until the page has run for them."""
+    page.goto(f"{base_url}/{path.lstrip('/')}", wait_until="commit")
+    wait_for_app(page)
+    choose_demo_user(page, demo_email)
+
+
+def choose_demo_user(page: Page, demo_email: str) -> None:
+    """Choose the demo user `demo_email` in the sidebar's "Viewing as" selector of the app
+    already open in `page`, and wait until the page has run for them."""
+    from playwright.sync_api import expect
+
+    from tracker.demo import DEMO_USERS
+
+    user = next(user for user in DEMO_USERS if user.email == demo_email)
+    selector = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text="Viewing as"
+    )
+    selector.click()
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(user.name)}\b")).click()
+    # The app's own sign that the choice took effect (pages read the viewer on every run).
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(
+        f"Signed in as {user.name}", timeout=RUN_TIMEOUT_MS
+    )
+    wait_for_app(page)
+
+
+def axe_results(
+    page: Page, *, include: str | None = None, exclude: str | None = None
+) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now, within the CSS
+    selector `include` (default: the whole page) and outside `exclude`. Each is a dict with
+    `id`, `impact`, `help` and `nodes` (each node's `target` selectors and `html`)."""
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+
+    context: dict[str, list[str]] = {}
+    if include:
+        context["include"] = [include]
+    if exclude:
+        context["exclude"] = [exclude]
+    violations: list[dict[str, Any]] = (
+        Axe().run(page, context=context or None).response["violations"]
+    )
+    return [violation for violation in violations if violation.get("impact") in SERIOUS]
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """One line per violated rule, with the elements it failed on: for assertion messages."""
+    lines = []
+    for violation in violations:
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}: {targets}")
+    return "\n".join(lines)
