@@ -16,8 +16,16 @@ from sqlalchemy.engine import Engine
 from tests import factories
 from tests.factories import ACTOR
 from tracker import access, db, figures, queries
-from tracker.models import Impact, Role, Stage
-from tracker.services import barriers, metrics, milestones, programmes, stakeholders
+from tracker.errors import NotFoundError
+from tracker.models import Audience, DeliveryConfidence, Impact, Role, Stage
+from tracker.services import (
+    barriers,
+    metrics,
+    milestones,
+    narratives,
+    programmes,
+    stakeholders,
+)
 
 TODAY = date(2026, 6, 15)
 _emails = itertools.count(1)
@@ -743,3 +751,809 @@ def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine
     assert {
         (row["staff_group_id"], row["month"]): row["load"] for row in load.to_dict("records")
     } == expected_load
+
+
+# --- Portfolio dashboard: forecast, stance movement, delivery confidence --------------------
+
+
+def on_day(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
+    """Fix tracker.clock's today (records made now are dated that day)."""
+    monkeypatch.setenv("TRACKER_TODAY", day.isoformat())
+
+
+def assess(
+    engine: Engine, stakeholder_id: int, assessed_on: date, stance: int, **extra: Any
+) -> None:
+    with write(engine) as session:
+        stakeholders.record_assessment(
+            session=session,
+            data={
+                "stakeholder_id": stakeholder_id,
+                "assessed_on": assessed_on,
+                "stance": stance,
+                **extra,
+            },
+        )
+
+
+def depends(engine: Engine, milestone_id: int, stakeholder_ids: list[int]) -> None:
+    with write(engine) as session:
+        milestones.set_dependencies(
+            session=session, milestone_id=milestone_id, stakeholder_ids=stakeholder_ids
+        )
+
+
+def metric_with_readings(
+    engine: Engine, programme_id: int, name: str, readings: list[tuple[date, float]], **data: Any
+) -> int:
+    with write(engine) as session:
+        metric = metrics.define_metric(
+            session=session,
+            data={"programme_id": programme_id, "name": name, "baseline": 0, "target": 100} | data,
+        )
+        assert metric.id is not None
+        for reading_on, value in readings:
+            metrics.record_reading(
+                session=session,
+                data={"metric_id": metric.id, "reading_on": reading_on, "value": value},
+            )
+        return metric.id
+
+
+def dashboard_row(engine: Engine, viewer: access.Viewer, programme_id: int) -> dict[str, Any]:
+    with db.read_session(engine) as session:
+        frame = queries.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
+        plain = queries.portfolio(session=session, viewer=viewer, today=TODAY)
+    assert list(frame.columns) == list(queries.PORTFOLIO_DASHBOARD_COLUMNS)
+    # Every portfolio column, unchanged, in the same rows and order.
+    assert frame[list(queries.PORTFOLIO_COLUMNS)].equals(plain)
+    rows = frame[frame["programme_id"] == programme_id].to_dict("records")
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_the_portfolio_dashboard_adds_forecast_stance_movement_and_suggested_confidence(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = factories.organisation(engine)
+    pid = factories.programme(engine, org)  # 1 January 2026 to 31 December 2027
+    on_day(monkeypatch, date(2026, 1, 10))
+    head = factories.stakeholder(engine, pid, name="Head of service", influence=5, stance=0)
+    on_day(monkeypatch, date(2026, 2, 1))
+    rep = factories.stakeholder(engine, pid, name="Union rep", influence=4, stance=-1)
+    on_day(monkeypatch, date(2026, 4, 1))  # after the day 90 days ago: not in that index
+    factories.stakeholder(engine, pid, name="Digital lead", influence=2, stance=2)
+    on_day(monkeypatch, TODAY)
+    assess(engine, head, date(2026, 5, 1), -2)
+
+    done(engine, pid, date(2026, 6, 10), due_date=date(2026, 6, 10), weight=3)
+    finished = done(engine, pid, date(2026, 5, 20), due_date=date(2026, 5, 20), weight=3)
+    factories.milestone(engine, pid, due_date=date(2026, 6, 1), status="in_progress", weight=2)
+    factories.milestone(engine, pid, due_date=date(2026, 9, 30), status="blocked", weight=1)
+    needs_head = factories.milestone(engine, pid, due_date=date(2026, 9, 30), weight=5)
+    factories.milestone(engine, pid, due_date=date(2026, 10, 30), weight=2)
+    factories.milestone(engine, pid, due_date=date(2026, 5, 1), status="cancelled", weight=4)
+    depends(engine, needs_head, [head])
+    depends(engine, finished, [rep])  # done work blocks nothing
+    metric_with_readings(engine, pid, "Staff trained", [(date(2026, 6, 1), 10)])
+
+    row = dashboard_row(engine, viewer_of(engine, [org]), pid)
+    headline = figures_of(engine, pid)
+    assert headline.forecast is not None
+    assert (row["forecast_p50"], row["forecast_p85"]) == (
+        headline.forecast.p50,
+        headline.forecast.p85,
+    )
+    assert row["forecast_late"] is (headline.forecast.p85 > date(2027, 12, 31))
+    # Now: (5 x -2 + 4 x -1 + 2 x 2) / 11. On 17 March: the head at 0, the rep at -1, over 9.
+    assert row["stance_index"] == pytest.approx(-10 / 11)
+    assert row["stance_index_90d"] == pytest.approx(-4 / 9)
+    assert row["stance_change"] == pytest.approx(-10 / 11 + 4 / 9)
+    assert row["stance_direction"] == "worsening"
+    assert row["mean_attainment"] == pytest.approx(0.1)
+    assert (row["hotspots"], row["hotspots_blocking"]) == (2, 1)
+    # Planned work weighs 3 + 3 + 2 + 1 + 5 + 2 = 16: 2 overdue (12.5%, Amber), 1 blocked
+    # (6%, Amber/Green); one of two hotspots blocks open work (Amber). The worst, Amber, is
+    # suggested, and the overdue rule comes first of the two that raise it.
+    assert (row["suggested"], row["suggested_label"]) == ("amber", "Amber")
+    assert row["deciding_rule"] == "12% of planned work is overdue"
+    assert (row["confidence"], row["confidence_label"]) == ("amber", "Amber")
+    assert [row[name] for name in ("override", "override_reason", "override_by")] == [None] * 3
+    assert row["override_at"] is None
+
+    with db.read_session(engine) as session:
+        suggestion, override = queries.confidence_for(
+            session=session, programme_id=pid, today=TODAY
+        )
+    assert override is None
+    assert suggestion.rating is DeliveryConfidence.amber
+    assert [result.rating for result in suggestion.results] == [
+        DeliveryConfidence.amber,
+        DeliveryConfidence.amber_green,
+        None,
+        DeliveryConfidence.amber,
+        None,
+    ]
+
+
+def test_a_programme_with_nothing_recorded_is_green_with_nothing_to_forecast(
+    engine: Engine,
+) -> None:
+    org = factories.organisation(engine)
+    pid = factories.programme(engine, org)
+    row = dashboard_row(engine, viewer_of(engine, [org]), pid)
+    assert [row[name] for name in ("forecast_p50", "forecast_p85", "stance_index_90d")] == [
+        None,
+        None,
+        None,
+    ]
+    assert row["forecast_late"] is False
+    assert (row["stance_change"], row["stance_direction"], row["mean_attainment"]) == (
+        None,
+        None,
+        None,
+    )
+    assert (row["suggested"], row["deciding_rule"], row["confidence_label"]) == (
+        "green",
+        None,
+        "Green",
+    )
+
+
+def test_confidence_for_a_missing_programme_is_not_found(engine: Engine) -> None:
+    with db.read_session(engine) as session, pytest.raises(NotFoundError):
+        queries.confidence_for(session=session, programme_id=999_999, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("change", "direction"),
+    [
+        (None, None),
+        (0.0, "steady"),
+        (0.1, "steady"),
+        (-0.1, "steady"),
+        (0.3 - 0.2, "steady"),  # 0.09999... from arithmetic, still inside the band
+        (0.1001, "improving"),
+        (-0.1001, "worsening"),
+        (1.5, "improving"),
+    ],
+)
+def test_stance_direction_reads_movement_within_a_tenth_as_steady(
+    change: float | None, direction: str | None
+) -> None:
+    assert queries.stance_direction(change) == direction
+
+
+# --- Needs a decision -----------------------------------------------------------------------
+
+
+def override(engine: Engine, programme_id: int, rating: str, reason: str) -> None:
+    with db.write_session(engine, actor="maya@x.org") as session:
+        programmes.override_confidence(
+            session=session,
+            programme_id=programme_id,
+            rating=rating,
+            reason=reason,
+            set_by="maya@x.org",
+        )
+
+
+def test_needs_decision_lists_red_programmes_blocking_hotspots_and_heavy_overdue_work(
+    engine: Engine,
+) -> None:
+    org = factories.organisation(engine)
+    elsewhere = factories.organisation(engine)
+    # Alpha: all its open work overdue, suggested Red.
+    alpha = factories.programme(engine, org, title="Alpha", code="ALPHA")
+    factories.milestone(
+        engine, alpha, title="Close the old phone line", due_date=date(2026, 6, 1), weight=4,
+        owner="Jo Bloggs",
+    )  # fmt: skip
+    factories.milestone(engine, alpha, title="Light work", due_date=date(2026, 6, 14), weight=3)
+    # Beta: nothing wrong in the figures, but a manager says Amber/Red.
+    beta = factories.programme(engine, org, title="Beta", code="BETA")
+    override(engine, beta, "amber_red", "Sponsor leaving in July")
+    # Gamma: suggested Red, overridden to Amber, so only its hotspot needs a decision.
+    gamma = factories.programme(engine, org, title="Gamma", code="GAMMA")
+    head = factories.stakeholder(
+        engine, gamma, name="Head of revenues", role="Head of service", influence=5, stance=-2,
+        notes="secret remark",
+    )  # fmt: skip
+    quiet = factories.stakeholder(engine, gamma, name="Quiet resistor", influence=4, stance=-1)
+    friend = factories.stakeholder(engine, gamma, name="Friend", influence=5, stance=1)
+    rota = factories.milestone(engine, gamma, title="Agree rota", due_date=date(2026, 6, 1))
+    budget = factories.milestone(engine, gamma, title="Sign off budget")
+    signed = done(engine, gamma, date(2026, 6, 1), title="Signed earlier")
+    depends(engine, rota, [head, friend])
+    depends(engine, budget, [head])
+    depends(engine, signed, [quiet])
+    override(engine, gamma, "amber", "The rota is agreed in principle")
+    # Not the viewer's: never listed.
+    hidden = factories.programme(engine, elsewhere, title="Hidden")
+    factories.milestone(engine, hidden, due_date=date(2026, 6, 1), weight=5)
+
+    viewer = viewer_of(engine, [org])
+    with db.read_session(engine) as session:
+        frame = queries.needs_decision(session=session, viewer=viewer, today=TODAY)
+    assert list(frame.columns) == list(queries.NEEDS_DECISION_COLUMNS)
+    rows = frame.to_dict("records")
+    assert [(row["kind"], row["programme_code"], row["item"]) for row in rows] == [
+        ("Delivery confidence", "ALPHA", "Red"),
+        ("Delivery confidence", "BETA", "Amber/Red"),
+        ("Hotspot blocking work", "GAMMA", "Head of revenues, Head of service"),
+        ("Overdue high-weight milestone", "ALPHA", "Close the old phone line"),
+    ]
+    assert rows[0]["programme"] == "Alpha"
+    assert rows[0]["detail"] == "Suggested: 100% of planned work is overdue (>= 30% gives Red)"
+    assert rows[1]["detail"].startswith("Override by maya@x.org on ")
+    assert rows[1]["detail"].endswith(": Sponsor leaving in July (suggested Green)")
+    assert rows[2]["detail"] == "Blocks: Agree rota; Sign off budget"
+    assert rows[3]["detail"] == "Due 1 June 2026, 14 days late; weight 4; owner Jo Bloggs"
+    assert "secret remark" not in frame.to_string()
+
+
+# --- Change load beside the staff groups' stance --------------------------------------------
+
+
+def test_change_load_comes_with_each_staff_groups_stance_and_whether_it_is_falling(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = factories.organisation(engine, name="Midshire Council")
+    adults = factories.staff_group(engine, org, name="Adult social care")
+    customers = factories.staff_group(engine, org, name="Customer services")
+    ict = factories.staff_group(engine, org, name="ICT")
+    planning = factories.staff_group(engine, org, name="Planning")
+    pid = factories.programme(engine, org)
+    unseen = factories.programme(engine, factories.organisation(engine))
+    for group, level in ((adults, "high"), (customers, "low"), (ict, "medium")):
+        milestone_id = factories.milestone(engine, pid, due_date=date(2026, 7, 10))
+        set_impacts(engine, milestone_id, {group: level})
+
+    on_day(monkeypatch, date(2026, 1, 10))
+    warm = factories.stakeholder(engine, pid, staff_group_id=adults, influence=4, stance=1)
+    factories.stakeholder(engine, pid, staff_group_id=adults, influence=2, stance=0)
+    cooling = factories.stakeholder(engine, pid, staff_group_id=planning, influence=1, stance=1)
+    factories.stakeholder(engine, pid, staff_group_id=planning, influence=3, stance=0)
+    factories.stakeholder(engine, pid, influence=5, stance=-2)  # no staff group
+    # In a programme the viewer cannot see: never counts, even for the viewer's group.
+    factories.stakeholder(engine, unseen, staff_group_id=adults, influence=5, stance=-2)
+    on_day(monkeypatch, date(2026, 4, 1))
+    factories.stakeholder(engine, pid, staff_group_id=customers, influence=3, stance=1)
+    on_day(monkeypatch, TODAY)
+    assess(engine, warm, date(2026, 5, 1), -1)
+    assess(engine, cooling, date(2026, 5, 1), 0)
+
+    viewer = viewer_of(engine, [org])
+    with db.read_session(engine) as session:
+        load, stance = queries.change_load_with_stance(
+            session=session, viewer=viewer, start=date(2026, 7, 1), months=3, today=TODAY
+        )
+        plain = queries.change_load(
+            session=session, viewer=viewer, start=date(2026, 7, 1), months=3
+        )
+    assert load.equals(plain)
+    assert list(stance.columns) == list(queries.GROUP_STANCE_COLUMNS)
+    rows = {row["staff_group"]: row for row in stance.to_dict("records")}
+    assert list(rows) == ["Adult social care", "Customer services", "ICT", "Planning"]
+    assert rows["Adult social care"]["staff_group_id"] == adults
+    assert rows["Adult social care"]["organisation"] == "Midshire Council"
+    # Adults: (4 x -1 + 2 x 0) / 6 now, (4 x 1 + 2 x 0) / 6 on 17 March.
+    adult = rows["Adult social care"]
+    assert adult["stakeholders"] == 2
+    assert adult["stance_index"] == pytest.approx(-4 / 6)
+    assert adult["stance_index_90d"] == pytest.approx(4 / 6)
+    assert adult["stance_change"] == pytest.approx(-8 / 6)
+    assert adult["falling"] is True
+    # Planning: from (1 x 1) / 4 to 0, a fall of exactly 0.25: falling.
+    assert rows["Planning"]["stance_change"] == pytest.approx(-0.25)
+    assert rows["Planning"]["falling"] is True
+    # Customer services: nobody assessed 90 days ago, so no change to judge.
+    assert (rows["Customer services"]["stance_index"], rows["Customer services"]["falling"]) == (
+        1.0,
+        False,
+    )
+    assert rows["Customer services"]["stance_index_90d"] is None
+    assert rows["Customer services"]["stance_change"] is None
+    # ICT carries change but has no stakeholders.
+    assert [rows["ICT"][name] for name in ("stakeholders", "stance_index", "stance_change")] == [
+        0,
+        None,
+        None,
+    ]
+    assert rows["ICT"]["falling"] is False
+
+
+# --- One programme's dashboard --------------------------------------------------------------
+
+
+def test_burnup_counts_milestones_done_by_the_end_of_each_week_against_todays_scope(
+    engine: Engine,
+) -> None:
+    pid = factories.programme(engine)
+    for completed in (date(2026, 4, 1), date(2026, 5, 20), date(2026, 6, 1), date(2026, 6, 9)):
+        done(engine, pid, completed)
+    factories.milestone(engine, pid)
+    factories.milestone(engine, pid, status="blocked")
+    factories.milestone(engine, pid, status="cancelled")
+
+    with db.read_session(engine) as session:
+        frame = queries.burnup(session=session, programme_id=pid, today=TODAY, weeks=4)
+        with pytest.raises(ValueError, match="weeks"):
+            queries.burnup(session=session, programme_id=pid, today=TODAY, weeks=0)
+    assert list(frame.columns) == list(queries.BURNUP_COLUMNS)
+    assert frame["week"].tolist() == [
+        date(2026, 5, 25),
+        date(2026, 6, 1),
+        date(2026, 6, 8),
+        TODAY,
+    ]
+    # Done on 1 June counts in the week ending that day.
+    assert frame["done"].tolist() == [2, 3, 3, 4]
+    assert frame["scope"].tolist() == [6, 6, 6, 6]
+
+
+def test_the_stakeholder_grid_names_only_hotspots_unless_asked_and_never_shows_notes(
+    engine: Engine,
+) -> None:
+    pid = factories.programme(engine)
+    head = factories.stakeholder(
+        engine, pid, name="Head of revenues", role="Head of service", influence=5, interest=4,
+        stance=-2, notes="Private remark",
+    )  # fmt: skip
+    lead = factories.stakeholder(
+        engine, pid, name="Team lead", role="Team leader", influence=3, interest=2, stance=1
+    )
+    clerk = factories.stakeholder(engine, pid, name="Clerk", influence=1, interest=4, stance=0)
+
+    with db.read_session(engine) as session:
+        named = queries.stakeholder_grid(session=session, programme_id=pid, named=True)
+        anonymous = queries.stakeholder_grid(session=session, programme_id=pid, named=False)
+    assert list(named.columns) == list(queries.STAKEHOLDER_GRID_COLUMNS)
+    assert named["stakeholder_id"].tolist() == [head, lead, clerk]
+    assert named["label"].tolist() == ["Head of revenues", "Team lead", "Clerk"]
+    assert anonymous["label"].tolist() == ["Head of revenues", "", ""]
+    assert anonymous["role"].tolist() == ["Head of service", "", ""]
+    assert named["quadrant"].tolist() == ["Manage closely", "Keep satisfied", "Keep informed"]
+    assert named["stance_label"].tolist() == ["Active resistor", "Supporter", "Neutral"]
+    assert named["hotspot"].tolist() == [True, False, False]
+    assert named[["influence", "interest", "stance"]].to_numpy().tolist() == [
+        [5, 4, -2],
+        [3, 2, 1],
+        [1, 4, 0],
+    ]
+    for frame in (named, anonymous):
+        assert "notes" not in frame.columns
+        assert "Private remark" not in frame.to_string()
+
+
+def test_stance_history_sets_the_stance_index_against_the_desired_one(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = factories.programme(engine)
+    on_day(monkeypatch, date(2026, 1, 10))
+    early = factories.stakeholder(engine, pid, influence=4, stance=-1, desired_stance=1)
+    on_day(monkeypatch, date(2026, 5, 20))
+    factories.stakeholder(engine, pid, influence=2, stance=1, desired_stance=2)
+    on_day(monkeypatch, TODAY)
+    assess(engine, early, date(2026, 6, 1), 0)
+
+    with db.read_session(engine) as session:
+        frame = queries.stance_history(session=session, programme_id=pid, today=TODAY, months=7)
+        trend = queries.stance_trend(session=session, programme_id=pid, today=TODAY, months=7)
+        with pytest.raises(ValueError, match="months"):
+            queries.stance_history(session=session, programme_id=pid, today=TODAY, months=0)
+    assert list(frame.columns) == list(queries.STANCE_HISTORY_COLUMNS)
+    assert frame["month"].tolist() == trend["month"].tolist()
+    assert frame["stance_index"].tolist() == trend["stance_index"].tolist()
+    expected = {
+        date(2025, 12, 1): (None, None),  # nobody assessed yet
+        date(2026, 4, 1): (-1.0, 1.0),  # the early stakeholder alone
+        date(2026, 5, 1): ((4 * -1 + 2 * 1) / 6, (4 * 1 + 2 * 2) / 6),
+        date(2026, 6, 1): ((4 * 0 + 2 * 1) / 6, (4 * 1 + 2 * 2) / 6),
+    }
+    got = {
+        row["month"]: (row["stance_index"], row["desired_index"])
+        for row in frame.to_dict("records")
+    }
+    for month, (stance, desired) in expected.items():
+        if stance is None:
+            assert got[month] == (None, None)
+        else:
+            assert got[month] == (pytest.approx(stance), pytest.approx(desired))
+
+
+ADKAR = ("awareness", "desire", "knowledge", "ability", "reinforcement")
+
+
+def test_adkar_by_group_averages_each_stakeholders_latest_adkar_scores(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = factories.organisation(engine, short_name="MC")
+    partner = factories.organisation(engine, short_name="WBC")
+    adults = factories.staff_group(engine, org, name="Adult social care")
+    our_customers = factories.staff_group(engine, org, name="Customer services")
+    their_customers = factories.staff_group(engine, partner, name="Customer services")
+    ict = factories.staff_group(engine, org, name="ICT")
+    pid = factories.programme(engine, org)
+    set_partners(engine, pid, [partner])
+    on_day(monkeypatch, TODAY)
+
+    def person(group: int | None) -> int:
+        return factories.stakeholder(engine, pid, staff_group_id=group)
+
+    def scores(stakeholder_id: int, on: date, *values: int | None) -> None:
+        assess(engine, stakeholder_id, on, 0, **dict(zip(ADKAR, values, strict=True)))
+
+    first_adult = person(adults)
+    scores(first_adult, date(2026, 3, 1), 5, 5, 5, 5, 5)
+    scores(first_adult, date(2026, 5, 1), 4, 3, 2, 2, 1)
+    assess(engine, first_adult, date(2026, 6, 1), 1)  # stance only: the May scores stand
+    scores(person(adults), date(2026, 5, 1), 2, 3, 4, None, None)
+    scores(person(our_customers), date(2026, 5, 1), 3, 3, 3, 3, 3)
+    scores(person(their_customers), date(2026, 5, 1), 1, 1, 1, 1, 1)
+    scores(person(None), date(2026, 5, 1), 5, 4, 3, 2, 1)
+    person(ict)  # never scored: no rows for ICT
+
+    with db.read_session(engine) as session:
+        frame = queries.adkar_by_group(session=session, programme_id=pid)
+    assert list(frame.columns) == list(queries.ADKAR_COLUMNS)
+    groups = list(dict.fromkeys(frame["staff_group"]))
+    assert groups == [
+        "Adult social care",
+        "Customer services (MC)",
+        "Customer services (WBC)",
+        "No staff group",
+    ]
+    assert frame["element"].tolist() == list(ADKAR) * 4
+    adult = frame[frame["staff_group"] == "Adult social care"]
+    assert adult["score"].tolist() == [3.0, 3.0, 3.0, 2.0, 1.0]
+    assert adult["stakeholders"].tolist() == [2, 2, 2, 1, 1]
+    assert frame[frame["staff_group"] == "Customer services (WBC)"]["score"].tolist() == [1.0] * 5
+    assert frame[frame["staff_group"] == "No staff group"]["score"].tolist() == [
+        5.0,
+        4.0,
+        3.0,
+        2.0,
+        1.0,
+    ]
+
+
+def test_barrier_matrix_counts_barriers_not_closed_by_likelihood_and_impact(
+    engine: Engine,
+) -> None:
+    pid = factories.programme(engine)
+    other = factories.programme(engine)
+    with write(engine) as session:
+        for programme_id, title, likelihood, impact, status in (
+            (pid, "Budget cut", 3, 4, "open"),
+            (pid, "Agency staff leave", 3, 4, "mitigating"),
+            (pid, "Old risk", 3, 4, "closed"),
+            (pid, "Union dispute", 5, 2, "open"),
+            (pid, "Settled", 1, 1, "closed"),
+            (other, "Someone else's", 5, 2, "open"),
+        ):
+            barriers.create_barrier(
+                session=session,
+                data={"programme_id": programme_id, "title": title, "category": "cultural",
+                      "likelihood": likelihood, "impact": impact, "status": status},
+            )  # fmt: skip
+
+    with db.read_session(engine) as session:
+        frame = queries.barrier_matrix(session=session, programme_id=pid)
+    assert list(frame.columns) == list(queries.BARRIER_MATRIX_COLUMNS)
+    assert [tuple(row) for row in frame.to_numpy().tolist()] == [
+        (5, 2, 1, "Union dispute"),
+        (3, 4, 2, "Agency staff leave; Budget cut"),
+    ]
+
+
+def test_metric_readings_lists_every_reading_by_metric_and_date(engine: Engine) -> None:
+    pid = factories.programme(engine)
+    calls = metric_with_readings(
+        engine, pid, "Calls per week",
+        [(date(2026, 5, 1), 25), (date(2026, 3, 1), 35)],
+        unit="k", baseline=40, target=10, direction="down", target_date=date(2027, 3, 31),
+    )  # fmt: skip
+    trained = metric_with_readings(engine, pid, "Staff trained", [(date(2026, 4, 1), 80)])
+    metric_with_readings(engine, pid, "Savings", [])
+
+    with db.read_session(engine) as session:
+        frame = queries.metric_readings(session=session, programme_id=pid)
+    assert list(frame.columns) == list(queries.METRIC_READING_COLUMNS)
+    assert frame[["metric_id", "reading_on", "value"]].to_numpy().tolist() == [
+        [calls, date(2026, 3, 1), 35.0],
+        [calls, date(2026, 5, 1), 25.0],
+        [trained, date(2026, 4, 1), 80.0],
+    ]
+    first = frame.iloc[0]
+    assert (first["name"], first["unit"], first["direction"]) == ("Calls per week", "k", "down")
+    assert (first["baseline"], first["target"], first["target_date"]) == (
+        40.0,
+        10.0,
+        date(2027, 3, 31),
+    )
+    assert frame.iloc[2]["target_date"] is None
+
+
+def test_latest_narrative_is_the_newest_published_for_the_audiences_asked(engine: Engine) -> None:
+    pid = factories.programme(engine)
+    other = factories.programme(engine)
+    quiet = factories.programme(engine)
+    with write(engine) as session:
+        for programme_id, title, audience, published_on, stage in (
+            (pid, "For staff", "staff", date(2026, 6, 1), None),
+            (pid, "Board update", "leadership", date(2026, 5, 1), None),
+            (pid, "Board update, revised", "leadership", date(2026, 5, 1), "test"),
+            (pid, "For everyone", "everyone", date(2026, 4, 1), None),
+            (pid, "Unpublished", "leadership", None, None),
+            (other, "Another programme's", "leadership", date(2026, 6, 10), None),
+        ):
+            narratives.write_narrative(
+                session=session,
+                data={"programme_id": programme_id, "title": title, "body": f"**{title}**",
+                      "audience": audience, "stage": stage,
+                      "status": "draft" if published_on is None else "published",
+                      "published_on": published_on},
+            )  # fmt: skip
+
+    with db.read_session(engine) as session:
+        leadership = queries.latest_narrative(
+            session=session, programme_id=pid, audiences=("leadership", Audience.everyone)
+        )
+        staff = queries.latest_narrative(session=session, programme_id=pid, audiences=["staff"])
+        everyone = queries.latest_narrative(
+            session=session, programme_id=pid, audiences=["everyone"]
+        )
+        none = queries.latest_narrative(
+            session=session, programme_id=quiet, audiences=["leadership", "everyone"]
+        )
+    # Two on one day: the later written stands.
+    assert leadership == {
+        "title": "Board update, revised",
+        "body": "**Board update, revised**",
+        "published_on": date(2026, 5, 1),
+        "stage": "test",
+        "audience": "leadership",
+    }
+    assert staff is not None and staff["title"] == "For staff"
+    assert everyone is not None and everyone["title"] == "For everyone"
+    assert everyone["stage"] is None
+    assert none is None
+
+
+# --- Fixed statement counts for the portfolio's new queries ---------------------------------
+
+
+def test_the_dashboard_queries_take_the_same_number_of_statements_for_2_or_6_programmes(
+    engine: Engine, statements: list[str]
+) -> None:
+    org = factories.organisation(engine)
+    group = factories.staff_group(engine, org)
+    viewer = viewer_of(engine, [org])
+
+    def add_programmes(count: int) -> None:
+        for _ in range(count):
+            pid = factories.programme(engine, org)
+            done(engine, pid, date(2026, 6, 1))
+            late = factories.milestone(engine, pid, due_date=date(2026, 6, 1), weight=5)
+            set_impacts(engine, late, {group: "high"})
+            hot = factories.stakeholder(engine, pid, influence=4, stance=-1, staff_group_id=group)
+            depends(engine, late, [hot])
+            metric_with_readings(engine, pid, "Staff trained", [(date(2026, 5, 1), 40)])
+            override(engine, pid, "red", "A reason long enough")
+
+    def counts() -> tuple[int, int, int, int]:
+        with db.read_session(engine) as session:
+            statements.clear()
+            frame = queries.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
+            dashboard = len(statements)
+            statements.clear()
+            decisions = queries.needs_decision(session=session, viewer=viewer, today=TODAY)
+            needs = len(statements)
+            statements.clear()
+            queries.change_load_with_stance(
+                session=session, viewer=viewer, start=TODAY, months=6, today=TODAY
+            )
+            load = len(statements)
+        return dashboard, needs, load, len(frame) + len(decisions)
+
+    add_programmes(2)
+    few = counts()
+    add_programmes(4)
+    many = counts()
+    assert few[:3] == many[:3]
+    assert many[3] == 6 + 6 * 3  # each: Red, a blocking hotspot, a heavy overdue milestone
+    assert few[:3] <= (5, 3, 3)  # the first includes BEGIN on SQLite
+
+
+# --- The dashboards' queries agree with the pure figures on the demo portfolio --------------
+
+
+def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Engine) -> None:
+    from sqlmodel import col, select
+
+    from tracker import clock, confidence, demo
+    from tracker.models import (
+        Assessment,
+        ConfidenceOverride,
+        Metric,
+        MetricReading,
+        Milestone,
+        MilestoneDependency,
+        Organisation,
+        Programme,
+        Stakeholder,
+    )
+
+    demo.seed_demo(engine)
+    today = clock.today()
+    ninety_days_ago = today - dt.timedelta(days=figures.STANCE_WINDOW_DAYS)
+    open_statuses = {"not_started", "in_progress", "blocked"}
+
+    with db.read_session(engine) as session:
+        everyone = access.Viewer(
+            user_id=0,
+            email="agreement@example.org",
+            name="Agreement",
+            role=Role.leadership,
+            organisation_ids=frozenset(
+                org_id for org_id in session.exec(select(Organisation.id)).all() if org_id
+            ),
+        )
+        dashboard = queries.portfolio_dashboard(session=session, viewer=everyone, today=today)
+        assert dashboard[list(queries.PORTFOLIO_COLUMNS)].equals(
+            queries.portfolio(session=session, viewer=everyone, today=today)
+        )
+        decisions = queries.needs_decision(session=session, viewer=everyone, today=today)
+        _load, group_stance = queries.change_load_with_stance(
+            session=session, viewer=everyone, start=today, months=6, today=today
+        )
+        all_people = session.exec(select(Stakeholder)).all()
+        history: dict[int, list[tuple[date, int, int]]] = {}
+        for assessment in session.exec(select(Assessment)).all():
+            assert assessment.id is not None
+            history.setdefault(assessment.stakeholder_id, []).append(
+                (assessment.assessed_on, assessment.id, assessment.stance)
+            )
+
+        def index_as_of(people: list[Stakeholder], as_of: date) -> float | None:
+            readings = []
+            for person in people:
+                latest = _latest_on_or_before(history.get(person.id or 0, []), as_of)
+                if latest is not None:
+                    readings.append((person.influence, latest[2]))
+            return figures.stance_index(readings)
+
+        expected_flagged: set[str] = set()
+        expected_heavy = 0
+        expected_blockers: set[str] = set()
+        for row in dashboard.to_dict("records"):
+            pid = row["programme_id"]
+            programme = session.get(Programme, pid)
+            assert programme is not None
+            ms = session.exec(select(Milestone).where(Milestone.programme_id == pid)).all()
+            people = [s for s in all_people if s.programme_id == pid]
+            headline = queries.programme_figures(session=session, programme_id=pid, today=today)
+
+            # Forecast, attainment and stance movement.
+            assert headline.forecast is not None
+            assert (row["forecast_p50"], row["forecast_p85"]) == (
+                headline.forecast.p50,
+                headline.forecast.p85,
+            )
+            assert row["forecast_late"] is (headline.forecast.p85 > programme.target_end_date)
+            assert row["mean_attainment"] == pytest.approx(headline.mean_attainment)
+            then = index_as_of(people, ninety_days_ago)
+            assert row["stance_index_90d"] == pytest.approx(then)
+            assert row["stance_change"] == pytest.approx(row["stance_index"] - then)
+
+            # The evidence, worked out from the rows with the pure figures.
+            open_work = [m for m in ms if m.status in open_statuses]
+            planned_weight = sum(m.weight for m in ms if m.status != "cancelled")
+            open_ids = {m.id for m in open_work}
+            dependencies = session.exec(
+                select(MilestoneDependency).where(
+                    col(MilestoneDependency.milestone_id).in_(open_ids)
+                )
+            ).all()
+            hot = [s for s in people if figures.is_hotspot(influence=s.influence, stance=s.stance)]
+            blocking = [s for s in hot if any(d.stakeholder_id == s.id for d in dependencies)]
+            expected_blockers |= {s.name for s in blocking}
+            attainments = []
+            for metric in session.exec(select(Metric).where(Metric.programme_id == pid)).all():
+                values = session.exec(
+                    select(MetricReading).where(MetricReading.metric_id == metric.id)
+                ).all()
+                latest = max(values, key=lambda r: r.reading_on).value if values else None
+                attained = figures.metric_attainment(
+                    baseline=metric.baseline,
+                    target=metric.target,
+                    latest=latest,
+                    direction=metric.direction,
+                )
+                if attained is not None:
+                    attainments.append(attained)
+            evidence = confidence.Evidence(
+                overdue_share=sum(
+                    m.weight
+                    for m in open_work
+                    if figures.is_overdue(due_date=m.due_date, status=m.status, today=today)
+                )
+                / planned_weight,
+                blocked_share=sum(m.weight for m in open_work if m.status == "blocked")
+                / planned_weight,
+                forecast_p50=headline.forecast.p50,
+                forecast_p85=headline.forecast.p85,
+                target_end_date=programme.target_end_date,
+                hotspots=len(hot),
+                hotspots_blocking=len(blocking),
+                mean_attainment=sum(attainments) / len(attainments) if attainments else None,
+                elapsed_share=confidence.elapsed_share(
+                    start=programme.start_date, target=programme.target_end_date, today=today
+                ),
+                remaining=len(open_work),
+            )
+            expected = confidence.suggest(evidence)
+            assert row["hotspots_blocking"] == len(blocking)
+            assert row["suggested"] == expected.rating.value
+            assert row["deciding_rule"] == (
+                expected.deciding.evidence_text if expected.deciding else None
+            )
+            suggestion, override = queries.confidence_for(
+                session=session, programme_id=pid, today=today
+            )
+            assert suggestion == expected
+            latest_override = session.exec(
+                select(ConfidenceOverride)
+                .where(ConfidenceOverride.programme_id == pid)
+                .order_by(col(ConfidenceOverride.set_at).desc(), col(ConfidenceOverride.id).desc())
+            ).first()
+            assert row["override"] == (latest_override.rating if latest_override else None)
+            shown = confidence.effective(suggestion, override)[0]
+            assert row["confidence"] == shown.value
+            if shown in (DeliveryConfidence.red, DeliveryConfidence.amber_red):
+                expected_flagged.add(programme.code)
+            expected_heavy += sum(
+                1
+                for m in open_work
+                if m.weight >= queries.HIGH_WEIGHT
+                and figures.is_overdue(due_date=m.due_date, status=m.status, today=today)
+            )
+
+            # The programme dashboard's pieces.
+            burn = queries.burnup(session=session, programme_id=pid, today=today)
+            assert burn["done"].iloc[-1] == headline.done
+            assert burn["done"].is_monotonic_increasing
+            assert set(burn["scope"]) == {headline.milestones}
+            grid = queries.stakeholder_grid(session=session, programme_id=pid, named=False)
+            by_id = {s.id: s for s in people}
+            for point in grid.to_dict("records"):
+                person = by_id[point["stakeholder_id"]]
+                is_hot = figures.is_hotspot(influence=person.influence, stance=person.stance)
+                assert point["hotspot"] is is_hot
+                assert point["label"] == (person.name if is_hot else "")
+                assert (
+                    point["quadrant"]
+                    == figures.quadrant(influence=person.influence, interest=person.interest).label
+                )
+            history_frame = queries.stance_history(session=session, programme_id=pid, today=today)
+            trend = queries.stance_trend(session=session, programme_id=pid, today=today)
+            assert history_frame["stance_index"].tolist() == trend["stance_index"].tolist()
+            now_point = history_frame.iloc[-1]
+            assert now_point["desired_index"] == pytest.approx(
+                figures.stance_index([(s.influence, s.desired_stance) for s in people])
+            )
+
+        kinds = decisions.groupby("kind")["programme_code"].apply(list).to_dict()
+        assert set(kinds["Delivery confidence"]) == expected_flagged
+        assert len(kinds.get("Overdue high-weight milestone", [])) == expected_heavy
+        hotspot_rows = decisions[decisions["kind"] == "Hotspot blocking work"]["item"]
+        assert {item.split(",")[0] for item in hotspot_rows} == expected_blockers
+
+        for group in group_stance.to_dict("records"):
+            members = [s for s in all_people if s.staff_group_id == group["staff_group_id"]]
+            assert group["stakeholders"] == len(members)
+            assert group["stance_index"] == pytest.approx(
+                figures.stance_index([(s.influence, s.stance) for s in members])
+            )
+            assert group["stance_index_90d"] == pytest.approx(index_as_of(members, ninety_days_ago))

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from tests import factories
 from tests.factories import ACTOR
-from tracker import access, clock, db, staff_view
+from tracker import access, clock, db, staff_view, wording
 from tracker.demo import DEMO_USERS, seed_demo
 from tracker.figures import month_start
 from tracker.models import (
@@ -475,7 +475,7 @@ def test_achievements_list_work_finished_in_the_period_and_metrics_that_moved(
     ],
 )
 def test_amounts_are_written_as_people_write_them(value: float, unit: str, text: str) -> None:
-    assert staff_view.amount_text(value, unit) == text
+    assert wording.amount_text(value, unit) == text
 
 
 # --- The six stages in plain words -----------------------------------------------------------

@@ -1881,8 +1881,9 @@ PROGRAMMES: tuple[_Programme, ...] = (
         override=(
             "amber_red",
             (
-                "Go-live cannot start until the information sharing agreement is signed, and it is "
-                "already two months late; the suggested rating does not see that dependency."
+                "The overdue training sessions are rebooked for next month and the NHS lawyers "
+                "have confirmed the information sharing agreement will be signed at the next "
+                "board, so the board judges delivery in doubt but recoverable."
             ),
         ),
     ),
@@ -2500,7 +2501,7 @@ PROGRAMMES: tuple[_Programme, ...] = (
         budget="420000.00",
         benefits="650000.00",
         start=-30,
-        end=3,
+        end=6,
         stages=(
             _Stage(
                 "vision",
@@ -2682,6 +2683,7 @@ PROGRAMMES: tuple[_Programme, ...] = (
                 "celebrate",
                 "Share residents' thank-you messages with staff",
                 1,
+                flag="blocked",
             ),
             _Milestone(
                 "celebrate",
@@ -2702,7 +2704,6 @@ PROGRAMMES: tuple[_Programme, ...] = (
                 "Hand the service over to business as usual",
                 4,
                 "ncc.hwy:m ncc.ict:l",
-                flag="blocked",
             ),
         ),
         stakeholders=(

@@ -4,7 +4,8 @@ Every figure has one definition in `tracker.figures`; these queries give the sam
 GROUP BY, SUM(CASE ...) and window functions, so no page loads a table to add it up. Sums are
 taken in SQL and divided in Python, so a ratio is the same float `figures` would compute. The
 statements run unchanged on SQLite and PostgreSQL; the only dialect branches are in
-`_month_start` and `_joined_names`.
+`_month_start`, `_joined_names` and `_aggregate_strings`. Delivery confidence is judged by
+`tracker.confidence` over evidence gathered here.
 
 Viewer-scoped queries see only `tracker.access.visible_programme_ids(viewer)`. Queries given a
 `programme_id` trust the caller to have checked access (`tracker.access.require_programme`).
@@ -28,12 +29,16 @@ import sqlalchemy as sa
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col
 
-from tracker import figures
+from tracker import clock, confidence, figures
 from tracker.access import Viewer, visible_programme_ids
+from tracker.errors import NotFoundError
 from tracker.models import (
     Assessment,
+    Audience,
     Barrier,
     BarrierStatus,
+    ConfidenceOverride,
+    DeliveryConfidence,
     ExitCriterion,
     Impact,
     Metric,
@@ -42,6 +47,8 @@ from tracker.models import (
     MilestoneDependency,
     MilestoneImpact,
     MilestoneStatus,
+    Narrative,
+    NarrativeStatus,
     Organisation,
     Programme,
     ProgrammePartner,
@@ -49,19 +56,32 @@ from tracker.models import (
     Stage,
     StageRecord,
     Stakeholder,
+    Stance,
 )
 from tracker.stages import STAGES
 
 __all__ = [
     "ProgrammeFigures",
+    "adkar_by_group",
+    "barrier_matrix",
+    "burnup",
     "change_load",
+    "change_load_with_stance",
+    "confidence_for",
     "hotspots",
     "is_current_stage",
+    "latest_narrative",
+    "metric_readings",
     "metric_status",
+    "needs_decision",
     "overdue_milestones",
     "portfolio",
+    "portfolio_dashboard",
     "programme_figures",
     "stage_summary",
+    "stakeholder_grid",
+    "stance_direction",
+    "stance_history",
     "stance_trend",
 ]
 
@@ -336,6 +356,15 @@ def portfolio(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFra
     stance_index (influence-weighted mean stance in [-2, 2], None with no stakeholders), hotspots
     (influence >= 4 and stance <= -1).
     """
+    return _frame(
+        _portfolio_rows(session, viewer, today),
+        PORTFOLIO_COLUMNS,
+        optional=("progress", "stance_index"),
+    )
+
+
+def _portfolio_rows(session: Session, viewer: Viewer, today: dt.date) -> list[dict[str, Any]]:
+    """The rows of `portfolio`, as dicts of plain values (two statements)."""
     visible = visible_programme_ids(viewer)
     milestone_sums = (
         sa.select(col(Milestone.programme_id), *_milestone_sums(today))
@@ -381,7 +410,7 @@ def portfolio(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFra
         if _current(stage_row):
             current.setdefault(stage_row["programme_id"], set()).add(Stage(stage_row["stage"]))
 
-    rows = [
+    return [
         {
             "programme_id": row["programme_id"],
             "code": row["code"],
@@ -404,7 +433,6 @@ def portfolio(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFra
         }
         for row in programmes
     ]
-    return _frame(rows, PORTFOLIO_COLUMNS, optional=("progress", "stance_index"))
 
 
 # --- One programme --------------------------------------------------------------------------
@@ -844,6 +872,26 @@ def stance_trend(
     (how many counted), stance_index (float in [-2, 2], None when nobody was assessed yet).
     Oldest month first. Raises ValueError when `months` < 1.
     """
+    rows = [
+        {
+            "month": first,
+            "as_of": as_of,
+            "stakeholders": int(row["stakeholders"]) if row else 0,
+            "stance_index": _ratio(row["weighted"], row["influence"]) if row else None,
+        }
+        for first, as_of, row in _stance_by_month(session, programme_id, today, months)
+    ]
+    return _frame(rows, STANCE_TREND_COLUMNS, optional=("stance_index",))
+
+
+def _stance_by_month(
+    session: Session, programme_id: int, today: dt.date, months: int
+) -> list[tuple[dt.date, dt.date, dict[str, Any] | None]]:
+    """(first of month, as-of day, sums) for the `months` months ending with today's, oldest
+    first. The sums (None when nobody was assessed by then) are stakeholders, weighted
+    (sum of current influence x stance of the latest assessment on or before the as-of day),
+    desired (sum of current influence x desired stance) and influence, over the stakeholders
+    assessed by then. One statement. Raises ValueError when `months` < 1."""
     if months < 1:
         raise ValueError("months: need at least one month of stance trend")
     ends_list = _month_ends(today, months)
@@ -879,6 +927,7 @@ def stance_trend(
             ranked.c.month,
             sa.func.count().label("stakeholders"),
             sa.func.sum(influence * ranked.c.stance).label("weighted"),
+            sa.func.sum(influence * col(Stakeholder.desired_stance)).label("desired"),
             sa.func.sum(influence).label("influence"),
         )
         .join(Stakeholder, col(Stakeholder.id) == ranked.c.stakeholder_id)
@@ -886,15 +935,985 @@ def stance_trend(
         .group_by(ranked.c.month)
     )
     by_month = {row["month"]: row for row in _rows(session, statement)}
+    return [(first, as_of, by_month.get(first)) for first, as_of in ends_list]
+
+
+# --- Small helpers for the dashboards -------------------------------------------------------
+
+
+def _mean(total: float | None, count: int | None) -> float | None:
+    """total / count, or None when nothing was counted."""
+    if not count:
+        return None
+    return float(total or 0) / count
+
+
+def _difference(now: float | None, then: float | None) -> float | None:
+    """now - then, or None when either is not defined."""
+    if now is None or then is None:
+        return None
+    return now - then
+
+
+def _day(day: dt.date) -> str:
+    """A date as people write it, e.g. "5 March 2027"."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _aggregate_strings(
+    session: Session, source: sa.Subquery, *, keys: Sequence[str], value: str, separator: str
+) -> sa.Subquery:
+    """GROUP BY `keys` over the rows of `source`: (*keys, joined, how_many), where joined is the
+    `value` strings sorted and joined by `separator`, and how_many how many there were."""
+    if _dialect(session) == "postgresql" or sqlite3.sqlite_version_info >= (3, 44):
+        joined = sa.func.aggregate_strings(source.c[value], separator).aggregate_order_by(
+            source.c[value]
+        )
+        return (
+            sa.select(
+                *(source.c[key] for key in keys),
+                joined.label("joined"),
+                sa.func.count().label("how_many"),
+            )
+            .group_by(*(source.c[key] for key in keys))
+            .subquery("joined_strings")
+        )
+    # As in _joined_names: older SQLite concatenates in the order an ordered derived table
+    # delivers its rows.
+    ordered = (
+        sa.select(source)
+        .order_by(*(source.c[key] for key in keys), source.c[value])
+        .subquery("ordered_strings")
+    )
+    return (
+        sa.select(
+            *(ordered.c[key] for key in keys),
+            sa.func.group_concat(ordered.c[value], separator).label("joined"),
+            sa.func.count().label("how_many"),
+        )
+        .group_by(*(ordered.c[key] for key in keys))
+        .subquery("joined_strings")
+    )
+
+
+def _open_milestone() -> sa.ColumnElement[bool]:
+    """Neither done nor cancelled: work still to do."""
+    return col(Milestone.status).not_in([_DONE, _CANCELLED])
+
+
+def _stance_as_of(
+    session: Session,
+    *,
+    key: Any,
+    where: Sequence[sa.ColumnElement[bool]],
+    as_of: dt.date,
+) -> dict[Any, float | None]:
+    """The stance index of each group of stakeholders (grouped by the Stakeholder column `key`,
+    filtered by `where`) as of a day: each stakeholder's latest assessment on or before it (ties:
+    the later recorded), weighted by current influence. Groups with nobody assessed by then are
+    missing. One statement."""
+    ranked = (
+        sa.select(
+            col(Assessment.stakeholder_id),
+            col(Assessment.stance),
+            sa.func.row_number()
+            .over(
+                partition_by=col(Assessment.stakeholder_id),
+                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.id).desc()),
+            )
+            .label("position"),
+        )
+        .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
+        .where(col(Assessment.assessed_on) <= as_of, *where)
+        .subquery("ranked_as_of")
+    )
+    influence = col(Stakeholder.influence)
+    statement = (
+        sa.select(
+            key.label("key"),
+            sa.func.sum(influence * ranked.c.stance).label("weighted"),
+            sa.func.sum(influence).label("influence"),
+        )
+        .join(ranked, ranked.c.stakeholder_id == col(Stakeholder.id))
+        .where(ranked.c.position == 1)
+        .group_by(key)
+    )
+    return {
+        row["key"]: _ratio(row["weighted"], row["influence"]) for row in _rows(session, statement)
+    }
+
+
+# Stance index movement smaller than this either way reads as "steady".
+STANCE_DEAD_BAND = 0.1
+# A staff group's stance index falling by at least this much over 90 days counts as falling.
+FALLING_STANCE_CHANGE = -0.25
+# Overdue milestones of at least this weight need a decision.
+HIGH_WEIGHT = 4
+# Tolerance for comparing differences of floats with the bands above.
+_EPSILON = 1e-9
+
+
+def stance_direction(change: float | None) -> str | None:
+    """ "improving" when the stance index rose by more than STANCE_DEAD_BAND (0.1), "worsening"
+    when it fell by more than that, "steady" otherwise; None when the change is not defined."""
+    if change is None:
+        return None
+    if change > STANCE_DEAD_BAND + _EPSILON:
+        return "improving"
+    if change < -STANCE_DEAD_BAND - _EPSILON:
+        return "worsening"
+    return "steady"
+
+
+# --- Delivery confidence --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Confidence:
+    """One programme's delivery-confidence inputs and outcome."""
+
+    programme_id: int
+    code: str
+    title: str
+    forecast: figures.Forecast | None
+    evidence: confidence.Evidence
+    suggestion: confidence.Suggestion
+    override: confidence.Override | None
+
+    @property
+    def rating(self) -> DeliveryConfidence:
+        """The rating shown: the override when there is one, else the suggestion."""
+        return confidence.effective(self.suggestion, self.override)[0]
+
+
+def _confidence_rows(
+    session: Session, programme_ids: sa.Select[Any] | Sequence[int], today: dt.date
+) -> dict[int, _Confidence]:
+    """Evidence, suggestion and latest override for each of these programmes, by programme id.
+
+    One statement, however many programmes: milestone weights and weekly throughput, hotspots
+    and those blocking open work, mean metric attainment and the latest override are each
+    grouped per programme in a subquery. The forecast is figures.forecast_finish seeded by the
+    programme id, exactly as programme_figures does it."""
+    status = col(Milestone.status)
+    weight = col(Milestone.weight)
+    completed = col(Milestone.completed_date)
+    is_open = _open_milestone()
+    weeks = [
+        _count_where(sa.and_(completed > after, completed <= until)).label(f"week_{i}")
+        for i, (after, until) in enumerate(_throughput_windows(today, THROUGHPUT_WEEKS))
+    ]
+    milestone_sums = (
+        sa.select(
+            col(Milestone.programme_id),
+            _count_where(status != _CANCELLED).label("milestones"),
+            _count_where(status == _DONE).label("done"),
+            _sum_where(status != _CANCELLED, weight).label("weight_planned"),
+            _sum_where(sa.and_(is_open, col(Milestone.due_date) < today), weight).label(
+                "weight_overdue"
+            ),
+            _sum_where(status == _BLOCKED, weight).label("weight_blocked"),
+            *weeks,
+        )
+        .where(col(Milestone.programme_id).in_(programme_ids))
+        .group_by(col(Milestone.programme_id))
+        .subquery("confidence_milestones")
+    )
+    blockers = (
+        sa.select(col(MilestoneDependency.stakeholder_id))
+        .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
+        .where(col(Milestone.programme_id).in_(programme_ids), _open_milestone())
+        .group_by(col(MilestoneDependency.stakeholder_id))
+        .subquery("blockers")
+    )
+    hotspot_sums = (
+        sa.select(
+            col(Stakeholder.programme_id),
+            sa.func.count(col(Stakeholder.id)).label("hotspots"),
+            sa.func.count(blockers.c.stakeholder_id).label("hotspots_blocking"),
+        )
+        .outerjoin(blockers, blockers.c.stakeholder_id == col(Stakeholder.id))
+        .where(col(Stakeholder.programme_id).in_(programme_ids), _is_hotspot())
+        .group_by(col(Stakeholder.programme_id))
+        .subquery("hotspot_sums")
+    )
+    latest_readings = (
+        sa.select(
+            col(MetricReading.metric_id),
+            col(MetricReading.value),
+            sa.func.row_number()
+            .over(
+                partition_by=col(MetricReading.metric_id),
+                order_by=col(MetricReading.reading_on).desc(),
+            )
+            .label("position"),
+        )
+        .join(Metric, col(Metric.id) == col(MetricReading.metric_id))
+        .where(col(Metric.programme_id).in_(programme_ids))
+        .subquery("latest_readings")
+    )
+    baseline, target = col(Metric.baseline), col(Metric.target)
+    # figures.metric_attainment: one quotient for both directions, undefined at target = baseline.
+    attainment = sa.case(
+        (target == baseline, sa.null()),
+        else_=(latest_readings.c.value - baseline) / (target - baseline),
+    )
+    attainment_sums = (
+        sa.select(
+            col(Metric.programme_id),
+            sa.func.sum(attainment).label("attainment_total"),
+            sa.func.count(attainment).label("attainments"),
+        )
+        .join(
+            latest_readings,
+            sa.and_(latest_readings.c.metric_id == col(Metric.id), latest_readings.c.position == 1),
+        )
+        .where(col(Metric.programme_id).in_(programme_ids))
+        .group_by(col(Metric.programme_id))
+        .subquery("attainment_sums")
+    )
+    overrides = (
+        sa.select(
+            col(ConfidenceOverride.programme_id),
+            col(ConfidenceOverride.rating),
+            col(ConfidenceOverride.reason),
+            col(ConfidenceOverride.set_by),
+            col(ConfidenceOverride.set_at),
+            sa.func.row_number()
+            .over(
+                partition_by=col(ConfidenceOverride.programme_id),
+                order_by=(
+                    col(ConfidenceOverride.set_at).desc(),
+                    col(ConfidenceOverride.id).desc(),
+                ),
+            )
+            .label("position"),
+        )
+        .where(col(ConfidenceOverride.programme_id).in_(programme_ids))
+        .subquery("overrides")
+    )
+    statement = (
+        sa.select(
+            col(Programme.id).label("programme_id"),
+            col(Programme.code),
+            col(Programme.title),
+            col(Programme.start_date),
+            col(Programme.target_end_date),
+            *(
+                milestone_sums.c[name]
+                for name in (
+                    "milestones",
+                    "done",
+                    "weight_planned",
+                    "weight_overdue",
+                    "weight_blocked",
+                    *(f"week_{i}" for i in range(THROUGHPUT_WEEKS)),
+                )
+            ),
+            hotspot_sums.c.hotspots,
+            hotspot_sums.c.hotspots_blocking,
+            attainment_sums.c.attainment_total,
+            attainment_sums.c.attainments,
+            overrides.c.rating,
+            overrides.c.reason,
+            overrides.c.set_by,
+            overrides.c.set_at,
+        )
+        .outerjoin(milestone_sums, milestone_sums.c.programme_id == col(Programme.id))
+        .outerjoin(hotspot_sums, hotspot_sums.c.programme_id == col(Programme.id))
+        .outerjoin(attainment_sums, attainment_sums.c.programme_id == col(Programme.id))
+        .outerjoin(
+            overrides,
+            sa.and_(overrides.c.programme_id == col(Programme.id), overrides.c.position == 1),
+        )
+        .where(col(Programme.id).in_(programme_ids))
+    )
+    found: dict[int, _Confidence] = {}
+    for row in _rows(session, statement):
+        programme_id = int(row["programme_id"])
+        milestones = int(row["milestones"] or 0)
+        remaining = milestones - int(row["done"] or 0)
+        throughput = tuple(int(row[f"week_{i}"] or 0) for i in range(THROUGHPUT_WEEKS))
+        forecast = (
+            figures.forecast_finish(
+                remaining=remaining, throughput=throughput, today=today, seed=programme_id
+            )
+            if milestones
+            else None
+        )
+        evidence = confidence.Evidence(
+            overdue_share=_ratio(row["weight_overdue"], row["weight_planned"]),
+            blocked_share=_ratio(row["weight_blocked"], row["weight_planned"]),
+            forecast_p50=forecast.p50 if forecast else None,
+            forecast_p85=forecast.p85 if forecast else None,
+            target_end_date=row["target_end_date"],
+            hotspots=int(row["hotspots"] or 0),
+            hotspots_blocking=int(row["hotspots_blocking"] or 0),
+            mean_attainment=_mean(row["attainment_total"], row["attainments"]),
+            elapsed_share=confidence.elapsed_share(
+                start=row["start_date"], target=row["target_end_date"], today=today
+            ),
+            remaining=remaining,
+        )
+        override = (
+            None
+            if row["rating"] is None
+            else confidence.Override(
+                rating=DeliveryConfidence(row["rating"]),
+                reason=row["reason"],
+                set_by=row["set_by"],
+                set_at=row["set_at"],
+            )
+        )
+        found[programme_id] = _Confidence(
+            programme_id=programme_id,
+            code=row["code"],
+            title=row["title"],
+            forecast=forecast,
+            evidence=evidence,
+            suggestion=confidence.suggest(evidence),
+            override=override,
+        )
+    return found
+
+
+def confidence_for(
+    *, session: Session, programme_id: int, today: dt.date
+) -> tuple[confidence.Suggestion, confidence.Override | None]:
+    """The suggested delivery confidence of one programme with every rule's result (the "why"),
+    and the latest override (None when there is none). The same figures as portfolio_dashboard.
+    Raises NotFoundError when the programme does not exist."""
+    found = _confidence_rows(session, [programme_id], today).get(programme_id)
+    if found is None:
+        raise NotFoundError(None, "That programme no longer exists. Reload the page.")
+    return found.suggestion, found.override
+
+
+PORTFOLIO_DASHBOARD_COLUMNS = (
+    *PORTFOLIO_COLUMNS,
+    "forecast_p50",
+    "forecast_p85",
+    "forecast_late",
+    "stance_index_90d",
+    "stance_change",
+    "stance_direction",
+    "mean_attainment",
+    "hotspots_blocking",
+    "suggested",
+    "suggested_label",
+    "deciding_rule",
+    "override",
+    "override_reason",
+    "override_by",
+    "override_at",
+    "confidence",
+    "confidence_label",
+)
+
+
+def portfolio_dashboard(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFrame:
+    """The portfolio (every column of `portfolio`, same rows and order) with forecast, stance
+    movement and delivery confidence. A fixed number of statements, however many programmes.
+
+    Extra columns: forecast_p50, forecast_p85 (dates, None when there is no forecast: nothing
+    planned or no throughput in the last 12 weeks); forecast_late (True when P85 is after the
+    target end date; False without a forecast); stance_index_90d (the stance index 90 days ago:
+    each stakeholder's latest assessment on or before then, weighted by current influence; None
+    when nobody had been assessed); stance_change (stance_index - stance_index_90d, or None);
+    stance_direction ("improving", "worsening" or "steady" within STANCE_DEAD_BAND; None);
+    mean_attainment (as programme_figures; None without readings); hotspots_blocking (hotspots
+    on whom open work depends); suggested, suggested_label (the suggested rating's value, e.g.
+    "amber_red", and label, "Amber/Red"); deciding_rule (the evidence text of the rule that set
+    the suggestion, None when Green); override, override_reason, override_by, override_at (the
+    latest override's value, reason, who, when (aware datetime); None without one); confidence,
+    confidence_label (the rating shown: the override when there is one, else the suggestion).
+    """
+    visible = visible_programme_ids(viewer)
+    base = _portfolio_rows(session, viewer, today)
+    ratings = _confidence_rows(session, visible, today)
+    then = _stance_as_of(
+        session,
+        key=col(Stakeholder.programme_id),
+        where=[col(Stakeholder.programme_id).in_(visible)],
+        as_of=today - dt.timedelta(days=figures.STANCE_WINDOW_DAYS),
+    )
     rows = []
-    for first, as_of in ends_list:
-        row = by_month.get(first)
+    for row in base:
+        found = ratings[row["programme_id"]]
+        evidence, suggestion, override = found.evidence, found.suggestion, found.override
+        stance_then = then.get(row["programme_id"])
+        change = _difference(row["stance_index"], stance_then)
+        shown = found.rating
         rows.append(
             {
-                "month": first,
-                "as_of": as_of,
-                "stakeholders": int(row["stakeholders"]) if row else 0,
-                "stance_index": _ratio(row["weighted"], row["influence"]) if row else None,
+                **row,
+                "forecast_p50": evidence.forecast_p50,
+                "forecast_p85": evidence.forecast_p85,
+                "forecast_late": evidence.forecast_p85 is not None
+                and evidence.forecast_p85 > evidence.target_end_date,
+                "stance_index_90d": stance_then,
+                "stance_change": change,
+                "stance_direction": stance_direction(change),
+                "mean_attainment": evidence.mean_attainment,
+                "hotspots_blocking": evidence.hotspots_blocking,
+                "suggested": suggestion.rating.value,
+                "suggested_label": suggestion.rating.label,
+                "deciding_rule": suggestion.deciding.evidence_text if suggestion.deciding else None,
+                "override": override.rating.value if override else None,
+                "override_reason": override.reason if override else None,
+                "override_by": override.set_by if override else None,
+                "override_at": override.set_at if override else None,
+                "confidence": shown.value,
+                "confidence_label": shown.label,
             }
         )
-    return _frame(rows, STANCE_TREND_COLUMNS, optional=("stance_index",))
+    return _frame(
+        rows,
+        PORTFOLIO_DASHBOARD_COLUMNS,
+        optional=(
+            "progress",
+            "stance_index",
+            "forecast_p50",
+            "forecast_p85",
+            "stance_index_90d",
+            "stance_change",
+            "stance_direction",
+            "mean_attainment",
+            "deciding_rule",
+            "override",
+            "override_reason",
+            "override_by",
+            "override_at",
+        ),
+    )
+
+
+# --- Needs a decision -----------------------------------------------------------------------
+
+NEEDS_DECISION_COLUMNS = ("kind", "programme_code", "programme", "item", "detail")
+DECISION_CONFIDENCE = "Delivery confidence"
+DECISION_HOTSPOT = "Hotspot blocking work"
+DECISION_OVERDUE = "Overdue high-weight milestone"
+
+
+def needs_decision(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFrame:
+    """What needs a leadership decision across the programmes the viewer may see. Three
+    statements, however many programmes.
+
+    Rows, in this order of kind:
+    - "Delivery confidence": programmes rated Red or Amber/Red (the rating shown, so an override
+      counts), Red first; item is the rating's label, detail the deciding rule's evidence and
+      band, or for an override who set it, when, their reason and the suggestion.
+    - "Hotspot blocking work": resistance hotspots on whom open milestones depend; item is the
+      name and role, detail the titles of the milestones they block. Never notes.
+    - "Overdue high-weight milestone": overdue milestones of weight HIGH_WEIGHT (4) or more, most
+      late first; item is the title, detail the due date, days late, weight and owner.
+    Within a kind (after the order above), by programme title.
+    Columns: kind, programme_code, programme (title), item, detail.
+    """
+    visible = visible_programme_ids(viewer)
+    rows: list[dict[str, Any]] = []
+
+    flagged = [
+        found
+        for found in _confidence_rows(session, visible, today).values()
+        if found.rating in (DeliveryConfidence.red, DeliveryConfidence.amber_red)
+    ]
+    flagged.sort(key=lambda found: (-confidence.severity(found.rating), found.title, found.code))
+    for found in flagged:
+        override, suggestion = found.override, found.suggestion
+        if override is not None:
+            detail = (
+                f"Override by {override.set_by} on {_day(override.set_at.date())}: "
+                f"{override.reason} (suggested {suggestion.rating.label})"
+            )
+        else:
+            deciding = suggestion.deciding
+            assert deciding is not None  # Red and Amber/Red are always set by a rule
+            detail = f"Suggested: {deciding.evidence_text} ({deciding.threshold_text})"
+        rows.append(
+            {
+                "kind": DECISION_CONFIDENCE,
+                "programme_code": found.code,
+                "programme": found.title,
+                "item": found.rating.label,
+                "detail": detail,
+            }
+        )
+
+    blocked_titles = _aggregate_strings(
+        session,
+        sa.select(col(MilestoneDependency.stakeholder_id), col(Milestone.title))
+        .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
+        .where(col(Milestone.programme_id).in_(visible), _open_milestone())
+        .subquery("dependencies"),
+        keys=("stakeholder_id",),
+        value="title",
+        separator="; ",
+    )
+    hotspot_statement = (
+        sa.select(
+            col(Programme.code),
+            col(Programme.title).label("programme"),
+            col(Stakeholder.name),
+            col(Stakeholder.role),
+            blocked_titles.c.joined,
+        )
+        .join(blocked_titles, blocked_titles.c.stakeholder_id == col(Stakeholder.id))
+        .join(Programme, col(Programme.id) == col(Stakeholder.programme_id))
+        .where(col(Stakeholder.programme_id).in_(visible), _is_hotspot())
+        .order_by(col(Programme.title), col(Programme.code), col(Stakeholder.name))
+    )
+    for row in _rows(session, hotspot_statement):
+        rows.append(
+            {
+                "kind": DECISION_HOTSPOT,
+                "programme_code": row["code"],
+                "programme": row["programme"],
+                "item": f"{row['name']}, {row['role']}" if row["role"] else row["name"],
+                "detail": f"Blocks: {row['joined']}",
+            }
+        )
+
+    overdue_statement: Executable = (
+        sa.select(
+            col(Programme.code),
+            col(Programme.title).label("programme"),
+            col(Milestone.title),
+            col(Milestone.due_date),
+            col(Milestone.weight),
+            col(Milestone.owner),
+        )
+        .join(Programme, col(Programme.id) == col(Milestone.programme_id))
+        .where(
+            col(Milestone.programme_id).in_(visible),
+            _open_milestone(),
+            col(Milestone.due_date) < today,
+            col(Milestone.weight) >= HIGH_WEIGHT,
+        )
+        .order_by(col(Milestone.due_date), col(Programme.title), col(Milestone.title))
+    )
+    for row in _rows(session, overdue_statement):
+        late = (today - row["due_date"]).days
+        owner = f"; owner {row['owner']}" if row["owner"] else ""
+        rows.append(
+            {
+                "kind": DECISION_OVERDUE,
+                "programme_code": row["code"],
+                "programme": row["programme"],
+                "item": row["title"],
+                "detail": (
+                    f"Due {_day(row['due_date'])}, {late} {'day' if late == 1 else 'days'} late; "
+                    f"weight {row['weight']}{owner}"
+                ),
+            }
+        )
+    return _frame(rows, NEEDS_DECISION_COLUMNS)
+
+
+# --- Change load beside the staff groups' stance --------------------------------------------
+
+GROUP_STANCE_COLUMNS = (
+    "staff_group_id",
+    "staff_group",
+    "organisation",
+    "stakeholders",
+    "stance_index",
+    "stance_index_90d",
+    "stance_change",
+    "falling",
+)
+
+
+def change_load_with_stance(
+    *,
+    session: Session,
+    viewer: Viewer,
+    start: dt.date,
+    months: int,
+    today: dt.date | None = None,
+    weights: Mapping[Impact, int] = figures.DEFAULT_IMPACT_WEIGHTS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The change-load heatmap (exactly `change_load`) and, beside it, each staff group's stance.
+
+    Stakeholders count towards the staff group they belong to (stakeholder.staff_group_id),
+    across every programme the viewer may see. The second frame has one row per staff group
+    that appears in the load or has such stakeholders, ordered by organisation and group name:
+    staff_group_id, staff_group, organisation, stakeholders (count), stance_index (now),
+    stance_index_90d (as of `today` - 90 days, as portfolio_dashboard), stance_change (now - 90
+    days ago), falling (True when the change is FALLING_STANCE_CHANGE, -0.25, or lower). A group
+    with no stakeholders has 0, None, None, None, False. `today` defaults to
+    tracker.clock.today(). Raises as change_load does.
+    """
+    today = today or clock.today()
+    load = change_load(session=session, viewer=viewer, start=start, months=months, weights=weights)
+    visible = visible_programme_ids(viewer)
+    in_scope = [
+        col(Stakeholder.programme_id).in_(visible),
+        col(Stakeholder.staff_group_id).is_not(None),
+    ]
+    influence = col(Stakeholder.influence)
+    now_statement: Executable = (
+        sa.select(
+            col(Stakeholder.staff_group_id),
+            col(StaffGroup.name).label("staff_group"),
+            col(Organisation.name).label("organisation"),
+            sa.func.count(col(Stakeholder.id)).label("stakeholders"),
+            sa.func.sum(influence * col(Stakeholder.stance)).label("weighted"),
+            sa.func.sum(influence).label("influence"),
+        )
+        .join(StaffGroup, col(StaffGroup.id) == col(Stakeholder.staff_group_id))
+        .join(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
+        .where(*in_scope)
+        .group_by(col(Stakeholder.staff_group_id), col(StaffGroup.name), col(Organisation.name))
+    )
+    then = _stance_as_of(
+        session,
+        key=col(Stakeholder.staff_group_id),
+        where=in_scope,
+        as_of=today - dt.timedelta(days=figures.STANCE_WINDOW_DAYS),
+    )
+    groups: dict[int, dict[str, Any]] = {
+        row["staff_group_id"]: {
+            "staff_group_id": row["staff_group_id"],
+            "staff_group": row["staff_group"],
+            "organisation": row["organisation"],
+            "stakeholders": 0,
+            "stance_index": None,
+        }
+        for row in load[["staff_group_id", "staff_group", "organisation"]].to_dict("records")
+    }
+    for row in _rows(session, now_statement):
+        groups[row["staff_group_id"]] = {
+            "staff_group_id": row["staff_group_id"],
+            "staff_group": row["staff_group"],
+            "organisation": row["organisation"],
+            "stakeholders": int(row["stakeholders"]),
+            "stance_index": _ratio(row["weighted"], row["influence"]),
+        }
+    rows = []
+    for group in sorted(
+        groups.values(),
+        key=lambda g: (g["organisation"], g["staff_group"], g["staff_group_id"]),
+    ):
+        stance_then = then.get(group["staff_group_id"])
+        change = _difference(group["stance_index"], stance_then)
+        rows.append(
+            {
+                **group,
+                "staff_group_id": int(group["staff_group_id"]),
+                "stance_index_90d": stance_then,
+                "stance_change": change,
+                "falling": change is not None and change <= FALLING_STANCE_CHANGE + _EPSILON,
+            }
+        )
+    stance = _frame(
+        rows,
+        GROUP_STANCE_COLUMNS,
+        optional=("stance_index", "stance_index_90d", "stance_change"),
+    )
+    return load, stance
+
+
+# --- One programme's dashboard --------------------------------------------------------------
+
+BURNUP_COLUMNS = ("week", "done", "scope")
+
+
+def burnup(*, session: Session, programme_id: int, today: dt.date, weeks: int = 26) -> pd.DataFrame:
+    """Milestone burn-up: one row per week for the `weeks` weeks ending today, oldest first.
+
+    Columns: week (date: the last day of the week; the last row is today), done (milestones
+    completed on or before that day, cumulative), scope (milestones not cancelled, as of now, the
+    same on every row: the history of scope changes is not recorded, so the line is today's
+    scope). One statement. Raises ValueError when `weeks` < 1.
+    """
+    if weeks < 1:
+        raise ValueError("weeks: need at least one week of burn-up")
+    ends = [today - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    completed = col(Milestone.completed_date)
+    statement = sa.select(
+        _count_where(col(Milestone.status) != _CANCELLED).label("scope"),
+        *(_count_where(completed <= end).label(f"done_{i}") for i, end in enumerate(ends)),
+    ).where(col(Milestone.programme_id) == programme_id)
+    row = _rows(session, statement)[0]
+    rows = [
+        {"week": end, "done": int(row[f"done_{i}"] or 0), "scope": int(row["scope"] or 0)}
+        for i, end in enumerate(ends)
+    ]
+    return _frame(rows, BURNUP_COLUMNS)
+
+
+STAKEHOLDER_GRID_COLUMNS = (
+    "stakeholder_id",
+    "label",
+    "role",
+    "influence",
+    "interest",
+    "stance",
+    "stance_label",
+    "quadrant",
+    "hotspot",
+)
+
+
+def stakeholder_grid(*, session: Session, programme_id: int, named: bool) -> pd.DataFrame:
+    """The programme's stakeholders for the power/interest grid, most influential first. Never
+    includes notes.
+
+    Columns: stakeholder_id, label and role (the stakeholder's name and role when `named`;
+    otherwise only hotspots are named and everyone else has "" for both: leadership sees named
+    hotspots only), influence, interest (1-5), stance (-2..2), stance_label (e.g. "Active
+    resistor"), quadrant (figures.quadrant's label, e.g. "Manage closely"), hotspot (bool).
+    """
+    statement: Executable = (
+        sa.select(
+            col(Stakeholder.id).label("stakeholder_id"),
+            col(Stakeholder.name),
+            col(Stakeholder.role),
+            col(Stakeholder.influence),
+            col(Stakeholder.interest),
+            col(Stakeholder.stance),
+        )
+        .where(col(Stakeholder.programme_id) == programme_id)
+        .order_by(
+            col(Stakeholder.influence).desc(),
+            col(Stakeholder.interest).desc(),
+            col(Stakeholder.id),
+        )
+    )
+    rows = []
+    for row in _rows(session, statement):
+        hotspot = figures.is_hotspot(influence=row["influence"], stance=row["stance"])
+        shown = named or hotspot
+        rows.append(
+            {
+                "stakeholder_id": row["stakeholder_id"],
+                "label": row["name"] if shown else "",
+                "role": row["role"] if shown else "",
+                "influence": row["influence"],
+                "interest": row["interest"],
+                "stance": row["stance"],
+                "stance_label": Stance(row["stance"]).label,
+                "quadrant": figures.quadrant(
+                    influence=row["influence"], interest=row["interest"]
+                ).label,
+                "hotspot": hotspot,
+            }
+        )
+    return _frame(rows, STAKEHOLDER_GRID_COLUMNS)
+
+
+STANCE_HISTORY_COLUMNS = ("month", "stance_index", "desired_index")
+
+
+def stance_history(
+    *, session: Session, programme_id: int, today: dt.date, months: int = 18
+) -> pd.DataFrame:
+    """The programme's stance index against its desired stance at each of the last `months`
+    month-ends (today for the current month), oldest first.
+
+    Columns: month (date, first of the month), stance_index (as stance_trend), desired_index
+    (the same stakeholders' desired stances, weighted by current influence); both None when
+    nobody had been assessed by then. Raises ValueError when `months` < 1.
+    """
+    rows = [
+        {
+            "month": first,
+            "stance_index": _ratio(row["weighted"], row["influence"]) if row else None,
+            "desired_index": _ratio(row["desired"], row["influence"]) if row else None,
+        }
+        for first, _as_of, row in _stance_by_month(session, programme_id, today, months)
+    ]
+    return _frame(rows, STANCE_HISTORY_COLUMNS, optional=("stance_index", "desired_index"))
+
+
+ADKAR_ELEMENTS = ("awareness", "desire", "knowledge", "ability", "reinforcement")
+ADKAR_COLUMNS = ("staff_group", "element", "score", "stakeholders")
+NO_STAFF_GROUP = "No staff group"
+
+
+def adkar_by_group(*, session: Session, programme_id: int) -> pd.DataFrame:
+    """Mean ADKAR scores by staff group: for each stakeholder, their latest assessment that has
+    any ADKAR score (ties: the later recorded), averaged per staff group and element.
+
+    Five rows per staff group with such stakeholders (elements in ADKAR order: awareness, desire,
+    knowledge, ability, reinforcement); groups by name, with NO_STAFF_GROUP ("No staff group")
+    for stakeholders without one last. A name shared by groups of two organisations gets the
+    organisation's short name, e.g. "Customer services (NCC)".
+    Columns: staff_group, element, score (mean 1-5, None when nobody has a score for it),
+    stakeholders (how many scores the mean is of).
+    """
+    has_adkar = sa.or_(*(col(getattr(Assessment, name)).is_not(None) for name in ADKAR_ELEMENTS))
+    ranked = (
+        sa.select(
+            col(Assessment.stakeholder_id),
+            *(col(getattr(Assessment, name)) for name in ADKAR_ELEMENTS),
+            sa.func.row_number()
+            .over(
+                partition_by=col(Assessment.stakeholder_id),
+                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.id).desc()),
+            )
+            .label("position"),
+        )
+        .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
+        .where(col(Stakeholder.programme_id) == programme_id, has_adkar)
+        .subquery("latest_adkar")
+    )
+    statement: Executable = (
+        sa.select(
+            col(Stakeholder.staff_group_id),
+            col(StaffGroup.name).label("staff_group"),
+            col(Organisation.short_name),
+            *(
+                column
+                for name in ADKAR_ELEMENTS
+                for column in (
+                    sa.func.sum(ranked.c[name]).label(f"{name}_total"),
+                    sa.func.count(ranked.c[name]).label(f"{name}_count"),
+                )
+            ),
+        )
+        .join(Stakeholder, col(Stakeholder.id) == ranked.c.stakeholder_id)
+        .outerjoin(StaffGroup, col(StaffGroup.id) == col(Stakeholder.staff_group_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
+        .where(ranked.c.position == 1)
+        .group_by(
+            col(Stakeholder.staff_group_id), col(StaffGroup.name), col(Organisation.short_name)
+        )
+    )
+    found = _rows(session, statement)
+    names = [row["staff_group"] for row in found if row["staff_group"] is not None]
+    shared = {name for name in names if names.count(name) > 1}
+
+    def label(row: Mapping[str, Any]) -> str:
+        if row["staff_group"] is None:
+            return NO_STAFF_GROUP
+        if row["staff_group"] in shared:
+            return f"{row['staff_group']} ({row['short_name']})"
+        return str(row["staff_group"])
+
+    rows = []
+    for row in sorted(found, key=lambda r: (r["staff_group"] is None, label(r))):
+        for name in ADKAR_ELEMENTS:
+            count = int(row[f"{name}_count"] or 0)
+            rows.append(
+                {
+                    "staff_group": label(row),
+                    "element": name,
+                    "score": _mean(row[f"{name}_total"], count),
+                    "stakeholders": count,
+                }
+            )
+    return _frame(rows, ADKAR_COLUMNS, optional=("score",))
+
+
+BARRIER_MATRIX_COLUMNS = ("likelihood", "impact", "barriers", "titles")
+
+
+def barrier_matrix(*, session: Session, programme_id: int) -> pd.DataFrame:
+    """The programme's barriers that are not closed (open or mitigating), counted by likelihood
+    and impact. Only cells with at least one barrier appear, highest likelihood then impact
+    first.
+
+    Columns: likelihood, impact (1-5), barriers (count), titles (the barriers' titles, sorted,
+    joined by "; ", for a tooltip).
+    """
+    cells = _aggregate_strings(
+        session,
+        sa.select(col(Barrier.likelihood), col(Barrier.impact), col(Barrier.title))
+        .where(
+            col(Barrier.programme_id) == programme_id,
+            col(Barrier.status) != BarrierStatus.closed,
+        )
+        .subquery("open_barriers"),
+        keys=("likelihood", "impact"),
+        value="title",
+        separator="; ",
+    )
+    statement = sa.select(
+        cells.c.likelihood,
+        cells.c.impact,
+        cells.c.how_many.label("barriers"),
+        cells.c.joined.label("titles"),
+    ).order_by(cells.c.likelihood.desc(), cells.c.impact.desc())
+    rows = [{**row, "barriers": int(row["barriers"])} for row in _rows(session, statement)]
+    return _frame(rows, BARRIER_MATRIX_COLUMNS)
+
+
+METRIC_READING_COLUMNS = (
+    "metric_id",
+    "name",
+    "unit",
+    "direction",
+    "baseline",
+    "target",
+    "target_date",
+    "reading_on",
+    "value",
+)
+
+
+def metric_readings(*, session: Session, programme_id: int) -> pd.DataFrame:
+    """Every reading of the programme's metrics, by metric name then date. Metrics without
+    readings do not appear (metric_status lists every metric).
+
+    Columns: metric_id, name, unit, direction ("up"/"down"), baseline, target, target_date (date
+    or None), reading_on (date), value.
+    """
+    statement: Executable = (
+        sa.select(
+            col(Metric.id).label("metric_id"),
+            col(Metric.name),
+            col(Metric.unit),
+            col(Metric.direction),
+            col(Metric.baseline),
+            col(Metric.target),
+            col(Metric.target_date),
+            col(MetricReading.reading_on),
+            col(MetricReading.value),
+        )
+        .join(MetricReading, col(MetricReading.metric_id) == col(Metric.id))
+        .where(col(Metric.programme_id) == programme_id)
+        .order_by(col(Metric.name), col(Metric.id), col(MetricReading.reading_on))
+    )
+    rows = [{**row, "direction": str(row["direction"])} for row in _rows(session, statement)]
+    return _frame(rows, METRIC_READING_COLUMNS, optional=("target_date",))
+
+
+def latest_narrative(
+    *, session: Session, programme_id: int, audiences: Iterable[Audience | str]
+) -> dict[str, Any] | None:
+    """The newest published narrative of the programme for any of `audiences` (by published
+    date, then the later written), or None when there is none.
+
+    Keys: title, body (Markdown), published_on (date), stage (key or None), audience (value).
+    """
+    wanted = [Audience(audience) for audience in audiences]
+    statement = (
+        sa.select(
+            col(Narrative.title),
+            col(Narrative.body),
+            col(Narrative.published_on),
+            col(Narrative.stage),
+            col(Narrative.audience),
+        )
+        .where(
+            col(Narrative.programme_id) == programme_id,
+            col(Narrative.status) == NarrativeStatus.published,
+            col(Narrative.audience).in_(wanted),
+        )
+        .order_by(col(Narrative.published_on).desc(), col(Narrative.id).desc())
+        .limit(1)
+    )
+    found = _rows(session, statement)
+    if not found:
+        return None
+    row = found[0]
+    return {
+        "title": row["title"],
+        "body": row["body"],
+        "published_on": row["published_on"],
+        "stage": None if row["stage"] is None else str(row["stage"]),
+        "audience": str(row["audience"]),
+    }

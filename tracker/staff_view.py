@@ -47,6 +47,7 @@ from tracker.models import (
     StageRecord,
 )
 from tracker.stages import STAGE_INFO, STAGES
+from tracker.wording import amount_text, month_words
 
 __all__ = [
     "COMING_NEXT",
@@ -62,12 +63,9 @@ __all__ = [
     "DoneMilestone",
     "MovedMetric",
     "achievements",
-    "amount_text",
     "changes_for_group",
-    "date_words",
     "journey_summary",
     "milestone_status_words",
-    "month_words",
     "programmes_for_staff",
     "published_narratives",
     "staff_group_name",
@@ -246,16 +244,6 @@ def _stage_rows(
             row["weight_done"] / row["weight_planned"] if row["weight_planned"] else None
         )
     return rows
-
-
-def month_words(day: dt.date) -> str:
-    """E.g. "March 2027"."""
-    return f"{day:%B} {day.year}"
-
-
-def date_words(day: dt.date) -> str:
-    """A date as GOV.UK writes it, e.g. "6 March 2027"."""
-    return f"{day.day} {day:%B} {day.year}"
 
 
 STAGE_STORY_COLUMNS = (
@@ -636,22 +624,6 @@ class DoneMilestone:
     completed_date: dt.date
     stage: Stage
     stage_title: str
-
-
-def amount_text(value: float, unit: str) -> str:
-    """A metric value with its unit, as people write it: 61%, £120,000, 14 days, 6.5.
-
-    Whole numbers show no decimals; others show up to two decimal places. Thousands take
-    commas. "%" and "£" attach to the number; any other unit follows it after a space.
-    """
-    number = f"{value:,.2f}".rstrip("0").rstrip(".")
-    if number in ("-0", ""):
-        number = "0"
-    if unit == "%":
-        return f"{number}%"
-    if unit == "£":
-        return f"-£{number[1:]}" if number.startswith("-") else f"£{number}"
-    return f"{number} {unit}" if unit else number
 
 
 @dataclass(frozen=True)

@@ -34,17 +34,7 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 FIRST_OF_EACH_ROLE = list({user.role: user for user in reversed(DEMO_USERS)}.values())[::-1]
 # Streamlit's own page navigation, checked on its own so a known fault there cannot hide one
 # on the pages.
-NAVIGATION = '[data-testid="stSidebarNav"]'
-
-# Serious or critical axe findings in the navigation already reported to the lead, as
-# {rule id: why}. A finding not listed here fails the test.
-KNOWN_NAVIGATION_FINDINGS = {
-    "list": (
-        "st.navigation with sections (a dict) renders each section heading inside the <ul> "
-        "of links (Streamlit 1.67); a plain list of pages does not"
-    ),
-    "listitem": "same cause as 'list': the links' <li> are not all inside a proper list",
-}
+NAVIGATION = '[data-testid="stTopNav"]'
 
 
 def user_id(user: DemoUser) -> str:
@@ -52,16 +42,33 @@ def user_id(user: DemoUser) -> str:
 
 
 def nav_labels(page: Page) -> list[str]:
-    """The page names in the sidebar navigation, in order (without their icons)."""
-    names = page.get_by_test_id("stSidebarNavLink").get_by_test_id("stMarkdownContainer")
-    return [name.strip() for name in names.all_inner_texts()]
+    """The page names in the top navigation, in order (without their icons): plain links, and
+    the links inside each group's menu."""
+    texts = page.get_by_test_id("stTopNavLink").all_inner_texts()
+    for section in page.get_by_test_id("stTopNavSection").all():
+        section.click()
+        texts += page.get_by_test_id("stTopNavDropdownLink").all_inner_texts()
+        page.keyboard.press("Escape")
+    # A link's text starts with its icon's ligature name ("dashboard"); the label is last.
+    return [text.strip().splitlines()[-1].strip() for text in texts if text.strip()]
 
 
 def open_page(page: Page, label: str) -> None:
-    """Click the sidebar link `label` and wait until its page has run."""
+    """Follow the navigation link `label` (opening its group's menu if need be) and wait until
+    its page has run."""
     from playwright.sync_api import expect
 
-    page.get_by_test_id("stSidebarNavLink").get_by_text(label, exact=True).click()
+    direct = page.get_by_test_id("stTopNavLink").filter(has_text=label)
+    if direct.count():
+        direct.first.click()
+    else:
+        for section in page.get_by_test_id("stTopNavSection").all():
+            section.click()
+            link = page.get_by_test_id("stTopNavDropdownLink").filter(has_text=label)
+            if link.count():
+                link.first.click()
+                break
+            page.keyboard.press("Escape")
     expect(page.locator("h1").first).to_have_text(label, timeout=RUN_TIMEOUT_MS)
     wait_for_app(page)
 
@@ -115,20 +122,6 @@ def test_navigation_has_no_serious_accessibility_violations_for_any_role(
         else:
             choose_demo_user(page, user.email)
         found[user.role.value] = axe_results(page, include=NAVIGATION)
-    unknown = {
-        role: [
-            violation
-            for violation in violations
-            if violation["id"] not in KNOWN_NAVIGATION_FINDINGS
-        ]
-        for role, violations in found.items()
-    }
-    assert not any(unknown.values()), "axe on the navigation:\n" + "\n".join(
-        f"{role}: {describe_violations(violations)}" for role, violations in unknown.items()
+    assert not any(found.values()), "axe on the navigation:\n" + "\n".join(
+        f"{role}: {describe_violations(violations)}" for role, violations in found.items()
     )
-    known = sorted({violation["id"] for violations in found.values() for violation in violations})
-    if known:
-        pytest.xfail(
-            "Known axe findings in the navigation, reported to the lead: "
-            + "; ".join(f"{rule}: {KNOWN_NAVIGATION_FINDINGS[rule]}" for rule in known)
-        )
