@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _common as common
-from tracker import db, staff_view
+from tracker import db, staff_view, wording
 from tracker.models import Role
 from tracker.safe_text import plain_text, safe_markdown
 
@@ -131,14 +131,14 @@ else:
     )
     this_month = today.replace(day=1)
     for month, group in changes.groupby("month", sort=True):
-        heading = staff_view.month_words(month)
+        heading = wording.month_words(month)
         st.subheader(f"{heading} (this month)" if month == this_month else heading, anchor=False)
         st.table(
             pd.DataFrame(
                 {
                     "What changes": [plain_text(str(t)) for t in group["milestone"]],
                     "How big a change": list(group["impact_words"]),
-                    "Date due": [staff_view.date_words(d) for d in group["due_date"]],
+                    "Date due": [wording.date_words(d) for d in group["due_date"]],
                     "Where it is": list(group["status"]),
                     "Stage": list(group["stage_title"]),
                 }
@@ -150,7 +150,7 @@ else:
 # --- What we have achieved ----------------------------------------------------------------------
 
 st.header("What we have achieved", anchor=False)
-since = staff_view.date_words(achieved.since)
+since = wording.date_words(achieved.since)
 st.subheader("Work finished", anchor=False)
 if achieved.milestones:
     done = len(achieved.milestones)
@@ -159,7 +159,7 @@ if achieved.milestones:
     )
     st.markdown(
         "\n".join(
-            f"- {plain_text(m.title)}, on {staff_view.date_words(m.completed_date)}"
+            f"- {plain_text(m.title)}, on {wording.date_words(m.completed_date)}"
             for m in achieved.milestones
         )
     )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages import _common as common
-from tracker import db, staff_view
+from tracker import db, staff_view, wording
 from tracker.models import Role, Stage
 from tracker.safe_text import plain_text, safe_markdown
 from tracker.stages import STAGE_INFO, STAGES
@@ -80,7 +80,7 @@ for story in stories.itertuples():
             else ""
         )
         st.caption(
-            f"{staff_view.date_words(story.published_on)} · {plain_text(str(story.programme))}"
+            f"{wording.date_words(story.published_on)} · {plain_text(str(story.programme))}"
             + stage_part
         )
         st.markdown(safe_markdown(str(story.body)))

@@ -58,7 +58,8 @@ OVERDUE_SHARE_BANDS: tuple[tuple[float, DeliveryConfidence], ...] = (
     (0.05, AMBER_GREEN),
 )
 # Share of planned work (by weight, milestones not cancelled) that is blocked. Blocked work
-# that stays blocked soon shows as overdue too, so blocking alone stops short of Red unless it is most of what is left.
+# that stays blocked soon shows as overdue too, so blocking alone stops short of Red unless it
+# is most of what is left.
 BLOCKED_SHARE_BANDS: tuple[tuple[float, DeliveryConfidence], ...] = (
     (0.40, RED),
     (0.25, AMBER_RED),
