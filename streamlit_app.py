@@ -27,7 +27,7 @@ viewer = common.current_viewer()
 portfolio = st.Page("pages/portfolio.py", title="Portfolio", icon=":material/dashboard:")
 programme = st.Page(
     "pages/programme.py",
-    title="Programme overview",
+    title="Programme dashboard",
     icon=":material/timeline:",
     url_path="programme",
 )

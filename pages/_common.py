@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from tracker import clock, db, queries
 from tracker.access import Viewer, load_viewer
 from tracker.models import Role, Stage, Stance
+from tracker.safe_text import plain_text
 from tracker.stages import STAGE_INFO
 
 # Session-state keys, one place.
@@ -90,6 +91,37 @@ def _cached_call(
     loader = getattr(importlib.import_module(module), name)
     with db.read_session(get_engine()) as session:
         return loader(session=session, **dict(items))
+
+
+def scoped(loader: Callable[..., Any], viewer: Viewer, **kwargs: Any) -> Any:
+    """Call a viewer-scoped query through the cache. The key is the viewer's organisations and
+    role, never who they are: two people with the same scope share rows they may both see, and
+    people with different scopes never share an entry."""
+    scope = Viewer(
+        user_id=0,
+        email="",
+        name="",
+        role=viewer.role,
+        organisation_ids=viewer.organisation_ids,
+        staff_group_id=None,
+    )
+    return cached(loader, viewer=scope, **kwargs)
+
+
+def warn_unknown_params(allowed: dict[str, list[str]]) -> None:
+    """Say so, briefly, when a link names values this page does not know; the widgets bound to
+    the URL then drop them and show their defaults."""
+    unknown = {
+        key: [v for v in st.query_params.get_all(key) if v and v not in values]
+        for key, values in allowed.items()
+    }
+    unknown = {key: values for key, values in unknown.items() if values}
+    if unknown:
+        named = "; ".join(f"{key} = {', '.join(values)}" for key, values in unknown.items())
+        st.warning(
+            f"This link asks for something this page does not know ({plain_text(named)}). "
+            "Showing the defaults for that instead."
+        )
 
 
 def today() -> dt.date:

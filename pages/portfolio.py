@@ -1,79 +1,155 @@
-"""Portfolio: every programme the viewer may see, with stage, progress, overdue work and stance."""
+"""Portfolio: one glance across every programme the viewer may see, what needs a decision, and
+where change lands on staff groups."""
+
+import datetime as dt
 
 import streamlit as st
 
 from pages import _common as common
-from tracker.models import Role
+from pages import _leadership as leadership
+from tracker import charts, portfolio_view, queries
+from tracker.models import DeliveryConfidence, Role
+from tracker.stages import STAGE_INFO, Stage
 
 viewer = common.require_viewer(Role.admin, Role.manager, Role.leadership)
+today = common.today()
 
 st.title("Portfolio")
-st.caption(
-    "Every programme you can see, across your organisations. "
-    "Open a programme for its six-stage journey."
-)
+st.caption("Every programme you can see, across your organisations. Choose one to open it.")
 
-rows = common.visible_portfolio(viewer)
+rows = common.scoped(queries.portfolio_dashboard, viewer, today=today)
 if rows.empty:
     st.info("There are no programmes in your organisations yet.")
     st.stop()
+organisations = common.scoped(queries.organisations_in_view, viewer)
+sponsors = sorted({s for s in rows["sponsor"] if s})
+ratings = [rating.value for rating in DeliveryConfidence]
 
-total_overdue = int(rows["overdue"].sum())
-total_hotspots = int(rows["hotspots"].sum())
-left, middle, right = st.columns(3)
-left.metric("Programmes", len(rows))
-middle.metric("Overdue milestones", total_overdue)
-right.metric(
+# Filters live in the URL (bind="query-params"), so a link reopens the same view. Streamlit
+# drops values it does not know silently: say so first.
+allowed = {
+    "org": list(organisations),
+    "stage": portfolio_view.stage_keys(),
+    "confidence": ratings,
+    "sro": sponsors,
+    "sort": list(portfolio_view.SORTS),
+}
+common.warn_unknown_params(allowed)
+
+with st.container(horizontal=True):
+    chosen_orgs = st.multiselect(
+        "Organisation", list(organisations), key="org", bind="query-params", placeholder="All"
+    )
+    chosen_stages = st.multiselect(
+        "Current stage",
+        portfolio_view.stage_keys(),
+        format_func=lambda key: f"{STAGE_INFO[Stage(key)].number} {STAGE_INFO[Stage(key)].short}",
+        key="stage",
+        bind="query-params",
+        placeholder="All",
+    )
+    chosen_ratings = st.multiselect(
+        "Delivery confidence",
+        ratings,
+        format_func=charts.confidence_text,
+        key="confidence",
+        bind="query-params",
+        placeholder="All",
+    )
+    chosen_sponsors = st.multiselect(
+        "Senior responsible owner", sponsors, key="sro", bind="query-params", placeholder="All"
+    )
+    sort = st.selectbox(
+        "Sort by",
+        list(portfolio_view.SORTS),
+        format_func=portfolio_view.SORTS.__getitem__,
+        key="sort",
+        bind="query-params",
+    )
+
+shown = portfolio_view.sort_portfolio(
+    portfolio_view.filter_portfolio(
+        rows,
+        organisations={name: organisations[name] for name in chosen_orgs},
+        stages=chosen_stages,
+        ratings=chosen_ratings,
+        sponsors=chosen_sponsors,
+    ),
+    sort or portfolio_view.DEFAULT_SORT,
+)
+
+left, middle, right, last = st.columns(4)
+left.metric("Programmes shown", f"{len(shown)} of {len(rows)}")
+middle.metric("Red or Amber/Red", int(shown["confidence"].isin(["red", "amber_red"]).sum()))
+right.metric("Overdue milestones", int(shown["overdue"].sum()))
+last.metric(
     "Resistance hotspots",
-    total_hotspots,
+    int(shown["hotspots"].sum()),
     help="Stakeholders with influence 4 or more who resist the change.",
 )
 
-table = rows.assign(
-    open=[f"programme?programme={code}" for code in rows["code"]],
-    stages=rows["current_stages"].map(common.stage_labels),
-    stance=rows["stance_index"].map(common.stance_words),
-    progress_pct=rows["progress"].map(lambda v: None if v is None else round(v * 100)),
+if shown.empty:
+    st.info("No programme matches these filters. Clear a filter to see more.")
+else:
+    table = leadership.portfolio_table(shown)
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config=leadership.PORTFOLIO_COLUMNS,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="portfolio_table",
+    )
+    st.caption(
+        "Select a row, or follow a programme's code, to open its dashboard. Delivery confidence "
+        "shows a symbol and a word as well as a colour; ▲ and ▼ show the stance over 90 days."
+    )
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        code = str(shown.iloc[picked[0]]["code"])
+        st.switch_page("pages/programme.py", query_params={"programme": code})
+
+st.header("Needs a decision")
+decisions = common.scoped(queries.needs_decision, viewer, today=today)
+if decisions.empty:
+    st.success(
+        "Nothing needs a decision: no Red or Amber/Red programme, blocking hotspot or "
+        "overdue high-weight milestone."
+    )
+else:
+    st.dataframe(
+        decisions[["kind", "programme", "item", "detail"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "kind": "What",
+            "programme": "Programme",
+            "item": "Item",
+            "detail": st.column_config.TextColumn("Detail", width="large"),
+        },
+    )
+
+st.header("Change load on staff groups")
+st.caption(
+    "Weighted impact of the milestones due each month on each staff group, across all your "
+    "programmes (low 1, medium 5, high 10), beside each group's stance now. Rows marked "
+    "'falling' are where heavy change meets hardening resistance."
 )
-st.dataframe(
-    table[
-        [
-            "open",
-            "title",
-            "organisation",
-            "status",
-            "stages",
-            "progress_pct",
-            "overdue",
-            "blocked",
-            "stance",
-            "hotspots",
-            "target_end_date",
-        ]
-    ],
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "open": st.column_config.LinkColumn("Code", display_text=r"programme=(.*)$"),
-        "title": st.column_config.TextColumn("Programme"),
-        "organisation": st.column_config.TextColumn("Owner"),
-        "status": st.column_config.TextColumn("Status"),
-        "stages": st.column_config.TextColumn("Current stage(s)"),
-        "progress_pct": st.column_config.ProgressColumn(
-            "Progress",
-            format="%d%%",
-            min_value=0,
-            max_value=100,
-            help="Weight of done milestones over weight of milestones not cancelled.",
-        ),
-        "overdue": st.column_config.NumberColumn("Overdue"),
-        "blocked": st.column_config.NumberColumn("Blocked"),
-        "stance": st.column_config.TextColumn(
-            "Stance index",
-            help="Influence-weighted stance, from -2 (active resistance) to +2 (champions).",
-        ),
-        "hotspots": st.column_config.NumberColumn("Hotspots"),
-        "target_end_date": st.column_config.DateColumn("Target end", format="D MMM YYYY"),
-    },
+start = dt.date(today.year, today.month, 1) - dt.timedelta(days=1)
+start = dt.date(start.year, start.month, 1)
+load, stance = common.scoped(
+    queries.change_load_with_stance, viewer, start=start, months=9, today=today
 )
-st.caption("Progress shows no bar where a programme has no milestones planned yet.")
+st.altair_chart(charts.change_load_chart(load, stance), width="content")
+st.markdown(f"**In short:** {charts.change_load_summary(load, stance)}")
+with st.expander("Show the data behind this chart"):
+    st.dataframe(leadership.change_load_table(load, stance), hide_index=True, width="stretch")
+
+st.download_button(
+    "Download the portfolio board pack (PDF)",
+    data=lambda: leadership.portfolio_pack(viewer, today),
+    file_name=f"portfolio-board-pack-{today.isoformat()}.pdf",
+    mime="application/pdf",
+    icon=":material/picture_as_pdf:",
+)

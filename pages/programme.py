@@ -1,16 +1,21 @@
-"""Programme overview: one programme's six-stage journey and its key figures."""
+"""Programme dashboard: one programme's six-stage journey, delivery confidence and why, work,
+people, barriers, metrics and its latest narrative."""
 
 import streamlit as st
 
 from pages import _common as common
-from tracker import queries
-from tracker.models import Role
+from pages import _leadership as leadership
+from tracker import charts, db, queries
+from tracker.errors import DomainError
+from tracker.models import Audience, DeliveryConfidence, Role
 from tracker.safe_text import plain_text, safe_markdown
+from tracker.services import programmes
 
-viewer = common.require_viewer(Role.admin, Role.manager, Role.leadership, Role.staff)
+VIEWS = ["Journey", "Milestones", "People", "Barriers", "Metrics", "Narrative"]
 
+viewer = common.require_viewer(Role.admin, Role.manager, Role.leadership)
 rows = common.visible_portfolio(viewer)
-st.title("Programme overview")
+st.title("Programme dashboard")
 if rows.empty:
     st.info("There are no programmes in your organisations yet.")
     st.stop()
@@ -24,6 +29,7 @@ if asked is not None and asked not in titles:
         "Showing the first one instead."
     )
     asked = None
+common.warn_unknown_params({"view": VIEWS})
 code = st.selectbox(
     "Programme",
     codes,
@@ -36,7 +42,6 @@ row = rows.set_index("code").loc[code]
 programme_id = int(row["programme_id"])
 today = common.today()
 figures = common.cached(queries.programme_figures, programme_id=programme_id, today=today)
-stages = common.cached(queries.stage_summary, programme_id=programme_id, today=today)
 target = common.date_text(row["target_end_date"])
 
 st.header(plain_text(str(row["title"])))
@@ -44,62 +49,109 @@ partners = f" with {plain_text(row['partners'])}" if row["partners"] else ""
 sponsor = plain_text(row["sponsor"]) if row["sponsor"] else "not named"
 st.markdown(
     f"Owned by **{plain_text(row['organisation'])}**{partners} · status **{row['status']}** · "
-    f"sponsor (SRO) **{sponsor}** · "
-    f"{common.date_text(row['start_date'])} to {target}"
+    f"senior responsible owner **{sponsor}** · {common.date_text(row['start_date'])} to {target}"
 )
 
-cols = st.columns(4 if viewer.sees_stakeholders else 3)
-cols[0].metric(
-    "Progress",
-    common.percent(figures.progress),
-    help="Weight of done milestones over weight of milestones not cancelled.",
-)
+cols = st.columns(4)
+cols[0].metric("Progress", common.percent(figures.progress))
+cols[0].caption("Weight of done milestones over weight of milestones not cancelled.")
 cols[1].metric("Overdue milestones", figures.overdue)
 cols[1].caption(f"{figures.blocked} blocked · {figures.remaining} still to do")
 if figures.forecast is None:
-    forecast_text = "No forecast yet"
-    forecast_note = "No milestones were completed in the last 12 weeks, so there is no forecast."
+    cols[2].metric("Forecast finish (P50)", "No forecast yet")
+    cols[2].caption("No milestones were completed in the last 12 weeks.")
 else:
-    forecast_text = common.date_text(figures.forecast.p50)
     late = figures.forecast.p85 > row["target_end_date"]
-    forecast_note = (
-        f"As likely as not by {forecast_text}; fairly sure (85%) by "
-        f"{common.date_text(figures.forecast.p85)}. Target end {target}"
+    cols[2].metric("Forecast finish (P50)", common.date_text(figures.forecast.p50))
+    cols[2].caption(
+        f"85% sure by {common.date_text(figures.forecast.p85)}; target end {target}"
         + (": at risk of finishing late." if late else ".")
     )
-cols[2].metric("Forecast finish (P50)", forecast_text)
-cols[2].caption(forecast_note)
-if viewer.sees_stakeholders:
-    cols[3].metric(
-        "Stance index",
-        common.stance_number(figures.stance_index),
-        help="Influence-weighted stance, from -2 (active resistance) to +2 (champions).",
-    )
-    cols[3].caption(
-        f"{common.stance_words(figures.stance_index)} · {figures.hotspots} resistance "
-        f"hotspot(s) among {figures.stakeholders} stakeholders"
-    )
+cols[3].metric("Stance index", common.stance_number(figures.stance_index))
+cols[3].caption(
+    f"{common.stance_words(figures.stance_index)} · {figures.hotspots} resistance "
+    f"hotspot{'s' if figures.hotspots != 1 else ''} of {figures.stakeholders} stakeholders"
+)
 
-st.subheader("The six-stage journey")
-for stage in stages.itertuples():
-    with st.container(border=True):
-        marker = " (current)" if stage.current else ""
-        st.markdown(f"#### {stage.number}. {stage.title}{marker}")
-        if stage.progress is None:
-            st.caption("Not planned: no milestones in this stage yet.")
-        else:
-            st.progress(
-                float(stage.progress),
-                text=f"{stage.progress:.0%} done · {stage.done} of {stage.milestones} "
-                f"milestones · {stage.overdue} overdue",
-            )
-        planned = (
-            f"{common.date_text(stage.planned_start)} to {common.date_text(stage.planned_end)}"
+st.subheader("Delivery confidence")
+suggestion, override = common.cached(queries.confidence_for, programme_id=programme_id, today=today)
+shown = override.rating if override else suggestion.rating
+leadership.confidence_badge(shown.value)
+if suggestion.deciding is None:
+    st.markdown(f"Suggested: **{suggestion.rating.label}**, as no rule raises a concern.")
+else:
+    st.markdown(
+        f"Suggested: **{suggestion.rating.label}**, set by the rule "
+        f"“{suggestion.deciding.description}”: {suggestion.deciding.evidence_text} "
+        f"({suggestion.deciding.threshold_text})."
+    )
+if override is not None:
+    st.markdown(
+        f"Overridden to **{override.rating.label}** by {plain_text(override.set_by)} on "
+        f"{common.date_text(override.set_at.date())}. Reason: {plain_text(override.reason)}"
+    )
+with st.expander("Why: every rule, its evidence and its threshold"):
+    st.dataframe(leadership.rules_table(suggestion), hide_index=True, width="stretch")
+    st.caption("The rules are set out in docs/delivery-confidence.md.")
+if viewer.can_manage:
+    with st.expander("Override the suggested rating"), st.form("programme_override"):
+        rating = st.selectbox(
+            "Rating",
+            [r.value for r in DeliveryConfidence],
+            format_func=charts.confidence_text,
+            key="programme_override_rating",
         )
-        actual = f"{common.date_text(stage.actual_start)} to {common.date_text(stage.actual_end)}"
-        st.caption(
-            f"Planned {planned} · actual {actual} · "
-            f"exit criteria met {stage.criteria_met} of {stage.criteria}"
+        reason = st.text_area(
+            "Reason (required, at least 10 characters)",
+            key="programme_override_reason",
+            max_chars=1000,
         )
-        if stage.narrative:
-            st.markdown(safe_markdown(stage.narrative))
+        if st.form_submit_button("Record override"):
+            try:
+                with db.write_session(common.get_engine(), actor=viewer.email) as session:
+                    programmes.override_confidence(
+                        session=session,
+                        programme_id=programme_id,
+                        rating=rating,
+                        reason=reason,
+                        set_by=viewer.email,
+                    )
+            except DomainError as error:
+                st.error(f"Not saved. {error.field or 'Override'}: {error.reason}")
+            else:
+                st.success("Override recorded. It is shown beside the suggestion from now on.")
+
+view = st.segmented_control(
+    "View", VIEWS, default="Journey", key="view", bind="query-params", required=True
+)
+if view == "Journey":
+    leadership.show_journey(programme_id, today)
+elif view == "Milestones":
+    leadership.show_milestones(programme_id, today, figures.forecast, row["target_end_date"])
+elif view == "People":
+    leadership.show_people(programme_id, today, named=viewer.can_manage)
+elif view == "Barriers":
+    leadership.show_barriers(programme_id)
+elif view == "Metrics":
+    leadership.show_metrics(programme_id)
+else:
+    story = common.cached(
+        queries.latest_narrative,
+        programme_id=programme_id,
+        audiences=(Audience.leadership, Audience.everyone),
+    )
+    st.subheader("Latest narrative")
+    if story is None:
+        st.info("Nothing has been published for leadership yet.")
+    else:
+        st.markdown(f"#### {plain_text(story['title'])}")
+        st.caption(f"Published {common.date_text(story['published_on'])}")
+        st.markdown(safe_markdown(story["body"]))
+
+st.download_button(
+    "Download the board pack (PDF)",
+    data=lambda: leadership.programme_pack(programme_id, viewer, today),
+    file_name=f"{code}-board-pack-{today.isoformat()}.pdf",
+    mime="application/pdf",
+    icon=":material/picture_as_pdf:",
+)

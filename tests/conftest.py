@@ -6,14 +6,16 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tracker import db
+from tracker.demo import seed_demo
 
 POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
 NO_POSTGRES = (
@@ -64,6 +66,44 @@ def _drop_postgres_database(name: str) -> None:
 
 def _postgres_url(name: str) -> str:
     return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+DEMO_USER_KEY = "demo_user_email"
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+@pytest.fixture(scope="session")
+def demo_template(migrated_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(migrated_sqlite_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    seed_demo(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_url(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    path = tmp_path / "tracker.db"
+    shutil.copy(demo_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("TRACKER_DEMO", "1")
+    return url
+
+
+@pytest.fixture
+def app_as(demo_url: str) -> Callable[[str], Any]:
+    def start(email: str) -> Any:
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state[DEMO_USER_KEY] = email
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return start
 
 
 @pytest.fixture

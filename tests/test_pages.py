@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages._common import DEMO_USER_KEY
 from tracker import clock, db, queries
 from tracker.access import load_viewer
-from tracker.demo import DEMO_USERS, seed_demo
+from tracker.demo import DEMO_USERS
 from tracker.models import Role
 from tracker.safe_text import plain_text
 
@@ -24,38 +22,6 @@ PAGES_BY_ROLE = {
     Role.staff: ["pages/staff_changes.py", "pages/staff_news.py"],
 }
 ALL_PAGES = sorted({page for pages in PAGES_BY_ROLE.values() for page in pages})
-
-
-@pytest.fixture(scope="session")
-def demo_template(migrated_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copy(migrated_sqlite_template, path)
-    engine = db.make_engine(f"sqlite:///{path}")
-    seed_demo(engine)
-    engine.dispose()
-    return path
-
-
-@pytest.fixture
-def demo_url(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    path = tmp_path / "tracker.db"
-    shutil.copy(demo_template, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("TRACKER_DEMO", "1")
-    return url
-
-
-@pytest.fixture
-def app_as(demo_url: str) -> Callable[[str], AppTest]:
-    def start(email: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.session_state[DEMO_USER_KEY] = email
-        at.run()
-        assert not at.exception, at.exception
-        return at
-
-    return start
 
 
 def _demo_user(role: Role) -> str:
@@ -85,24 +51,6 @@ def test_pages_outside_a_role_navigation_cannot_be_opened(
     else:
         with pytest.raises(ValueError):
             at.switch_page(page).run()
-
-
-def test_portfolio_shows_every_visible_programme_with_its_figures(
-    app_as: Callable[[str], AppTest], demo_url: str
-) -> None:
-    email = _demo_user(Role.leadership)
-    at = app_as(email)
-    at.switch_page("pages/portfolio.py").run()
-    shown = at.dataframe[0].value
-    engine = db.make_engine(demo_url)
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-        assert viewer is not None
-        expected = queries.portfolio(session=session, viewer=viewer, today=clock.today())
-    assert sorted(shown["title"]) == sorted(expected["title"])
-    assert list(shown["overdue"]) == list(expected["overdue"])
-    assert at.metric[0].value == str(len(expected))
-    assert at.metric[1].value == str(int(expected["overdue"].sum()))
 
 
 def test_programme_link_opens_the_named_programme(

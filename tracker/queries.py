@@ -1917,3 +1917,19 @@ def latest_narrative(
         "stage": None if row["stage"] is None else str(row["stage"]),
         "audience": str(row["audience"]),
     }
+
+
+def organisations_in_view(*, session: Session, viewer: Viewer) -> dict[str, str]:
+    """Name -> short name of every organisation that owns or partners in a programme the viewer
+    may see, by name (for the portfolio's organisation filter)."""
+    visible = visible_programme_ids(viewer)
+    owners = sa.select(col(Programme.organisation_id)).where(col(Programme.id).in_(visible))
+    partners = sa.select(col(ProgrammePartner.organisation_id)).where(
+        col(ProgrammePartner.programme_id).in_(visible)
+    )
+    rows = session.exec(
+        sa.select(col(Organisation.name), col(Organisation.short_name))
+        .where(col(Organisation.id).in_(owners.union(partners)))
+        .order_by(col(Organisation.name))
+    ).all()
+    return {str(name): str(short) for name, short in rows}

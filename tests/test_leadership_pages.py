@@ -1,0 +1,235 @@
+"""The leadership pages (portfolio and programme dashboard) in AppTest, as leadership and as a
+manager, on the demo portfolio: the figures shown are the database's, filters narrow, links open
+the right programme, bad links are explained, and overrides need a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from tracker import clock, db, queries
+from tracker.access import load_viewer
+from tracker.charts import confidence_text
+from tracker.demo import DEMO_USERS
+from tracker.models import ConfidenceOverride, Programme, Role, Stakeholder
+from tracker.safe_text import plain_text
+
+LEADER = next(u.email for u in DEMO_USERS if u.role is Role.leadership)
+MANAGER = next(u.email for u in DEMO_USERS if u.role is Role.manager)
+
+
+def _dashboard(url: str, email: str) -> Any:
+    engine = db.make_engine(url)
+    with db.read_session(engine) as session:
+        viewer = load_viewer(session, email=email)
+        assert viewer is not None
+        return queries.portfolio_dashboard(session=session, viewer=viewer, today=clock.today())
+
+
+def _texts(at: Any) -> str:
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.subheader, *at.header)]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_string())
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("email", [LEADER, MANAGER])
+def test_portfolio_shows_each_programme_with_the_confidence_and_figures_of_the_database(
+    app_as: Callable[[str], Any], demo_url: str, email: str
+) -> None:
+    at = app_as(email)
+    at.switch_page("pages/portfolio.py").run()
+    assert not at.exception
+    expected = _dashboard(demo_url, email).set_index("title")
+    shown = at.dataframe[0].value.set_index("title")
+    assert sorted(shown.index) == sorted(expected.index)
+    for title, row in shown.iterrows():
+        assert row["confidence_text"] == confidence_text(expected.loc[title, "confidence"])
+        assert row["overdue"] == expected.loc[title, "overdue"]
+        assert row["hotspots"] == expected.loc[title, "hotspots"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Programmes shown"] == f"{len(expected)} of {len(expected)}"
+    assert metrics["Overdue milestones"] == str(int(expected["overdue"].sum()))
+    red = int(expected["confidence"].isin(["red", "amber_red"]).sum())
+    assert metrics["Red or Amber/Red"] == str(red)
+
+
+def test_a_confidence_filter_narrows_the_table_to_those_ratings(
+    app_as: Callable[[str], Any], demo_url: str
+) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/portfolio.py").run()
+    at.multiselect(key="confidence").set_value(["amber"]).run()
+    assert not at.exception
+    expected = _dashboard(demo_url, LEADER)
+    wanted = sorted(expected[expected["confidence"] == "amber"]["title"])
+    assert 0 < len(wanted) < len(expected)
+    assert sorted(at.dataframe[0].value["title"]) == wanted
+    assert at.metric[0].value == f"{len(wanted)} of {len(expected)}"
+
+
+def test_sorting_by_overdue_puts_the_most_overdue_first(app_as: Callable[[str], Any]) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/portfolio.py").run()
+    at.selectbox(key="sort").set_value("overdue").run()
+    overdue = list(at.dataframe[0].value["overdue"])
+    assert overdue == sorted(overdue, reverse=True)
+
+
+def test_an_unknown_value_in_a_portfolio_link_is_explained_and_ignored(
+    app_as: Callable[[str], Any], demo_url: str
+) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/portfolio.py")
+    at.query_params["sort"] = "by-magic"
+    at.query_params["confidence"] = "purple"
+    at.run()
+    assert not at.exception
+    assert "does not know" in at.warning[0].value
+    assert "purple" in at.warning[0].value
+    assert len(at.dataframe[0].value) == len(_dashboard(demo_url, LEADER))
+
+
+def test_needs_a_decision_lists_red_programmes_and_blocking_hotspots(
+    app_as: Callable[[str], Any],
+) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/portfolio.py").run()
+    decisions = at.dataframe[1].value
+    assert {"Delivery confidence", "Hotspot blocking work"} <= set(decisions["kind"])
+
+
+def test_change_load_has_a_chart_a_summary_and_the_table_behind_it(
+    app_as: Callable[[str], Any],
+) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/portfolio.py").run()
+    assert at.get("vega_lite_chart")
+    assert any(m.value.startswith("**In short:**") for m in at.markdown)
+    table = at.dataframe[2].value
+    assert "Revenues and benefits" in set(table["Staff group"])
+    assert "Stance" in table.columns
+
+
+def test_a_programme_link_opens_that_programme_and_its_view(
+    app_as: Callable[[str], Any],
+) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/programme.py")
+    at.query_params["programme"] = "NCC-CARE-RECORD"
+    at.query_params["view"] = "Metrics"
+    at.run()
+    assert not at.exception
+    assert at.header[0].value == plain_text("Shared care record for hospital discharge")
+    assert "Metrics against baseline and target" in [s.value for s in at.subheader]
+
+
+def test_the_dashboard_explains_the_rating_and_shows_the_override_beside_it(
+    app_as: Callable[[str], Any], demo_url: str
+) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/programme.py")
+    at.query_params["programme"] = "NCC-CARE-RECORD"
+    at.run()
+    engine = db.make_engine(demo_url)
+    with db.read_session(engine) as session:
+        pid = session.exec(select(Programme.id).where(Programme.code == "NCC-CARE-RECORD")).one()
+        suggestion, override = queries.confidence_for(
+            session=session, programme_id=pid, today=clock.today()
+        )
+    text = _texts(at)
+    assert override is not None
+    assert f"Suggested: **{suggestion.rating.label}**" in text
+    assert f"Overridden to **{override.rating.label}**" in text
+    assert suggestion.deciding is not None and suggestion.deciding.evidence_text in text
+    rules = at.dataframe[0].value
+    assert len(rules) == len(suggestion.results)
+    assert list(rules["Set the rating"]).count("Yes") == 1
+
+
+def test_leadership_sees_named_hotspots_but_no_other_names_and_no_notes(
+    app_as: Callable[[str], Any], demo_url: str
+) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/programme.py")
+    at.query_params["programme"] = "EDC-SHARED-PLAT"
+    at.query_params["view"] = "People"
+    at.run()
+    assert not at.exception
+    text = _texts(at)
+    engine = db.make_engine(demo_url)
+    with db.read_session(engine) as session:
+        programme = session.exec(select(Programme).where(Programme.code == "EDC-SHARED-PLAT")).one()
+        people = session.exec(
+            select(Stakeholder).where(Stakeholder.programme_id == programme.id)
+        ).all()
+    hot = [p for p in people if p.influence >= 4 and p.stance <= -1]
+    assert hot, "the demo programme has a hotspot"
+    # The sponsor and manager are named on the programme itself, as everyone may see.
+    public = f"{programme.sponsor} {programme.manager}"
+    for person in people:
+        assert person.notes not in text
+        if person.name in public:
+            continue
+        if person in hot:
+            assert person.name in text
+        else:
+            assert person.name not in text
+
+
+def test_a_manager_sees_every_stakeholder_name_on_the_power_interest_grid(
+    app_as: Callable[[str], Any], demo_url: str
+) -> None:
+    at = app_as(MANAGER)
+    at.switch_page("pages/programme.py")
+    at.query_params["programme"] = "NCC-CARE-RECORD"
+    at.query_params["view"] = "People"
+    at.run()
+    engine = db.make_engine(demo_url)
+    with db.read_session(engine) as session:
+        pid = session.exec(select(Programme.id).where(Programme.code == "NCC-CARE-RECORD")).one()
+        names = session.exec(select(Stakeholder.name).where(Stakeholder.programme_id == pid)).all()
+    text = _texts(at)
+    assert all(name in text for name in names)
+
+
+def test_an_override_without_a_reason_is_refused_and_nothing_is_written(
+    app_as: Callable[[str], Any], demo_url: str
+) -> None:
+    at = app_as(MANAGER)
+    at.switch_page("pages/programme.py")
+    at.query_params["programme"] = "NCC-ASC-ONLINE"
+    at.run()
+    engine = db.make_engine(demo_url)
+    with db.read_session(engine) as session:
+        before = len(session.exec(select(ConfidenceOverride)).all())
+    at.selectbox(key="programme_override_rating").set_value("green")
+    at.text_area(key="programme_override_reason").input("too short")
+    at.button[0].click().run()
+    assert "Not saved" in at.error[0].value and "reason" in at.error[0].value
+    assert at.text_area(key="programme_override_reason").value == "too short"
+    with db.read_session(engine) as session:
+        assert len(session.exec(select(ConfidenceOverride)).all()) == before
+
+    at.text_area(key="programme_override_reason").input(
+        "Board agreed the metrics lag the launch by a quarter; delivery is on track."
+    )
+    at.button[0].click().run()
+    assert not at.error
+    assert "Override recorded" in at.success[0].value
+    at.run()
+    assert "Overridden to **Green**" in _texts(at)
+    with db.read_session(engine) as session:
+        latest = session.exec(
+            select(ConfidenceOverride).order_by(ConfidenceOverride.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert latest is not None and latest.set_by == MANAGER and latest.rating == "green"
+
+
+def test_leadership_cannot_override_the_rating(app_as: Callable[[str], Any]) -> None:
+    at = app_as(LEADER)
+    at.switch_page("pages/programme.py").run()
+    assert not [e for e in at.expander if "Override" in e.label]
