@@ -45,14 +45,18 @@ def filter_portfolio(
     keep = pd.Series(True, index=rows.index)
     if organisations:
         names, shorts = set(organisations), set(organisations.values())
-        keep &= [
-            owner in names or bool(shorts & set(_split(partners, ", ")))
-            for owner, partners in zip(rows["organisation"], rows["partners"], strict=True)
-        ]
+        keep &= pd.Series(
+            [
+                owner in names or bool(shorts & set(_split(partners, ", ")))
+                for owner, partners in zip(rows["organisation"], rows["partners"], strict=True)
+            ],
+            index=rows.index,
+        )
     if stages:
-        keep &= [
-            bool(set(stages) & set(_split(current, ","))) for current in rows["current_stages"]
-        ]
+        keep &= pd.Series(
+            [bool(set(stages) & set(_split(current, ","))) for current in rows["current_stages"]],
+            index=rows.index,
+        )
     if ratings:
         keep &= rows["confidence"].isin(list(ratings))
     if sponsors:

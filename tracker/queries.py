@@ -1927,9 +1927,10 @@ def organisations_in_view(*, session: Session, viewer: Viewer) -> dict[str, str]
     partners = sa.select(col(ProgrammePartner.organisation_id)).where(
         col(ProgrammePartner.programme_id).in_(visible)
     )
-    rows = session.exec(
+    rows = _rows(
+        session,
         sa.select(col(Organisation.name), col(Organisation.short_name))
         .where(col(Organisation.id).in_(owners.union(partners)))
-        .order_by(col(Organisation.name))
-    ).all()
-    return {str(name): str(short) for name, short in rows}
+        .order_by(col(Organisation.name)),
+    )
+    return {str(row["name"]): str(row["short_name"]) for row in rows}
