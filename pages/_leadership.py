@@ -17,7 +17,7 @@ _DIRECTION = {"improving": "▲ improving", "worsening": "▼ worsening", "stead
 
 PORTFOLIO_COLUMNS = {
     "open": st.column_config.LinkColumn("Code", display_text=r"programme=(.*)$"),
-    "title": st.column_config.TextColumn("Programme"),
+    "title": st.column_config.TextColumn("Programme", width="medium"),
     "confidence_text": st.column_config.TextColumn(
         "Delivery confidence", help="The rating shown: a manager's override where there is one."
     ),
@@ -28,7 +28,7 @@ PORTFOLIO_COLUMNS = {
         max_value=100,
         help="Weight of done milestones over weight of milestones not cancelled.",
     ),
-    "stages": st.column_config.TextColumn("Current stage(s)"),
+    "stages": st.column_config.TextColumn("Current stage(s)", width="small"),
     "forecast": st.column_config.TextColumn(
         "Forecast finish", help="P50 forecast from recent throughput, against the target end."
     ),

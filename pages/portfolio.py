@@ -123,9 +123,9 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "kind": "What",
-            "programme": "Programme",
-            "item": "Item",
+            "kind": st.column_config.TextColumn("What", width="small"),
+            "programme": st.column_config.TextColumn("Programme", width="small"),
+            "item": st.column_config.TextColumn("Item", width="medium"),
             "detail": st.column_config.TextColumn("Detail", width="large"),
         },
     )

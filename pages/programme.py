@@ -80,9 +80,11 @@ leadership.confidence_badge(shown.value)
 if suggestion.deciding is None:
     st.markdown(f"Suggested: **{suggestion.rating.label}**, as no rule raises a concern.")
 else:
+    evidence = suggestion.deciding.evidence_text
+    if evidence[:1].isupper() and evidence[1:2].islower():
+        evidence = evidence[0].lower() + evidence[1:]
     st.markdown(
-        f"Suggested: **{suggestion.rating.label}**, set by the rule "
-        f"“{suggestion.deciding.description}”: {suggestion.deciding.evidence_text} "
+        f"Suggested: **{suggestion.rating.label}**, because {evidence} "
         f"({suggestion.deciding.threshold_text})."
     )
 if override is not None:

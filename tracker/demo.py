@@ -354,8 +354,8 @@ PROGRAMMES: tuple[_Programme, ...] = (
                 actual=(-2, None),
                 narrative=(
                     "We have mapped who planning officers listen to: the two team leaders and the "
-                    "agents who submit most applications. One-to-ones are under way. The "
-                    "development management team leader is not yet convinced, and we meet her "
+                    "agents who submit most applications. One-to-ones are under way. Some "
+                    "colleagues are not yet convinced, and we are listening to their concerns "
                     "every fortnight."
                 ),
             ),
@@ -866,8 +866,8 @@ PROGRAMMES: tuple[_Programme, ...] = (
                 actual=(-8, None),
                 narrative=(
                     "We are working with the team managers, the carers' forum and the principal "
-                    "social worker. Most are supportive. The assistant director has cooled as "
-                    "budget pressures grew, and we meet her every month."
+                    "social worker. Most are supportive. Budget pressures have made some senior "
+                    "colleagues more cautious, so we meet the leadership team every month."
                 ),
             ),
             _Stage(
