@@ -168,3 +168,16 @@ def test_ci_runs_postgres_and_browser_tests() -> None:
     if require_browser:
         assert CHROMIUM.exists(), f"TRACKER_REQUIRE_BROWSER=1 but {CHROMIUM} is missing"
         assert os.access(CHROMIUM, os.X_OK)
+
+
+def test_no_page_renders_raw_html() -> None:
+    """RELIABILITY.md #1: user text reaches the screen only through st.markdown's safe default
+    (and tracker.safe_text), never through unsafe_allow_html or st.html."""
+    sources = [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "unsafe_allow_html" in line or "st.html(" in line
+    ]
+    assert not offenders, f"raw HTML rendering in: {', '.join(offenders)}"
