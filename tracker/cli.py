@@ -13,12 +13,15 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
-from tracker import db, demo
-from tracker.errors import DomainError
+from tracker import access, clock, db, demo
+from tracker.errors import DomainError, NotFoundError
+from tracker.models import Programme
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -56,9 +59,56 @@ def demo_command(args: argparse.Namespace) -> int:
         summary = demo.seed_demo(engine, reset=args.reset)
     print(summary.describe())
     if summary.created:
-        print("Sign in as any of these demo users:")
+        print("In the app, pick any of these demo users in the sidebar under 'Viewing as':")
         for user in demo.DEMO_USERS:
             print(f"  {user.email:<28} {user.role.value:<11} {user.description}")
+    return EXIT_OK
+
+
+def pack_command(args: argparse.Namespace) -> int:
+    """Write a programme's board pack (or, with --portfolio, a user's portfolio pack) as a PDF
+    and say where it went and how many pages it has."""
+    from tracker import pack  # the PDF libraries load only when a pack is asked for
+
+    if bool(args.programme) == bool(args.portfolio):
+        print("tracker pack: name a programme code, or use --portfolio --as EMAIL", file=sys.stderr)
+        return EXIT_USAGE
+    if args.portfolio and not args.email:
+        print("tracker pack: --portfolio needs --as EMAIL (whose programmes)", file=sys.stderr)
+        return EXIT_USAGE
+    today = clock.today()
+    with _engine() as engine, db.read_session(engine) as session:
+        viewer = None
+        if args.email:
+            viewer = access.load_viewer(session, email=args.email)
+            if viewer is None:
+                raise NotFoundError("as", f"no active user has the e-mail {args.email}")
+        if args.portfolio:
+            assert viewer is not None
+            data = pack.portfolio_pack(session=session, viewer=viewer, today=today)
+            name = f"portfolio-board-pack-{today.isoformat()}.pdf"
+        else:
+            code = args.programme.strip().upper()
+            programme = session.exec(select(Programme).where(Programme.code == code)).first()
+            if programme is None or programme.id is None:
+                raise NotFoundError("programme", f"no programme has the code {code}")
+            if viewer is not None:
+                access.require_programme(session, viewer, programme.id)
+            data = pack.programme_pack(
+                session=session,
+                programme_id=programme.id,
+                today=today,
+                viewer_name=viewer.name if viewer else "the programme board",
+            )
+            name = f"{code}-board-pack-{today.isoformat()}.pdf"
+    out = Path(args.out) if args.out else Path.cwd() / name
+    try:
+        out.write_bytes(data)
+    except OSError as error:
+        print(f"tracker pack: could not write {out}: {error.strerror}", file=sys.stderr)
+        return EXIT_REFUSED
+    pages = pack.page_count(data)
+    print(f"Wrote {out} ({pages} {'page' if pages == 1 else 'pages'}, {len(data) // 1024} KB).")
     return EXIT_OK
 
 
@@ -94,6 +144,31 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     seed.set_defaults(run=demo_command)
+
+    board = commands.add_parser(
+        "pack",
+        help="write a board pack (PDF) for a programme, or a user's portfolio",
+        description=(
+            "Write a board pack as a PDF: for one programme (by its code), or with --portfolio "
+            "for every programme the user named by --as may see."
+        ),
+    )
+    board.add_argument("programme", nargs="?", metavar="PROGRAMME", help="the programme's code")
+    board.add_argument(
+        "--portfolio", action="store_true", help="the portfolio pack instead (needs --as)"
+    )
+    board.add_argument(
+        "--as",
+        dest="email",
+        metavar="EMAIL",
+        help="the user the pack is for: their name goes on it and their access is checked",
+    )
+    board.add_argument(
+        "--out",
+        metavar="FILE",
+        help="where to write it (default: CODE-board-pack-DATE.pdf in the current folder)",
+    )
+    board.set_defaults(run=pack_command)
     return parser
 
 
