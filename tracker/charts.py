@@ -488,7 +488,7 @@ def power_interest_chart(df: pd.DataFrame) -> AnyChart:
     )
     rings = (
         base.transform_filter(alt.datum.hotspot)
-        .mark_point(shape="circle", filled=False, size=700, stroke=_INK, strokeWidth=2)
+        .mark_point(shape="circle", filled=False, size=700, stroke=_INK, strokeWidth=2, aria=False)
         .encode(tooltip=tooltip)
     )
     return alt.LayerChart(
