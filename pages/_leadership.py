@@ -149,7 +149,7 @@ def confidence_badge(rating: str) -> None:
 def show_chart(chart: object, summary: str, data: pd.DataFrame | None = None) -> None:
     """A chart with its text alternative: a one-sentence summary, and the table behind it."""
     st.altair_chart(chart, width="stretch")  # type: ignore[arg-type]
-    st.markdown(f"**In short:** {summary}")
+    st.markdown(f"**In short:** {plain_text(summary)}")  # summaries quote user text
     if data is not None:
         with st.expander("Show the data behind this chart"):
             st.dataframe(data, hide_index=True, width="stretch")

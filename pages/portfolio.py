@@ -9,6 +9,7 @@ from pages import _common as common
 from pages import _leadership as leadership
 from tracker import charts, portfolio_view, queries
 from tracker.models import DeliveryConfidence, Role
+from tracker.safe_text import plain_text
 from tracker.stages import STAGE_INFO, Stage
 
 viewer = common.require_viewer(Role.admin, Role.manager, Role.leadership)
@@ -142,7 +143,7 @@ load, stance = common.scoped(
     queries.change_load_with_stance, viewer, start=start, months=9, today=today
 )
 st.altair_chart(charts.change_load_chart(load, stance), width="content")
-st.markdown(f"**In short:** {charts.change_load_summary(load, stance)}")
+st.markdown(f"**In short:** {plain_text(charts.change_load_summary(load, stance))}")
 with st.expander("Show the data behind this chart"):
     st.dataframe(leadership.change_load_table(load, stance), hide_index=True, width="stretch")
 

@@ -8,6 +8,7 @@ TRACKER_REQUIRE_BROWSER=1 (CI sets it), when they fail instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from tracker import db
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
+    from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,6 +48,19 @@ START_TIMEOUT_S = 60
 # Milliseconds: one Streamlit rerun of a page on the demo data takes well under a second.
 RUN_TIMEOUT_MS = 30_000
 SERIOUS = {"serious", "critical"}
+
+
+# The programme dashboard's views (pages/programme.py).
+VIEWS = ("Journey", "Milestones", "People", "Barriers", "Metrics", "Narrative")
+# A heading each view shows at once, to know the view has replaced the previous one.
+VIEW_HEADINGS = {
+    "Journey": "The six-stage journey",
+    "Milestones": "Milestone burn-up",
+    "People": "Power and interest",
+    "Barriers": "Barriers by likelihood and impact",
+    "Metrics": "Metrics against baseline and target",
+    "Narrative": "Latest narrative",
+}
 
 
 def _missing_browser() -> str | None:
@@ -131,7 +146,21 @@ def app_url(
     session, whatever happens."""
     from tracker.demo import seed_demo
 
-    folder = tmp_path_factory.mktemp("browser")
+    def prepare(engine: Engine) -> None:
+        seed_demo(engine)
+
+    with running_app(browser_context, tmp_path_factory.mktemp("browser"), prepare) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def running_app(
+    context: BrowserContext, folder: Path, prepare: Callable[[Engine], object]
+) -> Iterator[str]:
+    """Start the app with `streamlit run` in demo mode on a fresh SQLite database in `folder`,
+    migrated and then filled by `prepare(engine)`, and give its base URL once it has been
+    visited once. The server is stopped on leaving, whatever happens; its log is
+    `folder/streamlit.log`."""
     database_url = f"sqlite:///{folder / 'tracker.db'}"
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -148,18 +177,20 @@ def app_url(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        # The server reads the database only when the first page is opened: seed it meanwhile.
+        # The server reads the database only when the first page is opened: fill it meanwhile.
         engine = db.make_engine(database_url)
-        db.migrate(engine)
-        seed_demo(engine)
-        engine.dispose()
+        try:
+            db.migrate(engine)
+            prepare(engine)
+        finally:
+            engine.dispose()
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _healthy(base):
             if process.poll() is not None or time.monotonic() > deadline:
                 log_tail = log_path.read_text(errors="replace")[-3000:]
                 pytest.fail(f"streamlit did not start on {base}:\n{log_tail}", pytrace=False)
             time.sleep(0.2)
-        _warm_up(browser_context, base)
+        _warm_up(context, base)
         yield base
     finally:
         _stop(process)
@@ -191,8 +222,8 @@ def page(browser_context: BrowserContext) -> Iterator[Page]:
 
 
 def wait_for_app(page: Page) -> None:
-    """Wait until Streamlit is connected, has finished running the script, and shows the
-    page's main heading."""
+    """Wait until Streamlit is connected, has finished running the script, has cleared what
+    the previous run left (elements marked stale), and shows the page's main heading."""
     page.wait_for_selector(
         '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
         '[data-test-script-state="notRunning"]'
@@ -200,6 +231,7 @@ def wait_for_app(page: Page) -> None:
     page.locator(
         '[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'
     ).wait_for(state="detached")
+    page.locator('[data-stale="true"]').first.wait_for(state="detached")
     page.locator("h1").first.wait_for(state="visible")
 
 
@@ -231,12 +263,44 @@ def choose_demo_user(page: Page, demo_email: str) -> None:
     wait_for_app(page)
 
 
-def axe_results(
+def open_page(page: Page, label: str) -> None:
+    """Follow the navigation link `label` (opening its group's menu if need be) and wait until
+    its page has run."""
+    from playwright.sync_api import expect
+
+    direct = page.get_by_test_id("stTopNavLink").filter(has_text=label)
+    if direct.count():
+        direct.first.click()
+    else:
+        for section in page.get_by_test_id("stTopNavSection").all():
+            section.click()
+            link = page.get_by_test_id("stTopNavDropdownLink").filter(has_text=label)
+            if link.count():
+                link.first.click()
+                break
+            page.keyboard.press("Escape")
+    expect(page.locator("h1").first).to_have_text(label, timeout=RUN_TIMEOUT_MS)
+    wait_for_app(page)
+
+
+def choose_view(page: Page, view: str) -> None:
+    """Choose `view` on the programme dashboard and wait until it has run."""
+    from playwright.sync_api import expect
+
+    choice = page.get_by_role("radiogroup", name="View").get_by_role("radio", name=view)
+    choice.click()
+    expect(choice).to_have_attribute("aria-checked", "true")
+    expect(page.get_by_role("heading", name=VIEW_HEADINGS[view], exact=True)).to_be_visible()
+    wait_for_app(page)
+
+
+def axe_violations(
     page: Page, *, include: str | None = None, exclude: str | None = None
 ) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the page as it is now, within the CSS
-    selector `include` (default: the whole page) and outside `exclude`. Each is a dict with
-    `id`, `impact`, `help` and `nodes` (each node's `target` selectors and `html`)."""
+    """Every violation axe-core finds on the page as it is now, whatever its impact, within the
+    CSS selector `include` (default: the whole page) and outside `exclude`. Each is a dict with
+    `id`, `impact` (minor, moderate, serious or critical), `help` and `nodes` (each node's
+    `target` selectors and `html`)."""
     from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
     context: dict[str, list[str]] = {}
@@ -247,7 +311,20 @@ def axe_results(
     violations: list[dict[str, Any]] = (
         Axe().run(page, context=context or None).response["violations"]
     )
+    return violations
+
+
+def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The serious and critical ones among axe-core's `violations`."""
     return [violation for violation in violations if violation.get("impact") in SERIOUS]
+
+
+def axe_results(
+    page: Page, *, include: str | None = None, exclude: str | None = None
+) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now, within the CSS
+    selector `include` (default: the whole page) and outside `exclude` (as axe_violations)."""
+    return serious(axe_violations(page, include=include, exclude=exclude))
 
 
 def describe_violations(violations: list[dict[str, Any]]) -> str:
