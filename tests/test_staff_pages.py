@@ -4,7 +4,6 @@ staff users: each sees what lands on their own staff group, and nothing about st
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 
 from pages._common import DEMO_USER_KEY
 from tracker import db
-from tracker.demo import seed_demo
 from tracker.models import Stakeholder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,36 +30,7 @@ ONLY_RITA_DONE = "Start a weekly backlog review with revenues"  # edc.rb, done l
 SAM_ELSEWHERE = "Train customer services on the call-back service"  # NCC-ASC-ONLINE, ncc.cs
 
 
-@pytest.fixture(scope="module")
-def demo_template(migrated_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("staff-pages") / "demo.db"
-    shutil.copy(migrated_sqlite_template, path)
-    engine = db.make_engine(f"sqlite:///{path}")
-    seed_demo(engine)
-    engine.dispose()
-    return path
-
-
-@pytest.fixture
-def demo_url(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    path = tmp_path / "tracker.db"
-    shutil.copy(demo_template, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("TRACKER_DEMO", "1")
-    return url
-
-
-@pytest.fixture
-def app_as(demo_url: str) -> Callable[[str], AppTest]:
-    def start(email: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.session_state[DEMO_USER_KEY] = email
-        at.run()
-        assert not at.exception, at.exception
-        return at
-
-    return start
+# demo_template, demo_url and app_as come from tests/conftest.py.
 
 
 @pytest.fixture
