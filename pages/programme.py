@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages import _common as common
 from pages import _leadership as leadership
+from pages import _programme_views as views
 from tracker import charts, db, queries
 from tracker.errors import DomainError
 from tracker.models import Audience, DeliveryConfidence, Role
@@ -127,15 +128,15 @@ view = st.segmented_control(
     "View", VIEWS, default="Journey", key="view", bind="query-params", required=True
 )
 if view == "Journey":
-    leadership.show_journey(programme_id, today)
+    views.show_journey(programme_id, today)
 elif view == "Milestones":
-    leadership.show_milestones(programme_id, today, figures.forecast, row["target_end_date"])
+    views.show_milestones(programme_id, today, figures.forecast, row["target_end_date"])
 elif view == "People":
-    leadership.show_people(programme_id, today, named=viewer.can_manage)
+    views.show_people(programme_id, today, named=viewer.can_manage)
 elif view == "Barriers":
-    leadership.show_barriers(programme_id)
+    views.show_barriers(programme_id)
 elif view == "Metrics":
-    leadership.show_metrics(programme_id)
+    views.show_metrics(programme_id)
 else:
     story = common.cached(
         queries.latest_narrative,
