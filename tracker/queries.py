@@ -58,6 +58,10 @@ from tracker.models import (
     Stakeholder,
     Stance,
 )
+from tracker.sql import add_months as _add_months
+from tracker.sql import frame as _frame
+from tracker.sql import rows as _rows
+from tracker.sql import sum_where as _sum_where
 from tracker.stages import STAGES
 
 __all__ = [
@@ -123,36 +127,7 @@ def _ratio(numerator: int | None, denominator: int | None) -> float | None:
     return (numerator or 0) / denominator
 
 
-def _add_months(first: dt.date, months: int) -> dt.date:
-    """The first of the month `months` after (or before, if negative) the month of `first`."""
-    index = first.year * 12 + first.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def _frame(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], optional: Iterable[str] = ()
-) -> pd.DataFrame:
-    """A DataFrame with exactly `columns` (even when empty); `optional` columns keep None."""
-    keep_none = set(optional)
-    return pd.DataFrame(
-        {
-            name: pd.Series(
-                [row[name] for row in rows], dtype=object if name in keep_none else None
-            )
-            for name in columns
-        },
-        columns=list(columns),
-    )
-
-
 # --- SQL building blocks --------------------------------------------------------------------
-
-
-def _rows(session: Session, statement: Executable) -> list[dict[str, Any]]:
-    """Run a Core SELECT in the session's transaction; rows as dicts by column label."""
-    result = session.connection().execute(statement)
-    names = list(result.keys())
-    return [dict(zip(names, row, strict=True)) for row in result]
 
 
 def _dialect(session: Session) -> str:
@@ -162,11 +137,6 @@ def _dialect(session: Session) -> str:
 def _count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     """How many rows meet `condition` (0, never NULL, when there are none)."""
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
-def _sum_where(condition: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[int]:
-    """The sum of `value` over the rows meeting `condition` (0 when there are none)."""
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
 
 # The columns _milestone_sums produces, in order.
@@ -1001,6 +971,28 @@ def _open_milestone() -> sa.ColumnElement[bool]:
     return col(Milestone.status).not_in([_DONE, _CANCELLED])
 
 
+def _ranked_assessments(
+    columns: Sequence[Any], *where: sa.ColumnElement[bool], name: str
+) -> sa.Subquery:
+    """Assessments matching `where` with `columns`, numbered per stakeholder newest first
+    (ties: the later recorded) in `position`: position 1 is each stakeholder's latest."""
+    return (
+        sa.select(
+            col(Assessment.stakeholder_id),
+            *columns,
+            sa.func.row_number()
+            .over(
+                partition_by=col(Assessment.stakeholder_id),
+                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.id).desc()),
+            )
+            .label("position"),
+        )
+        .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
+        .where(*where)
+        .subquery(name)
+    )
+
+
 def _stance_as_of(
     session: Session,
     *,
@@ -1012,20 +1004,8 @@ def _stance_as_of(
     filtered by `where`) as of a day: each stakeholder's latest assessment on or before it (ties:
     the later recorded), weighted by current influence. Groups with nobody assessed by then are
     missing. One statement."""
-    ranked = (
-        sa.select(
-            col(Assessment.stakeholder_id),
-            col(Assessment.stance),
-            sa.func.row_number()
-            .over(
-                partition_by=col(Assessment.stakeholder_id),
-                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.id).desc()),
-            )
-            .label("position"),
-        )
-        .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
-        .where(col(Assessment.assessed_on) <= as_of, *where)
-        .subquery("ranked_as_of")
+    ranked = _ranked_assessments(
+        [col(Assessment.stance)], col(Assessment.assessed_on) <= as_of, *where, name="ranked_as_of"
     )
     influence = col(Stakeholder.influence)
     statement = (
@@ -1745,20 +1725,11 @@ def adkar_by_group(*, session: Session, programme_id: int) -> pd.DataFrame:
     stakeholders (how many scores the mean is of).
     """
     has_adkar = sa.or_(*(col(getattr(Assessment, name)).is_not(None) for name in ADKAR_ELEMENTS))
-    ranked = (
-        sa.select(
-            col(Assessment.stakeholder_id),
-            *(col(getattr(Assessment, name)) for name in ADKAR_ELEMENTS),
-            sa.func.row_number()
-            .over(
-                partition_by=col(Assessment.stakeholder_id),
-                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.id).desc()),
-            )
-            .label("position"),
-        )
-        .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
-        .where(col(Stakeholder.programme_id) == programme_id, has_adkar)
-        .subquery("latest_adkar")
+    ranked = _ranked_assessments(
+        [col(getattr(Assessment, name)) for name in ADKAR_ELEMENTS],
+        col(Stakeholder.programme_id) == programme_id,
+        has_adkar,
+        name="latest_adkar",
     )
     statement: Executable = (
         sa.select(

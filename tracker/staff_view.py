@@ -20,7 +20,7 @@ Plain words, one definition each:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,10 @@ from tracker.models import (
     Stage,
     StageRecord,
 )
+from tracker.sql import add_months as _add_months
+from tracker.sql import frame as _frame
+from tracker.sql import rows as _rows
+from tracker.sql import sum_where as _sum_where
 from tracker.stages import STAGE_INFO, STAGES
 from tracker.wording import amount_text, month_words
 
@@ -106,39 +110,6 @@ _CANCELLED = MilestoneStatus.cancelled
 
 
 # --- Small helpers --------------------------------------------------------------------------
-
-
-def _rows(session: Session, statement: Executable) -> list[dict[str, Any]]:
-    """Run a Core SELECT in the session's transaction; rows as dicts by column label."""
-    result = session.connection().execute(statement)
-    names = list(result.keys())
-    return [dict(zip(names, row, strict=True)) for row in result]
-
-
-def _frame(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], optional: Iterable[str] = ()
-) -> pd.DataFrame:
-    """A DataFrame with exactly `columns` (even when empty); `optional` columns keep None."""
-    keep_none = set(optional)
-    return pd.DataFrame(
-        {
-            name: pd.Series(
-                [row[name] for row in rows], dtype=object if name in keep_none else None
-            )
-            for name in columns
-        },
-        columns=list(columns),
-    )
-
-
-def _add_months(first: dt.date, months: int) -> dt.date:
-    """The first of the month `months` after (or before, if negative) the month of `first`."""
-    index = first.year * 12 + first.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def _sum_where(condition: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
 
 def staff_programme_ids(viewer: Viewer) -> SelectOfScalar[Any]:
