@@ -1,0 +1,159 @@
+"""Streamlit glue the Manage pages share: who may use them, which programme is open (kept in the
+URL), the version each form was built from (kept in session state, RELIABILITY.md #8), and
+saving with a message a person can act on. Domain rules live in tracker/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session
+
+from pages import _common as common
+from tracker import db
+from tracker.access import Viewer
+from tracker.errors import ConflictError, DomainError
+from tracker.models import Role
+from tracker.workspace import ProgrammeChoice, TableEditError, managed_programmes
+
+T = TypeVar("T")
+
+# Session-state keys, one place. Versions: record key -> the version its form was built from.
+VERSIONS_KEY = "manage_built_from"
+SNAPSHOTS_KEY = "manage_snapshots"
+FLASH_KEY = "manage_flash"
+
+
+def require_manager() -> Viewer:
+    """Every Manage page calls this first: managers and administrators only."""
+    return common.require_viewer(Role.admin, Role.manager)
+
+
+def choose_programme(viewer: Viewer) -> ProgrammeChoice:
+    """The programme this page works on: a selector kept in the URL (?programme=CODE), so a
+    link reopens it. A code the viewer may not change gets a short message and the first one."""
+    with db.read_session(common.get_engine()) as session:
+        choices = managed_programmes(session=session, viewer=viewer)
+    if not choices:
+        st.info("There are no programmes in your organisations yet.")
+        st.stop()
+    by_code = {choice.code: choice for choice in choices}
+    asked = st.query_params.get("programme")
+    if asked is not None and asked not in by_code:
+        st.warning(
+            "That link names a programme that does not exist or is not yours to change. "
+            "Showing the first one instead."
+        )
+        asked = None
+    codes = list(by_code)
+    code = st.selectbox(
+        "Programme",
+        codes,
+        index=codes.index(asked) if asked else 0,
+        format_func=lambda c: f"{by_code[c].title} ({c})",
+        key="manage_programme_choice",
+    )
+    st.query_params["programme"] = code
+    return by_code[code]
+
+
+def seed(key: str, value: Any) -> None:
+    """Give a widget its starting value from the database, once: after that the widget keeps
+    what the user typed, even when the record changes underneath (their draft is never lost)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def built_from(record_key: str, version: int) -> int:
+    """The version of the record this form was first built from; saved edits are checked
+    against it, not against whatever the database holds at the moment of saving."""
+    versions: dict[str, int] = st.session_state.setdefault(VERSIONS_KEY, {})
+    return versions.setdefault(record_key, version)
+
+
+def saved(record_key: str, version: int) -> None:
+    """After a save: the form now stands on the version just written."""
+    st.session_state.setdefault(VERSIONS_KEY, {})[record_key] = version
+
+
+def forget(record_key: str, widget_keys: Iterable[str] = ()) -> None:
+    """Drop this form's draft and the version it was built from: the next run shows the
+    record as it is in the database."""
+    st.session_state.setdefault(VERSIONS_KEY, {}).pop(record_key, None)
+    st.session_state.setdefault(SNAPSHOTS_KEY, {}).pop(record_key, None)
+    for key in widget_keys:
+        st.session_state.pop(key, None)
+
+
+def reload_button(record_key: str, widget_keys: Iterable[str] = (), *, key: str) -> None:
+    """A button that discards this form's draft and shows the record as saved now."""
+    st.button(
+        "Reload (discard my unsaved changes)",
+        key=key,
+        on_click=forget,
+        args=(record_key, tuple(widget_keys)),
+        icon=":material/refresh:",
+    )
+
+
+def snapshot(record_key: str, loader: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The table an editor was built from, kept until it is saved or reloaded, so edits stay
+    on screen and each row is checked against the version it had when the table was opened."""
+    snapshots: dict[str, pd.DataFrame] = st.session_state.setdefault(SNAPSHOTS_KEY, {})
+    if record_key not in snapshots:
+        snapshots[record_key] = loader()
+    return snapshots[record_key]
+
+
+def flash(message: str) -> None:
+    """A confirmation to show after the rerun that follows a save."""
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def field_name(field: str | None, labels: dict[str, str] | None = None) -> str:
+    if not field:
+        return ""
+    return (labels or {}).get(field, field.replace("_", " ").capitalize())
+
+
+def save(
+    viewer: Viewer,
+    action: Callable[[Session], T],
+    *,
+    labels: dict[str, str] | None = None,
+) -> T | None:
+    """Run `action` in one audited transaction as the viewer. A refusal is shown here, next to
+    the form, naming the field; nothing is written and the form keeps what the user typed (the
+    page's reload_button loads the other person's version after a conflict)."""
+    try:
+        with db.write_session(common.get_engine(), actor=viewer.email) as session:
+            return action(session)
+    except TableEditError as error:
+        st.error(error.reason, icon=":material/error:")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Row": problem.row,
+                        "Column": field_name(problem.field, labels) or "(whole row)",
+                        "Problem": problem.reason,
+                    }
+                    for problem in error.problems
+                ]
+            ),
+            hide_index=True,
+        )
+    except ConflictError as error:
+        st.error(error.reason, icon=":material/sync_problem:")
+    except DomainError as error:
+        where = field_name(error.field, labels)
+        st.error(f"Not saved. {where}: {error.reason}" if where else f"Not saved. {error.reason}")
+    return None
