@@ -1,0 +1,1243 @@
+"""The programme exchange file: one whole programme as JSON, to move it from one Change Tracker
+database to another (docs/exchange-format.md is the schema).
+
+The file names things, never database ids (ids differ between databases): organisations by
+short name, staff groups by organisation short name and group name, stakeholders by name (unique
+within a programme). Lists come in a fixed order and dates as ISO text, so the same programme
+always gives the same file: exporting, importing into a fresh database and exporting again
+gives an identical document. Versions (the optimistic-lock counters) are not part of it.
+
+Importing recreates the programme through the services, so it is validated and audited like any
+other change, inside the caller's write_session: a refusal anywhere leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from tracker import access
+from tracker.access import Viewer
+from tracker.errors import DomainError, PermissionDeniedError
+from tracker.models import (
+    Assessment,
+    AssessmentBase,
+    Barrier,
+    ConfidenceOverride,
+    ConfidenceOverrideBase,
+    Engagement,
+    EngagementBase,
+    EngagementStakeholder,
+    ExitCriterion,
+    InfluenceLink,
+    Metric,
+    MetricReading,
+    Milestone,
+    MilestoneDependency,
+    MilestoneImpact,
+    Narrative,
+    Organisation,
+    Programme,
+    ProgrammePartner,
+    Role,
+    StaffGroup,
+    Stage,
+    StageRecord,
+    StageRecordBase,
+    Stakeholder,
+    StakeholderBase,
+)
+from tracker.services import (
+    barriers,
+    engagements,
+    metrics,
+    milestones,
+    narratives,
+    organisations,
+    programmes,
+    records,
+    stakeholders,
+)
+
+FORMAT = "change-tracker-programme"
+VERSION = 1
+MEDIA_TYPE = "application/json"
+
+_STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# --- The schema -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of an object in the file: its JSON kind, and whether it may be left out (then
+    `default` applies). Kinds: text, integer, number, boolean, date (YYYY-MM-DD), datetime (ISO
+    8601 with its UTC offset), money (a decimal number as text, e.g. "1250.00"), texts (a list of
+    text), object, list (of objects). A kind ending in "?" may also be null."""
+
+    kind: str
+    required: bool = False
+    default: Any = None
+
+
+def _required(kind: str) -> Key:
+    return Key(kind, required=True)
+
+
+def _optional(kind: str, default: Any = None) -> Key:
+    return Key(kind, default=default)
+
+
+# Every object of version 1 and its keys. docs/exchange-format.md describes the same (a test
+# checks that every key is documented).
+SCHEMA: dict[str, dict[str, Key]] = {
+    "document": {
+        "format": _required("text"),
+        "version": _required("integer"),
+        "organisations": _required("list"),
+        "programme": _required("object"),
+        "stages": _optional("list", ()),
+        "milestones": _optional("list", ()),
+        "stakeholders": _optional("list", ()),
+        "influence_links": _optional("list", ()),
+        "engagements": _optional("list", ()),
+        "barriers": _optional("list", ()),
+        "metrics": _optional("list", ()),
+        "narratives": _optional("list", ()),
+        "confidence_overrides": _optional("list", ()),
+    },
+    "organisation": {
+        "name": _required("text"),
+        "short_name": _required("text"),
+        "staff_groups": _optional("texts", ()),
+    },
+    "programme": {
+        "code": _required("text"),
+        "title": _required("text"),
+        "organisation": _required("text"),
+        "partners": _optional("texts", ()),
+        "summary": _optional("text", ""),
+        "vision_statement": _optional("text", ""),
+        "sponsor": _optional("text", ""),
+        "manager": _optional("text", ""),
+        "start_date": _required("date"),
+        "target_end_date": _required("date"),
+        "status": _optional("text", "active"),
+        "closed_on": _optional("date?"),
+        "lawful_basis": _optional("text", "public_task"),
+        "budget": _optional("money?"),
+        "expected_benefits": _optional("money?"),
+    },
+    "stage": {
+        "stage": _required("text"),
+        "narrative": _optional("text", ""),
+        "planned_start": _optional("date?"),
+        "planned_end": _optional("date?"),
+        "actual_start": _optional("date?"),
+        "actual_end": _optional("date?"),
+        "exit_criteria": _optional("list", ()),
+    },
+    "exit_criterion": {
+        "text": _required("text"),
+        "met": _optional("boolean", False),
+        "position": _optional("integer?"),
+    },
+    "milestone": {
+        "stage": _required("text"),
+        "title": _required("text"),
+        "owner": _optional("text", ""),
+        "due_date": _required("date"),
+        "completed_date": _optional("date?"),
+        "status": _optional("text", "not_started"),
+        "weight": _optional("integer", 3),
+        "impacts": _optional("list", ()),
+        "depends_on": _optional("texts", ()),
+    },
+    "impact": {
+        "staff_group": _required("object"),
+        "impact": _required("text"),
+    },
+    "staff_group": {
+        "organisation": _required("text"),
+        "name": _required("text"),
+    },
+    "stakeholder": {
+        "name": _required("text"),
+        "role": _optional("text", ""),
+        "staff_group": _optional("object?"),
+        "influence": _optional("integer", 3),
+        "interest": _optional("integer", 3),
+        "stance": _optional("integer", 0),
+        "desired_stance": _optional("integer", 1),
+        "relationship_owner": _optional("text", ""),
+        "notes": _optional("text", ""),
+        "assessments": _optional("list", ()),
+    },
+    "assessment": {
+        "assessed_on": _required("date"),
+        "stance": _required("integer"),
+        "influence": _optional("integer?"),
+        "interest": _optional("integer?"),
+        "awareness": _optional("integer?"),
+        "desire": _optional("integer?"),
+        "knowledge": _optional("integer?"),
+        "ability": _optional("integer?"),
+        "reinforcement": _optional("integer?"),
+        "assessed_by": _optional("text", ""),
+    },
+    "influence_link": {
+        "from": _required("text"),
+        "to": _required("text"),
+        "strength": _optional("integer", 2),
+    },
+    "engagement": {
+        "occurred_on": _required("date"),
+        "kind": _required("text"),
+        "summary": _required("text"),
+        "outcome": _optional("text", ""),
+        "follow_up_on": _optional("date?"),
+        "follow_up_done": _optional("boolean", False),
+        "stakeholders": _optional("texts", ()),
+    },
+    "barrier": {
+        "title": _required("text"),
+        "kind": _optional("text", "risk"),
+        "category": _required("text"),
+        "likelihood": _required("integer"),
+        "impact": _required("integer"),
+        "owner": _optional("text", ""),
+        "mitigation": _optional("text", ""),
+        "status": _optional("text", "open"),
+    },
+    "metric": {
+        "name": _required("text"),
+        "unit": _optional("text", ""),
+        "baseline": _required("number"),
+        "target": _required("number"),
+        "target_date": _optional("date?"),
+        "direction": _optional("text", "up"),
+        "stage": _optional("text?"),
+        "readings": _optional("list", ()),
+    },
+    "reading": {
+        "reading_on": _required("date"),
+        "value": _required("number"),
+        "note": _optional("text", ""),
+    },
+    "narrative": {
+        "title": _required("text"),
+        "body": _optional("text", ""),
+        "stage": _optional("text?"),
+        "audience": _optional("text", "everyone"),
+        "status": _optional("text", "draft"),
+        "author": _optional("text", ""),
+        "published_on": _optional("date?"),
+    },
+    "confidence_override": {
+        "rating": _required("text"),
+        "reason": _required("text"),
+        "set_by": _required("text"),
+        "set_at": _required("datetime"),
+    },
+}
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+
+def export_programme(*, session: Session, viewer: Viewer, programme_id: int) -> dict[str, Any]:
+    """The programme as an exchange document (plain JSON values; see to_json). It holds
+    stakeholders' notes and stance history, so only a manager or administrator of the programme
+    may export it (PermissionDeniedError otherwise)."""
+    programme = access.require_manager(session, viewer, programme_id)
+    return _Exporter(session, programme).document()
+
+
+def to_json(document: Mapping[str, Any]) -> str:
+    """The document as JSON text: keys sorted, indented, UTF-8 characters kept, ending in a
+    newline. The same document always gives the same text."""
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _value(value: Any) -> Any:
+    """A column value as JSON: enum values, ISO dates, money as text with two decimals."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        aware = value if value.utcoffset() is not None else value.replace(tzinfo=dt.UTC)
+        return aware.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
+
+
+def _fields(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _value(getattr(record, name)) for name in names}
+
+
+def _stage_rank(stage: Any) -> int:
+    return _STAGE_ORDER[Stage(stage)]
+
+
+class _Exporter:
+    """Reads each table of one programme once and shapes the document. Lists are sorted in
+    Python (database collations differ), each ending with the id, so that a re-import, which
+    creates records in file order, sorts the same way."""
+
+    def __init__(self, session: Session, programme: Programme) -> None:
+        assert programme.id is not None
+        self.session = session
+        self.programme = programme
+        self.id = programme.id
+        self.group_refs: dict[int, dict[str, str]] = {}
+
+    def document(self) -> dict[str, Any]:
+        partner_ids = set(
+            self.session.exec(
+                select(ProgrammePartner.organisation_id).where(
+                    ProgrammePartner.programme_id == self.id
+                )
+            ).all()
+        )
+        groups = {
+            group.id: group
+            for group in self.session.exec(
+                select(StaffGroup).where(col(StaffGroup.id).in_(self._referenced_group_ids()))
+            ).all()
+        }
+        organisation_ids = {self.programme.organisation_id, *partner_ids}
+        organisation_ids |= {group.organisation_id for group in groups.values()}
+        orgs = {
+            org.id: org
+            for org in self.session.exec(
+                select(Organisation).where(col(Organisation.id).in_(organisation_ids))
+            ).all()
+        }
+        self.group_refs = {
+            group_id: {"organisation": orgs[group.organisation_id].short_name, "name": group.name}
+            for group_id, group in groups.items()
+            if group_id is not None
+        }
+        stakeholders_by_id = self._stakeholders_by_id()
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "organisations": self._organisations(orgs, groups),
+            "programme": self._programme(orgs, partner_ids),
+            "stages": self._stages(),
+            "milestones": self._milestones(stakeholders_by_id),
+            "stakeholders": self._stakeholders(stakeholders_by_id),
+            "influence_links": self._influence_links(stakeholders_by_id),
+            "engagements": self._engagements(stakeholders_by_id),
+            "barriers": self._barriers(),
+            "metrics": self._metrics(),
+            "narratives": self._narratives(),
+            "confidence_overrides": self._overrides(),
+        }
+
+    def _referenced_group_ids(self) -> set[int]:
+        impacted = self.session.exec(
+            select(MilestoneImpact.staff_group_id)
+            .join(Milestone, col(Milestone.id) == col(MilestoneImpact.milestone_id))
+            .where(Milestone.programme_id == self.id)
+        ).all()
+        grouped = self.session.exec(
+            select(Stakeholder.staff_group_id).where(
+                Stakeholder.programme_id == self.id, col(Stakeholder.staff_group_id).is_not(None)
+            )
+        ).all()
+        return {group_id for group_id in [*impacted, *grouped] if group_id is not None}
+
+    def _organisations(
+        self, orgs: Mapping[int | None, Organisation], groups: Mapping[int | None, StaffGroup]
+    ) -> list[dict[str, Any]]:
+        names: defaultdict[int, list[str]] = defaultdict(list)
+        for group in groups.values():
+            names[group.organisation_id].append(group.name)
+        result = [
+            {
+                "name": org.name,
+                "short_name": org.short_name,
+                "staff_groups": sorted(names[org_id]),
+            }
+            for org_id, org in orgs.items()
+            if org_id is not None
+        ]
+        return sorted(result, key=lambda org: org["short_name"])
+
+    def _programme(
+        self, orgs: Mapping[int | None, Organisation], partner_ids: set[int]
+    ) -> dict[str, Any]:
+        fields = tuple(
+            name
+            for name in SCHEMA["programme"]
+            if name not in ("organisation", "partners")  # named below, by short name
+        )
+        return {
+            **_fields(self.programme, fields),
+            "organisation": orgs[self.programme.organisation_id].short_name,
+            "partners": sorted(orgs[org_id].short_name for org_id in partner_ids),
+        }
+
+    def _stages(self) -> list[dict[str, Any]]:
+        stage_records = self.session.exec(
+            select(StageRecord).where(StageRecord.programme_id == self.id)
+        ).all()
+        criteria: defaultdict[int | None, list[ExitCriterion]] = defaultdict(list)
+        for criterion in self.session.exec(
+            select(ExitCriterion)
+            .join(StageRecord, col(StageRecord.id) == col(ExitCriterion.stage_record_id))
+            .where(StageRecord.programme_id == self.id)
+        ).all():
+            criteria[criterion.stage_record_id].append(criterion)
+        fields = (
+            "stage",
+            "narrative",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+        )
+        return [
+            {
+                **_fields(record, fields),
+                "exit_criteria": [
+                    _fields(criterion, ("position", "text", "met"))
+                    for criterion in sorted(
+                        criteria[record.id], key=lambda c: (c.position, c.id or 0)
+                    )
+                ],
+            }
+            for record in sorted(stage_records, key=lambda r: _stage_rank(r.stage))
+        ]
+
+    def _stakeholders_by_id(self) -> dict[int, Stakeholder]:
+        people = self.session.exec(
+            select(Stakeholder).where(Stakeholder.programme_id == self.id)
+        ).all()
+        return {person.id: person for person in people if person.id is not None}
+
+    def _group_ref(self, group_id: int | None) -> dict[str, str] | None:
+        return None if group_id is None else dict(self.group_refs[group_id])
+
+    def _milestones(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
+        rows = self.session.exec(select(Milestone).where(Milestone.programme_id == self.id)).all()
+        impacts: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+        for impact in self.session.exec(
+            select(MilestoneImpact)
+            .join(Milestone, col(Milestone.id) == col(MilestoneImpact.milestone_id))
+            .where(Milestone.programme_id == self.id)
+        ).all():
+            impacts[impact.milestone_id].append(
+                {"staff_group": self._group_ref(impact.staff_group_id), "impact": impact.impact}
+            )
+        needs: defaultdict[int, list[str]] = defaultdict(list)
+        for dependency in self.session.exec(
+            select(MilestoneDependency)
+            .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
+            .where(Milestone.programme_id == self.id)
+        ).all():
+            needs[dependency.milestone_id].append(people[dependency.stakeholder_id].name)
+        fields = ("stage", "title", "owner", "due_date", "completed_date", "status", "weight")
+        ordered = sorted(rows, key=lambda m: (_stage_rank(m.stage), m.due_date, m.title, m.id or 0))
+        return [
+            {
+                **_fields(milestone, fields),
+                "impacts": [
+                    {"staff_group": item["staff_group"], "impact": _value(item["impact"])}
+                    for item in sorted(
+                        impacts[milestone.id or 0],
+                        key=lambda i: (i["staff_group"]["organisation"], i["staff_group"]["name"]),
+                    )
+                ],
+                "depends_on": sorted(needs[milestone.id or 0]),
+            }
+            for milestone in ordered
+        ]
+
+    def _stakeholders(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
+        history: defaultdict[int, list[Assessment]] = defaultdict(list)
+        for assessment in self.session.exec(
+            select(Assessment)
+            .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
+            .where(Stakeholder.programme_id == self.id)
+        ).all():
+            history[assessment.stakeholder_id].append(assessment)
+        fields = (
+            "name",
+            "role",
+            "influence",
+            "interest",
+            "stance",
+            "desired_stance",
+            "relationship_owner",
+            "notes",
+        )
+        assessment_fields = tuple(SCHEMA["assessment"])
+        return [
+            {
+                **_fields(person, fields),
+                "staff_group": self._group_ref(person.staff_group_id),
+                "assessments": [
+                    _fields(assessment, assessment_fields)
+                    for assessment in sorted(
+                        history[person_id], key=lambda a: (a.assessed_on, a.id or 0)
+                    )
+                ],
+            }
+            for person_id, person in sorted(people.items(), key=lambda item: item[1].name)
+        ]
+
+    def _influence_links(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
+        links = self.session.exec(
+            select(InfluenceLink)
+            .join(Stakeholder, col(Stakeholder.id) == col(InfluenceLink.from_stakeholder_id))
+            .where(Stakeholder.programme_id == self.id)
+        ).all()
+        result = [
+            {
+                "from": people[link.from_stakeholder_id].name,
+                "to": people[link.to_stakeholder_id].name,
+                "strength": link.strength,
+            }
+            for link in links
+        ]
+        return sorted(result, key=lambda link: (link["from"], link["to"]))
+
+    def _engagements(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
+        rows = self.session.exec(select(Engagement).where(Engagement.programme_id == self.id)).all()
+        attendees: defaultdict[int, list[str]] = defaultdict(list)
+        for row in self.session.exec(
+            select(EngagementStakeholder)
+            .join(Engagement, col(Engagement.id) == col(EngagementStakeholder.engagement_id))
+            .where(Engagement.programme_id == self.id)
+        ).all():
+            attendees[row.engagement_id].append(people[row.stakeholder_id].name)
+        fields = ("occurred_on", "kind", "summary", "outcome", "follow_up_on", "follow_up_done")
+        ordered = sorted(rows, key=lambda e: (e.occurred_on, e.kind, e.summary, e.id or 0))
+        return [
+            {**_fields(row, fields), "stakeholders": sorted(attendees[row.id or 0])}
+            for row in ordered
+        ]
+
+    def _barriers(self) -> list[dict[str, Any]]:
+        rows = self.session.exec(select(Barrier).where(Barrier.programme_id == self.id)).all()
+        fields = tuple(SCHEMA["barrier"])
+        return [_fields(row, fields) for row in sorted(rows, key=lambda b: (b.title, b.id or 0))]
+
+    def _metrics(self) -> list[dict[str, Any]]:
+        rows = self.session.exec(select(Metric).where(Metric.programme_id == self.id)).all()
+        readings: defaultdict[int, list[MetricReading]] = defaultdict(list)
+        for reading in self.session.exec(
+            select(MetricReading)
+            .join(Metric, col(Metric.id) == col(MetricReading.metric_id))
+            .where(Metric.programme_id == self.id)
+        ).all():
+            readings[reading.metric_id].append(reading)
+        fields = tuple(name for name in SCHEMA["metric"] if name != "readings")
+        return [
+            {
+                **_fields(row, fields),
+                "readings": [
+                    _fields(reading, ("reading_on", "value", "note"))
+                    for reading in sorted(readings[row.id or 0], key=lambda r: r.reading_on)
+                ],
+            }
+            for row in sorted(rows, key=lambda m: m.name)
+        ]
+
+    def _narratives(self) -> list[dict[str, Any]]:
+        rows = self.session.exec(select(Narrative).where(Narrative.programme_id == self.id)).all()
+        fields = tuple(SCHEMA["narrative"])
+        return [_fields(row, fields) for row in sorted(rows, key=lambda n: (n.title, n.id or 0))]
+
+    def _overrides(self) -> list[dict[str, Any]]:
+        rows = self.session.exec(
+            select(ConfidenceOverride).where(ConfidenceOverride.programme_id == self.id)
+        ).all()
+        fields = tuple(SCHEMA["confidence_override"])
+        return [_fields(row, fields) for row in sorted(rows, key=lambda o: (o.set_at, o.id or 0))]
+
+
+# --- Reading a document -----------------------------------------------------------------------
+
+
+def _refuse(path: str, reason: str) -> DomainError:
+    """A refusal about one place in the file: `field` is its JSON path, and the reason names it
+    too, since pages show only the reason."""
+    return DomainError(path, f"{path}: {reason}")
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _text(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _refuse(path, f"must be text, not {_json_kind(value)}")
+    if "\x00" in value:
+        raise _refuse(path, "must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _refuse(path, "contains characters that are not valid Unicode") from None
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _convert(value: Any, kind: str, path: str) -> Any:
+    """`value` checked against `kind` (see Key) and turned into its Python value."""
+    if kind.endswith("?"):
+        return None if value is None else _convert(value, kind[:-1], path)
+    if kind == "text":
+        return _text(value, path)
+    if kind == "texts":
+        if not isinstance(value, list):
+            raise _refuse(path, f"must be a list of text, not {_json_kind(value)}")
+        return [_text(item, _join(path, index)) for index, item in enumerate(value)]
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _refuse(path, f"must be a whole number, not {_json_kind(value)}")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _refuse(path, f"must be a number, not {_json_kind(value)}")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise _refuse(path, "must be a finite number")
+        return number
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise _refuse(path, f"must be true or false, not {_json_kind(value)}")
+        return value
+    if kind == "date":
+        text = value if isinstance(value, str) else None
+        try:
+            if text is None or not _ISO_DATE.fullmatch(text):
+                raise ValueError
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise _refuse(
+                path, f"must be a date written YYYY-MM-DD, such as 2026-03-31, not {value!r}"
+            ) from None
+    if kind == "datetime":
+        try:
+            if not isinstance(value, str) or not _ISO_DATE.match(value):
+                raise ValueError
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise _refuse(
+                path,
+                "must be a date and time with its offset from UTC, such as "
+                f"2026-03-31T09:30:00+00:00, not {value!r}",
+            ) from None
+        if moment.utcoffset() is None:
+            raise _refuse(path, f"needs its offset from UTC, such as +00:00 (it is {value!r})")
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise _refuse(path, f"is out of range ({value!r})") from None
+    if kind == "money":
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise _refuse(path, f'must be an amount such as "1250.00", not {_json_kind(value)}')
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise _refuse(path, f'must be an amount such as "1250.00", not {value!r}') from None
+        if not amount.is_finite():
+            raise _refuse(path, "must be a finite amount")
+        return amount
+    if kind == "list":
+        if not isinstance(value, list):
+            raise _refuse(path, f"must be a list, not {_json_kind(value)}")
+        return value
+    if kind == "object":
+        if not isinstance(value, dict):
+            raise _refuse(path, f"must be an object, not {_json_kind(value)}")
+        return value
+    raise AssertionError(f"unknown kind {kind}")
+
+
+def _read(value: Any, path: str, name: str) -> dict[str, Any]:
+    """The object at `path`, checked against SCHEMA[name]: no missing or unknown keys, every
+    value of its kind; left-out optional keys get their defaults."""
+    if not isinstance(value, dict):
+        raise _refuse(path or "the file", f"must be an object, not {_json_kind(value)}")
+    keys = SCHEMA[name]
+    unknown = sorted(str(key) for key in value if key not in keys)
+    if unknown:
+        raise _refuse(
+            _join(path, unknown[0]),
+            f"is not a key of version {VERSION} of the exchange format "
+            f"(a {name.replace('_', ' ')} has {', '.join(keys)})",
+        )
+    result: dict[str, Any] = {}
+    for key, spec in keys.items():
+        where = _join(path, key)
+        if key not in value:
+            if spec.required:
+                raise _refuse(where, f"is missing: every {name.replace('_', ' ')} needs it")
+            default = spec.default
+            result[key] = list(default) if isinstance(default, tuple) else default
+            continue
+        result[key] = _convert(value[key], spec.kind, where)
+    return result
+
+
+def _items(values: list[Any], path: str, name: str) -> list[tuple[str, dict[str, Any]]]:
+    """Each object of a list, with its path."""
+    return [
+        (_join(path, index), _read(item, _join(path, index), name))
+        for index, item in enumerate(values)
+    ]
+
+
+@dataclass
+class _Parsed:
+    """A document that passed every check that needs no database, with paths for messages."""
+
+    organisations: list[tuple[str, dict[str, Any]]]
+    programme: dict[str, Any]
+    stages: list[tuple[str, dict[str, Any]]]
+    milestones: list[tuple[str, dict[str, Any]]]
+    stakeholders: list[tuple[str, dict[str, Any]]]
+    influence_links: list[tuple[str, dict[str, Any]]]
+    engagements: list[tuple[str, dict[str, Any]]]
+    barriers: list[tuple[str, dict[str, Any]]]
+    metrics: list[tuple[str, dict[str, Any]]]
+    narratives: list[tuple[str, dict[str, Any]]]
+    confidence_overrides: list[tuple[str, dict[str, Any]]]
+
+
+def _parse(document: Mapping[str, Any] | str) -> _Parsed:
+    """Check a document (or its JSON text) without the database: format, version, keys, kinds
+    of values, and that every name it refers to is in it. Raises DomainError naming the JSON
+    path (its `field`) of the first problem."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document, parse_constant=_no_constant)
+        except json.JSONDecodeError as error:
+            raise DomainError(
+                None,
+                f"The file is not valid JSON (line {error.lineno}, column {error.colno}: "
+                f"{error.msg}). Is it a Change Tracker programme exchange file?",
+            ) from None
+        except ValueError as error:
+            raise DomainError(None, f"The file is not valid JSON: {error}.") from None
+    if not isinstance(document, Mapping):
+        raise DomainError(
+            None, "The file must hold one JSON object: a Change Tracker programme exchange file."
+        )
+    _check_format(document)
+    top = _read(dict(document), "", "document")
+    parsed = _Parsed(
+        organisations=_items(top["organisations"], "organisations", "organisation"),
+        programme=_read(top["programme"], "programme", "programme"),
+        stages=_items(top["stages"], "stages", "stage"),
+        milestones=_items(top["milestones"], "milestones", "milestone"),
+        stakeholders=_items(top["stakeholders"], "stakeholders", "stakeholder"),
+        influence_links=_items(top["influence_links"], "influence_links", "influence_link"),
+        engagements=_items(top["engagements"], "engagements", "engagement"),
+        barriers=_items(top["barriers"], "barriers", "barrier"),
+        metrics=_items(top["metrics"], "metrics", "metric"),
+        narratives=_items(top["narratives"], "narratives", "narrative"),
+        confidence_overrides=_items(
+            top["confidence_overrides"], "confidence_overrides", "confidence_override"
+        ),
+    )
+    for path, stage in parsed.stages:
+        stage["exit_criteria"] = _items(
+            stage["exit_criteria"], _join(path, "exit_criteria"), "exit_criterion"
+        )
+    for path, milestone in parsed.milestones:
+        milestone["impacts"] = _items(milestone["impacts"], _join(path, "impacts"), "impact")
+        for impact_path, impact in milestone["impacts"]:
+            where = _join(impact_path, "staff_group")
+            impact["staff_group"] = _read(impact["staff_group"], where, "staff_group")
+    for path, person in parsed.stakeholders:
+        person["assessments"] = _items(
+            person["assessments"], _join(path, "assessments"), "assessment"
+        )
+        if person["staff_group"] is not None:
+            where = _join(path, "staff_group")
+            person["staff_group"] = _read(person["staff_group"], where, "staff_group")
+    for path, metric in parsed.metrics:
+        metric["readings"] = _items(metric["readings"], _join(path, "readings"), "reading")
+    _check_references(parsed)
+    return parsed
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _check_format(document: Mapping[str, Any]) -> None:
+    if "format" not in document:
+        raise _refuse(
+            "format",
+            f'is missing: a programme exchange file starts with "format": "{FORMAT}". '
+            "This is not a Change Tracker programme exchange file.",
+        )
+    if document["format"] != FORMAT:
+        raise _refuse(
+            "format",
+            f'is {document["format"]!r}, not "{FORMAT}": this is not a Change Tracker '
+            "programme exchange file.",
+        )
+    if "version" not in document:
+        raise _refuse("version", "is missing: the file must say which version of the format")
+    version = document["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _refuse("version", f"must be a whole number from 1, not {version!r}")
+    if version > VERSION:
+        raise _refuse(
+            "version",
+            f"the file is version {version} of the exchange format, newer than this Change "
+            f"Tracker reads (version {VERSION}). Update Change Tracker, or export the file "
+            f"again from one that writes version {VERSION}.",
+        )
+
+
+def _unique(items: list[tuple[str, dict[str, Any]]], key: str, what: str) -> set[str]:
+    seen: set[str] = set()
+    for path, item in items:
+        if item[key] in seen:
+            raise _refuse(_join(path, key), f"another {what} in the file has {item[key]!r}")
+        seen.add(item[key])
+    return seen
+
+
+def _check_references(parsed: _Parsed) -> None:
+    """Every organisation, staff group and stakeholder the file names is defined in it."""
+    short_names = _unique(parsed.organisations, "short_name", "organisation")
+    _unique(parsed.organisations, "name", "organisation")
+    groups: set[tuple[str, str]] = set()
+    for path, org in parsed.organisations:
+        for index, name in enumerate(org["staff_groups"]):
+            if (org["short_name"], name) in groups:
+                where = _join(_join(path, "staff_groups"), index)
+                raise _refuse(where, f"{name!r} is listed twice")
+            groups.add((org["short_name"], name))
+
+    def organisation(short_name: str, path: str) -> None:
+        if short_name not in short_names:
+            raise _refuse(path, f"names the organisation {short_name!r}, not in organisations")
+
+    def group(ref: Mapping[str, str], path: str) -> None:
+        organisation(ref["organisation"], _join(path, "organisation"))
+        if (ref["organisation"], ref["name"]) not in groups:
+            raise _refuse(
+                _join(path, "name"),
+                f"names the staff group {ref['name']!r}, not among the staff groups of "
+                f"{ref['organisation']} in organisations",
+            )
+
+    programme = parsed.programme
+    organisation(programme["organisation"], "programme.organisation")
+    for index, partner in enumerate(programme["partners"]):
+        where = _join("programme.partners", index)
+        organisation(partner, where)
+        if partner == programme["organisation"]:
+            raise _refuse(where, "the owning organisation cannot also be a partner")
+        if partner in programme["partners"][:index]:
+            raise _refuse(where, f"{partner!r} is listed twice")
+    seen_stages: set[str] = set()
+    for path, stage in parsed.stages:
+        where = _join(path, "stage")
+        if stage["stage"] not in {s.value for s in Stage}:
+            keys = ", ".join(s.value for s in Stage)
+            raise _refuse(where, f"{stage['stage']!r} is not one of the six stages ({keys})")
+        if stage["stage"] in seen_stages:
+            raise _refuse(where, f"the stage {stage['stage']!r} is in the file twice")
+        seen_stages.add(stage["stage"])
+    people = _unique(parsed.stakeholders, "name", "stakeholder")
+
+    def person(name: str, path: str) -> None:
+        if name not in people:
+            raise _refuse(path, f"names {name!r}, who is not among the file's stakeholders")
+
+    for path, person_data in parsed.stakeholders:
+        if person_data["staff_group"] is not None:
+            group(person_data["staff_group"], _join(path, "staff_group"))
+    for path, milestone in parsed.milestones:
+        for impact_path, impact in milestone["impacts"]:
+            group(impact["staff_group"], _join(impact_path, "staff_group"))
+        for index, name in enumerate(milestone["depends_on"]):
+            person(name, _join(_join(path, "depends_on"), index))
+    for path, link in parsed.influence_links:
+        person(link["from"], _join(path, "from"))
+        person(link["to"], _join(path, "to"))
+    for path, engagement in parsed.engagements:
+        for index, name in enumerate(engagement["stakeholders"]):
+            person(name, _join(_join(path, "stakeholders"), index))
+    _unique(parsed.metrics, "name", "metric")
+
+
+# --- Import -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _at(path: str, rename: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Refusals by the services, re-raised naming the place in the file (`rename` maps a
+    service's field to the file's key)."""
+    try:
+        yield
+    except DomainError as error:
+        field = (rename or {}).get(error.field or "", error.field)
+        where = _join(path, field) if field else path
+        raise type(error)(where, f"{where}: {error.reason}") from None
+
+
+def import_programme(
+    *, session: Session, viewer: Viewer, document: Mapping[str, Any] | str
+) -> Programme:
+    """Create the programme an exchange document (or its JSON text) describes, through the
+    services, in the caller's write_session: all of it, or (on any DomainError) nothing.
+
+    Organisations and staff groups are matched by short name and name; an administrator's
+    import creates those missing, anyone else's is refused until they exist. A manager may
+    import only a programme owned by one of their organisations. Refused (DomainError on
+    "code") when a programme with the same code exists. Problems with the file name its JSON
+    path, e.g. "milestones[3].due_date".
+    """
+    if not viewer.can_manage:
+        raise PermissionDeniedError(None, "Only managers and administrators can import programmes.")
+    parsed = _parse(document)
+    code = parsed.programme["code"]
+    if session.exec(select(Programme.id).where(Programme.code == code)).first() is not None:
+        raise DomainError(
+            "code",
+            f"A programme with the code {code} already exists here (programme.code in the "
+            "file). Nothing was imported.",
+        )
+    return _Importer(session, viewer, parsed).run()
+
+
+class _Importer:
+    def __init__(self, session: Session, viewer: Viewer, parsed: _Parsed) -> None:
+        self.session = session
+        self.viewer = viewer
+        self.parsed = parsed
+        self.organisation_ids: dict[str, int] = {}
+        self.group_ids: dict[tuple[str, str], int] = {}
+        self.people: dict[str, int] = {}
+        self.programme_id = 0
+
+    def run(self) -> Programme:
+        self._organisations()
+        programme = self._programme()
+        self._stakeholders()
+        self._milestones()
+        self._influence_links()
+        self._engagements()
+        self._barriers()
+        self._metrics()
+        self._narratives()
+        self._overrides()
+        return programme
+
+    # Organisations and staff groups: matched, or created by an administrator.
+
+    def _organisations(self) -> None:
+        orgs = self.parsed.organisations
+        by_short = {
+            org.short_name: org
+            for org in self.session.exec(
+                select(Organisation).where(
+                    col(Organisation.short_name).in_([org["short_name"] for _, org in orgs])
+                )
+            ).all()
+        }
+        missing: list[str] = []
+        for path, org in orgs:
+            found = by_short.get(org["short_name"])
+            if found is not None and found.name != org["name"]:
+                raise _refuse(
+                    _join(path, "name"),
+                    f"the organisation {org['short_name']} is called {found.name!r} here, not "
+                    f"{org['name']!r}. Correct the file if they are the same body.",
+                )
+            if found is not None and found.id is not None:
+                self.organisation_ids[org["short_name"]] = found.id
+            else:
+                missing.append(f"{org['name']} ({org['short_name']})")
+        existing_groups = self.session.exec(
+            select(StaffGroup).where(
+                col(StaffGroup.organisation_id).in_(self.organisation_ids.values())
+            )
+        ).all()
+        short_of = {org_id: short for short, org_id in self.organisation_ids.items()}
+        for group in existing_groups:
+            if group.id is not None:
+                self.group_ids[(short_of[group.organisation_id], group.name)] = group.id
+        for _path, org in orgs:
+            for name in org["staff_groups"]:
+                if org["short_name"] in self.organisation_ids:
+                    if (org["short_name"], name) not in self.group_ids:
+                        missing.append(f"the staff group {name!r} of {org['short_name']}")
+        if missing and self.viewer.role is not Role.admin:
+            raise DomainError(
+                "organisations",
+                "The file needs organisations and staff groups that are not here: "
+                f"{'; '.join(missing)}. An administrator can add them, or import the file "
+                "to have them created.",
+            )
+        owner = self.parsed.programme["organisation"]
+        if self.viewer.role is not Role.admin and (
+            self.organisation_ids[owner] not in self.viewer.organisation_ids
+        ):
+            raise PermissionDeniedError(
+                "programme.organisation",
+                f"programme.organisation: the programme belongs to {owner}, which is not one "
+                "of your organisations, so you cannot import it.",
+            )
+        for path, org in orgs:
+            if org["short_name"] not in self.organisation_ids:
+                with _at(path):
+                    created = organisations.create_organisation(
+                        session=self.session,
+                        data={"name": org["name"], "short_name": org["short_name"]},
+                    )
+                assert created.id is not None
+                self.organisation_ids[org["short_name"]] = created.id
+            for index, name in enumerate(org["staff_groups"]):
+                if (org["short_name"], name) in self.group_ids:
+                    continue
+                with _at(_join(_join(path, "staff_groups"), index)):
+                    group = organisations.create_staff_group(
+                        session=self.session,
+                        data={
+                            "organisation_id": self.organisation_ids[org["short_name"]],
+                            "name": name,
+                        },
+                    )
+                assert group.id is not None
+                self.group_ids[(org["short_name"], name)] = group.id
+
+    def _group_id(self, ref: Mapping[str, str] | None) -> int | None:
+        return None if ref is None else self.group_ids[(ref["organisation"], ref["name"])]
+
+    # The programme, its stages and exit criteria.
+
+    def _programme(self) -> Programme:
+        data = dict(self.parsed.programme)
+        partners = data.pop("partners")
+        data["organisation_id"] = self.organisation_ids[data.pop("organisation")]
+        stages: dict[Stage, dict[str, Any]] = {}
+        for path, stage in self.parsed.stages:
+            fields = {k: v for k, v in stage.items() if k not in ("stage", "exit_criteria")}
+            with _at(path):
+                # Checked here so that a refusal names the stage rather than the programme.
+                records.validated(
+                    StageRecordBase, {**fields, "programme_id": 0, "stage": stage["stage"]}
+                )
+            stages[Stage(stage["stage"])] = fields
+        with _at("programme", {"organisation_id": "organisation", "partners": "partners"}):
+            programme = programmes.create_programme(
+                session=self.session,
+                data=data,
+                partner_ids=[self.organisation_ids[short] for short in partners],
+                stages=stages,
+            )
+        assert programme.id is not None
+        self.programme_id = programme.id
+        for _path, stage in self.parsed.stages:
+            record = programmes.stage_record(
+                session=self.session, programme_id=programme.id, stage=stage["stage"]
+            )
+            assert record.id is not None
+            for criterion_path, criterion in stage["exit_criteria"]:
+                with _at(criterion_path):
+                    added = programmes.add_exit_criterion(
+                        session=self.session,
+                        stage_record_id=record.id,
+                        text=criterion["text"],
+                        met=criterion["met"],
+                    )
+                    position = criterion["position"]
+                    if position is not None and position != added.position:
+                        assert added.id is not None
+                        programmes.update_exit_criterion(
+                            session=self.session,
+                            criterion_id=added.id,
+                            expected_version=added.version,
+                            changes={"position": position},
+                        )
+        return programme
+
+    # Stakeholders and their assessments, so that the current stance is the file's.
+
+    def _stakeholders(self) -> None:
+        for path, person in self.parsed.stakeholders:
+            data = {k: v for k, v in person.items() if k not in ("assessments", "staff_group")}
+            data["programme_id"] = self.programme_id
+            data["staff_group_id"] = self._group_id(person["staff_group"])
+            history = person["assessments"]
+            first = history[0][1] if history else None
+            if history:
+                with _at(history[0][0]):
+                    records.validated(AssessmentBase, {**history[0][1], "stakeholder_id": 0})
+            with _at(path, {"staff_group_id": "staff_group"}):
+                created = stakeholders.create_stakeholder(
+                    session=self.session,
+                    data=data,
+                    assessed_by=first["assessed_by"] if first else "",
+                    first_assessment=first,
+                )
+            assert created.id is not None
+            self.people[person["name"]] = created.id
+            if not history:
+                self._drop_automatic_assessment(created.id)
+            for assessment_path, assessment in history[1:]:
+                with _at(assessment_path):
+                    stakeholders.record_assessment(
+                        session=self.session, data={**assessment, "stakeholder_id": created.id}
+                    )
+            # An assessment's empty influence or interest leaves the stakeholder's own, and a
+            # stakeholder's details can change without an assessment: make them the file's.
+            wanted = {key: person[key] for key in ("stance", "influence", "interest")}
+            if any(getattr(created, key) != value for key, value in wanted.items()):
+                with _at(path):
+                    records.update(
+                        self.session,
+                        Stakeholder,
+                        StakeholderBase,
+                        created.id,
+                        expected_version=created.version,
+                        changes=wanted,
+                    )
+
+    def _drop_automatic_assessment(self, stakeholder_id: int) -> None:
+        # create_stakeholder always records a first assessment; the file has none.
+        for assessment in self.session.exec(
+            select(Assessment).where(Assessment.stakeholder_id == stakeholder_id)
+        ).all():
+            self.session.delete(assessment)
+        records.flush(self.session, Assessment)
+
+    def _milestones(self) -> None:
+        for path, milestone in self.parsed.milestones:
+            data = {k: v for k, v in milestone.items() if k not in ("impacts", "depends_on")}
+            with _at(path):
+                created = milestones.create_milestone(
+                    session=self.session, data={**data, "programme_id": self.programme_id}
+                )
+            assert created.id is not None
+            impacts = {
+                self.group_ids[
+                    (impact["staff_group"]["organisation"], impact["staff_group"]["name"])
+                ]: impact["impact"]
+                for _impact_path, impact in milestone["impacts"]
+            }
+            if impacts:
+                with _at(_join(path, "impacts")):
+                    milestones.set_impacts(
+                        session=self.session, milestone_id=created.id, impacts=impacts
+                    )
+            if milestone["depends_on"]:
+                with _at(_join(path, "depends_on")):
+                    milestones.set_dependencies(
+                        session=self.session,
+                        milestone_id=created.id,
+                        stakeholder_ids=[self.people[name] for name in milestone["depends_on"]],
+                    )
+
+    def _influence_links(self) -> None:
+        for path, link in self.parsed.influence_links:
+            with _at(path, {"from_stakeholder_id": "from", "to_stakeholder_id": "to"}):
+                stakeholders.add_influence_link(
+                    session=self.session,
+                    data={
+                        "from_stakeholder_id": self.people[link["from"]],
+                        "to_stakeholder_id": self.people[link["to"]],
+                        "strength": link["strength"],
+                    },
+                )
+
+    def _engagements(self) -> None:
+        for path, engagement in self.parsed.engagements:
+            data = {k: v for k, v in engagement.items() if k != "stakeholders"}
+            data["programme_id"] = self.programme_id
+            attendees = [self.people[name] for name in engagement["stakeholders"]]
+            with _at(path):
+                if attendees:
+                    engagements.log_engagement(
+                        session=self.session, data=data, stakeholder_ids=attendees
+                    )
+                else:
+                    # Its stakeholders were deleted since: log_engagement would refuse it.
+                    records.create(self.session, Engagement, EngagementBase, data)
+
+    def _barriers(self) -> None:
+        for path, barrier in self.parsed.barriers:
+            with _at(path):
+                barriers.create_barrier(
+                    session=self.session, data={**barrier, "programme_id": self.programme_id}
+                )
+
+    def _metrics(self) -> None:
+        for path, metric in self.parsed.metrics:
+            data = {k: v for k, v in metric.items() if k != "readings"}
+            with _at(path):
+                created = metrics.define_metric(
+                    session=self.session, data={**data, "programme_id": self.programme_id}
+                )
+            for reading_path, reading in metric["readings"]:
+                with _at(reading_path):
+                    metrics.record_reading(
+                        session=self.session, data={**reading, "metric_id": created.id}
+                    )
+
+    def _narratives(self) -> None:
+        for path, narrative in self.parsed.narratives:
+            with _at(path):
+                narratives.write_narrative(
+                    session=self.session, data={**narrative, "programme_id": self.programme_id}
+                )
+
+    def _overrides(self) -> None:
+        # override_confidence stamps the time now; the history keeps when each was set, so the
+        # rows are written through the shared write path (validated and audited) instead.
+        for path, override in self.parsed.confidence_overrides:
+            with _at(path):
+                records.create(
+                    self.session,
+                    ConfidenceOverride,
+                    ConfidenceOverrideBase,
+                    {**override, "programme_id": self.programme_id},
+                )
