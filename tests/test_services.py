@@ -190,6 +190,13 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
         ),
         "code",
     ),
+    (
+        "milestone title holding a NUL character (PostgreSQL cannot store it)",
+        lambda s, p: milestones.create_milestone(
+            session=s, data=_milestone(p, title="Agree\x00 the vision")
+        ),
+        "title",
+    ),
 ]
 
 # Words that would mean a programmer's message reached a person.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import UOWTransaction
 from tracker import clock
 
 _ACTOR_KEY = "tracker_actor"
+_CASCADED_KEY = "tracker_cascaded"
 
 
 class MissingActorError(RuntimeError):
@@ -27,6 +29,15 @@ def set_actor(session: OrmSession, actor: str) -> None:
     if not actor or not actor.strip():
         raise MissingActorError("every change needs the person (or 'system') making it")
     session.info[_ACTOR_KEY] = actor.strip()
+
+
+def actor_of(session: OrmSession) -> str:
+    """The person (or 'system') the session's changes are made by; MissingActorError outside
+    db.write_session."""
+    actor = session.info.get(_ACTOR_KEY)
+    if not actor:
+        raise MissingActorError("every change needs the person (or 'system') making it")
+    return str(actor)
 
 
 def _json_value(value: Any) -> Any:
@@ -64,35 +75,107 @@ def _dump(values: dict[str, Any] | None) -> str | None:
     return None if values is None else json.dumps(values, sort_keys=True, ensure_ascii=False)
 
 
+# (action, record_type, record_id, before, after)
+_Change = tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None]
+
+
+def _referrers(table: sa.Table) -> list[tuple[sa.Table, sa.Column[Any], sa.Column[Any], str]]:
+    """(child table, its foreign key column, the referenced column, "CASCADE" or "SET NULL")
+    for every foreign key whose ON DELETE changes rows of another table when a `table` row goes."""
+    found = []
+    for child in table.metadata.sorted_tables:
+        for key in child.foreign_keys:
+            rule = (key.ondelete or "").upper()
+            if key.column.table is table and rule in ("CASCADE", "SET NULL"):
+                found.append((child, key.parent, key.column, rule))
+    return found
+
+
+def _row_id(table: sa.Table, row: Mapping[Any, Any]) -> str:
+    return "/".join(str(row[column.name]) for column in table.primary_key.columns)
+
+
+def _database_cascades(
+    connection: sa.Connection,
+    table: sa.Table,
+    row: Mapping[Any, Any],
+    seen: set[tuple[str, str]],
+) -> list[_Change]:
+    """The rows the database itself deletes (ON DELETE CASCADE, recursively) or updates (ON
+    DELETE SET NULL) when `row` of `table` is deleted: the ORM never sees them, so the audit
+    would miss them and replaying it would not give the tables' contents."""
+    changes: list[_Change] = []
+    for child, column, referenced, rule in _referrers(table):
+        value = row.get(referenced.name)
+        if value is None:
+            continue
+        for found in connection.execute(sa.select(child).where(column == value)).mappings():
+            key = (child.name, _row_id(child, found))
+            values = {name: _json_value(v) for name, v in found.items()}
+            if rule == "CASCADE":
+                if key not in seen:
+                    seen.add(key)
+                    changes.append(("delete", child.name, key[1], values, None))
+                    changes.extend(_database_cascades(connection, child, found, seen))
+            elif key not in seen:
+                changes.append(("update", child.name, key[1], values, values | {column.name: None}))
+    return changes
+
+
+@sa.event.listens_for(OrmSession, "before_flush")
+def _note_database_cascades(session: OrmSession, _flush: UOWTransaction, _objects: Any) -> None:
+    # Read before the flush, while the rows the database will cascade to still exist.
+    session.info[_CASCADED_KEY] = []
+    if not session.deleted:
+        return
+    deleted = list(session.deleted)
+    seen = {(inspect(obj).mapper.local_table.name, _record_id(obj)) for obj in deleted}
+    connection = session.connection()
+    changes: list[_Change] = []
+    for obj in deleted:
+        table = inspect(obj).mapper.local_table
+        row = {column.name: getattr(obj, column.key) for column in table.columns}
+        changes.extend(_database_cascades(connection, table, row, seen))
+    session.info[_CASCADED_KEY] = changes
+
+
 @sa.event.listens_for(OrmSession, "after_flush")
 def _record_changes(session: OrmSession, _flush: UOWTransaction) -> None:
     from tracker.models import AuditEvent
 
-    changes: list[tuple[str, Any, dict[str, Any] | None, dict[str, Any] | None]] = []
+    changes: list[_Change] = []
     for obj in session.new:
-        changes.append(("create", obj, None, snapshot(obj)))
+        if not isinstance(obj, AuditEvent):
+            changes.append(("create", _table_of(obj), _record_id(obj), None, snapshot(obj)))
     for obj in session.dirty:
-        if session.is_modified(obj, include_collections=False):
-            changes.append(("update", obj, _before(obj), snapshot(obj)))
+        if not isinstance(obj, AuditEvent) and session.is_modified(obj, include_collections=False):
+            changes.append(("update", _table_of(obj), _record_id(obj), _before(obj), snapshot(obj)))
     for obj in session.deleted:
-        changes.append(("delete", obj, snapshot(obj), None))
-    changes = [c for c in changes if not isinstance(c[1], AuditEvent)]
+        if not isinstance(obj, AuditEvent):
+            changes.append(("delete", _table_of(obj), _record_id(obj), snapshot(obj), None))
+    # Rows the ORM itself deleted in this flush (found by a cascade while flushing) are
+    # audited above already.
+    orm_deleted = {(change[1], change[2]) for change in changes if change[0] == "delete"}
+    cascaded = session.info.pop(_CASCADED_KEY, None) or []
+    changes.extend(c for c in cascaded if c[0] != "delete" or (c[1], c[2]) not in orm_deleted)
     if not changes:
         return
-    actor = session.info.get(_ACTOR_KEY)
-    if not actor:
-        raise MissingActorError("every change needs the person (or 'system') making it")
+    actor = actor_of(session)
     at = clock.now()
     rows = [
         {
             "at": at,
             "actor": actor,
             "action": action,
-            "record_type": inspect(obj).mapper.local_table.name,
-            "record_id": _record_id(obj),
+            "record_type": record_type,
+            "record_id": record_id,
             "before": _dump(before),
             "after": _dump(after),
         }
-        for action, obj, before, after in changes
+        for action, record_type, record_id, before, after in changes
     ]
     session.connection().execute(sa.insert(AuditEvent), rows)
+
+
+def _table_of(obj: Any) -> str:
+    return str(inspect(obj).mapper.local_table.name)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,39 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def compact(engine: Engine, tables: Iterable[str] = ()) -> bool:
+    """Rewrite storage so values just overwritten or deleted (an erasure's) leave no copy in the
+    database's files. Call it after the transaction has committed.
+
+    SQLite: checkpoint the WAL, VACUUM (rebuilds the file without free pages), checkpoint again
+    and truncate the WAL. PostgreSQL: VACUUM FULL of `tables` (every table when none is named),
+    which writes each table afresh. Returns False when SQLite could not truncate the WAL because
+    another connection was reading (the next checkpoint does it)."""
+    if is_sqlite(engine):
+        raw = engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            driver.execute("VACUUM")
+            done = False
+            for _ in range(20):
+                busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    done = True
+                    break
+                time.sleep(0.1)
+            return done
+        finally:
+            raw.close()
+    known = set(sa.inspect(engine).get_table_names())
+    names = [name for name in tables if name in known] if tables else sorted(known)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for name in names:
+            connection.exec_driver_sql(f'VACUUM (FULL) "{name}"')
+    return True
 
 
 def data_version(session: Session) -> int:

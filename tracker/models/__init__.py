@@ -12,6 +12,7 @@ from tracker.models.enums import (
     Direction,
     EngagementKind,
     Impact,
+    ImportKind,
     LawfulBasis,
     MilestoneStatus,
     NarrativeStatus,
@@ -20,6 +21,7 @@ from tracker.models.enums import (
     Stage,
     Stance,
 )
+from tracker.models.imports import ImportMapping, ImportMappingBase
 from tracker.models.organisation import (
     Organisation,
     OrganisationBase,
@@ -66,6 +68,7 @@ from tracker.models.programme import (
     StageRecord,
     StageRecordBase,
 )
+from tracker.models.settings import Setting, SettingBase
 
 __all__ = [
     "NOTES_WARNING",
@@ -90,6 +93,9 @@ __all__ = [
     "ExitCriterion",
     "ExitCriterionBase",
     "Impact",
+    "ImportKind",
+    "ImportMapping",
+    "ImportMappingBase",
     "InfluenceLink",
     "InfluenceLinkBase",
     "LawfulBasis",
@@ -112,6 +118,8 @@ __all__ = [
     "ProgrammePartner",
     "ProgrammeStatus",
     "Role",
+    "Setting",
+    "SettingBase",
     "StaffGroup",
     "StaffGroupBase",
     "Stage",

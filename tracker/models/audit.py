@@ -26,3 +26,6 @@ class AuditEvent(SQLModel, table=True):
     # JSON of the record's columns; None before a create and after a delete.
     before: str | None = Field(default=None, sa_type=sa.Text)
     after: str | None = Field(default=None, sa_type=sa.Text)
+    # True once an erasure replaced personal data in before/after with "[erased]". The database
+    # refuses every other change to an audit event (migration 0003's triggers).
+    redacted: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

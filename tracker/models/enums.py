@@ -125,6 +125,15 @@ class DeliveryConfidence(StrEnum):
         }[self.value]
 
 
+# What a spreadsheet import brings in: one kind of record per file.
+class ImportKind(StrEnum):
+    programmes = "programmes"
+    milestones = "milestones"
+    stakeholders = "stakeholders"
+    assessments = "assessments"
+    readings = "readings"
+
+
 class Role(StrEnum):
     admin = "admin"
     manager = "manager"
@@ -136,3 +145,5 @@ class AuditAction(StrEnum):
     create = "create"
     update = "update"
     delete = "delete"
+    # A stakeholder was erased (right to erasure): the event says only that it happened.
+    erase = "erase"

@@ -38,6 +38,10 @@ def validated(base: type[B], data: Mapping[str, Any]) -> B:
     if unknown:
         field = sorted(unknown)[0]
         raise DomainError(field, "is not a field that can be set here")
+    for field, value in data.items():
+        # PostgreSQL cannot store the NUL character in text; SQLite would, inconsistently.
+        if isinstance(value, str) and "\x00" in value:
+            raise DomainError(field, "contains a character that cannot be stored (NUL)")
     try:
         return base.model_validate(dict(data))
     except ValidationError as error:
