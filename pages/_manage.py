@@ -16,6 +16,7 @@ from tracker import db
 from tracker.access import Viewer
 from tracker.errors import ConflictError, DomainError
 from tracker.models import Role
+from tracker.safe_text import plain_text
 from tracker.workspace import ProgrammeChoice, TableEditError, managed_programmes
 
 T = TypeVar("T")
@@ -24,6 +25,7 @@ T = TypeVar("T")
 VERSIONS_KEY = "manage_built_from"
 SNAPSHOTS_KEY = "manage_snapshots"
 FLASH_KEY = "manage_flash"
+PROGRAMME_CHOICE_KEY = "manage_programme_choice"
 
 
 def require_manager() -> Viewer:
@@ -53,10 +55,16 @@ def choose_programme(viewer: Viewer) -> ProgrammeChoice:
         codes,
         index=codes.index(asked) if asked else 0,
         format_func=lambda c: f"{by_code[c].title} ({c})",
-        key="manage_programme_choice",
+        key=PROGRAMME_CHOICE_KEY,
     )
     st.query_params["programme"] = code
     return by_code[code]
+
+
+def open_programme(code: str) -> None:
+    """Open this programme on the next run (after creating or importing it)."""
+    st.session_state.pop(PROGRAMME_CHOICE_KEY, None)
+    st.query_params["programme"] = code
 
 
 def seed(key: str, value: Any) -> None:
@@ -137,7 +145,7 @@ def save(
         with db.write_session(common.get_engine(), actor=viewer.email) as session:
             return action(session)
     except TableEditError as error:
-        st.error(error.reason, icon=":material/error:")
+        st.error(plain_text(error.reason), icon=":material/error:")
         st.dataframe(
             pd.DataFrame(
                 [
@@ -152,8 +160,10 @@ def save(
             hide_index=True,
         )
     except ConflictError as error:
-        st.error(error.reason, icon=":material/sync_problem:")
+        st.error(plain_text(error.reason), icon=":material/sync_problem:")
     except DomainError as error:
         where = field_name(error.field, labels)
-        st.error(f"Not saved. {where}: {error.reason}" if where else f"Not saved. {error.reason}")
+        # Reasons can quote what the user typed (a name, a title): never as Markdown.
+        reason = plain_text(error.reason)
+        st.error(f"Not saved. {plain_text(where)}: {reason}" if where else f"Not saved. {reason}")
     return None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from tracker import access, clock, db, demo
 from tracker.errors import DomainError, NotFoundError
@@ -112,6 +112,351 @@ def pack_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _viewer(session: Session, email: str) -> access.Viewer:
+    viewer = access.load_viewer(session, email=email)
+    if viewer is None:
+        raise NotFoundError("as", f"no active user has the e-mail {email}")
+    return viewer
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """Export one programme as the user named by --as: CSV files (one per record type) into a
+    folder, an XLSX workbook, or the programme exchange file. Stakeholder data (personal data)
+    is included only for a manager or administrator of the programme."""
+    from tracker.io import exchange, exports
+
+    if args.format == "exchange" and args.no_personal_data:
+        print(
+            "tracker export: the exchange file always holds the stakeholders; "
+            "--no-personal-data works with --format csv or xlsx",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    code = args.programme.strip().upper()
+    stem = f"{code}-{clock.today().isoformat()}"
+    with _engine() as engine, db.read_session(engine) as session:
+        viewer = _viewer(session, args.email)
+        programme = session.exec(select(Programme).where(Programme.code == code)).first()
+        if programme is None or programme.id is None:
+            raise NotFoundError("programme", f"no programme has the code {code}")
+        personal = viewer.can_manage and not args.no_personal_data
+        if args.format == "exchange":
+            document = exchange.export_programme(
+                session=session, viewer=viewer, programme_id=programme.id
+            )
+            files = {f"{stem}-exchange.json": exchange.to_json(document).encode("utf-8")}
+        elif args.format == "xlsx":
+            data = exports.export_xlsx(
+                session=session,
+                viewer=viewer,
+                programme_ids=[programme.id],
+                personal_data=personal,
+            )
+            files = {f"{stem}.xlsx": data}
+        else:
+            files = exports.export_csv_files(
+                session=session,
+                viewer=viewer,
+                programme_ids=[programme.id],
+                personal_data=personal,
+            )
+    if args.format == "csv":
+        folder = Path(args.out) if args.out else Path.cwd() / f"{stem}-csv"
+        targets = {folder / name: data for name, data in files.items()}
+    else:
+        ((name, data),) = files.items()
+        out = Path(args.out) if args.out else Path.cwd() / name
+        targets = {out / name if out.is_dir() else out: data}
+    try:
+        for target, data in targets.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    except OSError as error:
+        where = error.filename or next(iter(targets))
+        print(f"tracker export: could not write {where}: {error.strerror}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.format == "csv":
+        print(f"Wrote {len(targets)} CSV files to {folder}: {', '.join(files)}.")
+    else:
+        ((target, data),) = targets.items()
+        print(f"Wrote {target} ({max(1, len(data) // 1024)} KB).")
+    if args.format != "exchange" and not personal:
+        print(
+            "Left out the stakeholders, their assessments, engagements, influence links and "
+            "whom milestones depend on (personal data: for managers and administrators of "
+            "the programme)."
+        )
+    return EXIT_OK
+
+
+def exchange_import_command(args: argparse.Namespace) -> int:
+    """Create a programme from a programme exchange file, as the user named by --as."""
+    from tracker.io import exchange
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        print(f"tracker exchange-import: could not read {path}: {error.strerror}", file=sys.stderr)
+        return EXIT_REFUSED
+    except UnicodeDecodeError:
+        print(f"tracker exchange-import: {path} is not UTF-8 text", file=sys.stderr)
+        return EXIT_REFUSED
+    with _engine() as engine:
+        with db.read_session(engine) as session:
+            viewer = _viewer(session, args.email)
+        try:
+            with db.write_session(engine, actor=viewer.email) as session:
+                programme = exchange.import_programme(session=session, viewer=viewer, document=text)
+                code, title = programme.code, programme.title
+        except DomainError as error:
+            # The reason names the place in the file; nothing was written.
+            print(f"tracker exchange-import: {error.reason} Nothing was imported.", file=sys.stderr)
+            return EXIT_REFUSED
+    print(f"Imported {code} ({title}) from {path}.")
+    return EXIT_OK
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """Import a spreadsheet (CSV or XLSX) of programmes, milestones, stakeholders, assessments or
+    metric readings as the manager named by --as: print the mapping used and every problem, then
+    write every row or none (none with --dry-run)."""
+    from tracker.io import imports, reading
+
+    kind = imports.ImportKind(args.kind)
+    if kind is not imports.ImportKind.programmes and not args.programme:
+        print(f"tracker import: importing {kind.value} needs --programme CODE", file=sys.stderr)
+        return EXIT_USAGE
+    path = Path(args.file)
+    try:
+        reading.check_size(path.stat().st_size, path.name)
+        data = path.read_bytes()
+        written = Path(args.mapping).read_text(encoding="utf-8-sig") if args.mapping else None
+    except OSError as error:
+        print(f"tracker import: could not read {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_REFUSED
+    except UnicodeDecodeError:
+        print(f"tracker import: {args.mapping} is not UTF-8 text", file=sys.stderr)
+        return EXIT_REFUSED
+    with _engine() as engine:
+        with db.read_session(engine) as session:
+            viewer = access.load_viewer(session, email=args.email)
+            if viewer is None:
+                raise NotFoundError("as", f"no active user has the e-mail {args.email}")
+            programme_id = None
+            organisation_ids = sorted(viewer.organisation_ids)[:1]
+            if args.programme:
+                code = args.programme.strip().upper()
+                programme = session.exec(select(Programme).where(Programme.code == code)).first()
+                if programme is None or programme.id is None:
+                    raise NotFoundError("programme", f"no programme has the code {code}")
+                programme_id, organisation_ids = programme.id, [programme.organisation_id]
+            table = reading.read_table(data, path.name, header_hints=imports.header_hints(kind))
+            guessed = imports.guess_mapping(kind, table.headers)
+            if written is not None:
+                # The file decides every field it names (null: not imported); others are guessed.
+                mapping = guessed | imports.mapping_from_json(written, kind=kind)
+                source = f"from {args.mapping}"
+            else:
+                saved = None
+                if len(viewer.organisation_ids) == 1 or programme_id is not None:
+                    saved = imports.saved_mapping(
+                        session=session, organisation_id=organisation_ids[0], kind=kind
+                    )
+                mapping = imports.guess_mapping(kind, table.headers, preferred=saved)
+                source = "saved for the organisation" if saved else "guessed from the headers"
+            checked = imports.preview(
+                session=session,
+                viewer=viewer,
+                kind=kind,
+                table=table,
+                mapping=mapping,
+                programme_id=programme_id,
+            )
+        print(table.describe())
+        print(f"Columns ({source}):")
+        for spec in imports.fields_for(kind):
+            column = mapping.get(spec.key)
+            print(f"  {spec.label:<22} <- {column if column else '(not imported)'}")
+        for title, problems in (("Errors", checked.errors), ("Warnings", checked.warnings)):
+            if problems:
+                print(f"{title}:")
+                for problem in problems:
+                    print(f"  {problem.describe()}")
+        if checked.errors:
+            count = len(checked.errors)
+            print(
+                f"tracker import: refused: {count} {'error' if count == 1 else 'errors'} to fix; "
+                "nothing was imported.",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
+        if args.dry_run:
+            print(f"Dry run: {checked.describe()}. Nothing was written.")
+            return EXIT_OK
+        with db.write_session(engine, actor=viewer.email) as session:
+            result = imports.commit_import(
+                session=session,
+                viewer=viewer,
+                kind=kind,
+                table=table,
+                mapping=mapping,
+                programme_id=programme_id,
+            )
+    print(result.describe())
+    return EXIT_OK
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    """Back up the whole database to a new file (default: data/backups/tracker-DATE-TIME.db, or
+    .dump on PostgreSQL), verify the copy, and report what it holds."""
+    from tracker import backup as backups
+
+    with _engine() as engine:
+        out = Path(args.out) if args.out else backups.default_backup_path(engine=engine)
+        try:
+            report = backups.backup(engine=engine, destination=out)
+        except OSError as error:
+            print(f"tracker backup: could not write {out}: {error.strerror}", file=sys.stderr)
+            return EXIT_REFUSED
+    print(report.describe())
+    return EXIT_OK
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    """Replace the whole database with a backup, after checking the file. Without --yes it asks
+    first at a terminal, and elsewhere refuses, saying what would be replaced."""
+    from tracker import backup as backups
+
+    source = Path(args.file)
+    with _engine() as engine:
+        info = backups.check_backup(engine=engine, source=source)
+        if not args.yes:
+            current = backups.table_counts(engine=engine)
+            rows = sum(current.values())
+            what = (
+                f"Restoring {info.describe()} would replace everything in {_where(engine)} "
+                f"({rows:,} {'row' if rows == 1 else 'rows'} in {len(current)} tables now, "
+                "the audit trail included)."
+            )
+            if not sys.stdin.isatty():
+                print(f"tracker restore: {what}", file=sys.stderr)
+                print(
+                    "Not run: add --yes to replace the database without being asked.",
+                    file=sys.stderr,
+                )
+                return EXIT_REFUSED
+            print(what)
+            try:
+                answer = input("Type yes to replace it: ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() != "yes":
+                print("tracker restore: Nothing was changed.", file=sys.stderr)
+                return EXIT_REFUSED
+        report = backups.restore(engine=engine, source=source)
+    print(report.describe())
+    return EXIT_OK
+
+
+def _privacy_viewer(session: Session, email: str) -> access.Viewer:
+    viewer = access.load_viewer(session, email=email)
+    if viewer is None:
+        raise NotFoundError("as", f"no active user has the e-mail {email}")
+    return viewer
+
+
+def erase_command(args: argparse.Namespace) -> int:
+    """Erase a stakeholder (right to erasure) as the manager named by --as: anonymise them, scrub
+    them from programme text and every audit copy, then compact the database so no old copy is
+    left in its files. Without --yes it asks first at a terminal, and elsewhere refuses."""
+    from tracker import privacy
+    from tracker.models import Stakeholder
+
+    with _engine() as engine:
+        with db.read_session(engine) as session:
+            viewer = _privacy_viewer(session, args.email)
+            stakeholder = session.get(Stakeholder, args.stakeholder_id)
+            who = f"stakeholder {args.stakeholder_id}"
+            if stakeholder is not None:
+                programme = access.require_manager(session, viewer, stakeholder.programme_id)
+                who = f"{who} ({stakeholder.name}, programme {programme.code})"
+        if not args.yes:
+            what = (
+                f"Erasing {who} replaces their name, clears their role and notes, and removes "
+                "them from every engagement, note and audit copy. It cannot be undone."
+            )
+            if not sys.stdin.isatty():
+                print(f"tracker erase: {what}", file=sys.stderr)
+                print("Not run: add --yes to erase without being asked.", file=sys.stderr)
+                return EXIT_REFUSED
+            print(what)
+            try:
+                answer = input("Type yes to erase them: ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() != "yes":
+                print("tracker erase: Nothing was changed.", file=sys.stderr)
+                return EXIT_REFUSED
+        report = privacy.erase(engine, viewer=viewer, stakeholder_id=args.stakeholder_id)
+    print(report.describe())
+    return EXIT_OK
+
+
+def sar_command(args: argparse.Namespace) -> int:
+    """Write everything held about one stakeholder (subject access request) as JSON, or CSV when
+    --out ends in .csv, as the manager named by --as. The file is readable by its owner only."""
+    import os
+
+    from tracker import privacy
+
+    with _engine() as engine, db.read_session(engine) as session:
+        viewer = _privacy_viewer(session, args.email)
+        export = privacy.subject_access_export(
+            session=session, viewer=viewer, stakeholder_id=args.stakeholder_id
+        )
+    out = Path(args.out) if args.out else Path.cwd() / privacy.export_filename(export)
+    as_csv = out.suffix.lower() == ".csv"
+    data = privacy.export_csv(export) if as_csv else privacy.export_json(export)
+    try:
+        handle = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "wb") as file:
+            os.fchmod(file.fileno(), 0o600)
+            file.write(data)
+    except OSError as error:
+        print(f"tracker sar: could not write {out}: {error.strerror}", file=sys.stderr)
+        return EXIT_REFUSED
+    counts = ", ".join(
+        f"{len(export[key])} {label}{'' if len(export[key]) == 1 else 's'}"
+        for key, label in (
+            ("assessments", "assessment"),
+            ("engagements", "engagement"),
+            ("influence_links", "influence link"),
+            ("milestones_depending_on_them", "milestone"),
+            ("audit_events", "audit event"),
+        )
+    )
+    print(f"Wrote {out} ({'CSV' if as_csv else 'JSON'}: {counts}). It holds personal data.")
+    return EXIT_OK
+
+
+def retention_command(args: argparse.Namespace) -> int:
+    """Anonymise the stakeholders of programmes closed longer ago than the retention period (the
+    stored setting, or --months), as 'system'; --dry-run only reports."""
+    from tracker import privacy
+
+    with _engine() as engine:
+        report = privacy.apply_retention(
+            engine, today=clock.today(), months=args.months, dry_run=args.dry_run
+        )
+    print(report.describe())
+    if report.dry_run and report.stakeholder_ids:
+        print(f"  stakeholders: {', '.join(str(n) for n in report.stakeholder_ids)}")
+    for erasure in report.erasures:
+        print(f"  {erasure.describe()}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one subparser per subcommand, each naming its function."""
     parser = argparse.ArgumentParser(
@@ -169,6 +514,187 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write it (default: CODE-board-pack-DATE.pdf in the current folder)",
     )
     board.set_defaults(run=pack_command)
+
+    export = commands.add_parser(
+        "export",
+        help="export a programme: CSV files, an XLSX workbook or the programme exchange file",
+        description=(
+            "Export one programme (by its code) as the user named by --as: CSV files, one per "
+            "record type, into a folder; an XLSX workbook with one sheet per record type; or "
+            "the programme exchange file (JSON) that 'tracker exchange-import' reads. "
+            "Stakeholder data is included only for a manager or administrator of the programme."
+        ),
+    )
+    export.add_argument("programme", metavar="PROGRAMME", help="the programme's code")
+    export.add_argument(
+        "--format", required=True, choices=("csv", "xlsx", "exchange"), help="what to write"
+    )
+    export.add_argument(
+        "--as", dest="email", required=True, metavar="EMAIL", help="whose access is checked"
+    )
+    export.add_argument(
+        "--out",
+        metavar="FILE_OR_DIR",
+        help=(
+            "where to write: the folder for csv, a file (or a folder to put it in) otherwise "
+            "(default: CODE-DATE-csv/, CODE-DATE.xlsx or CODE-DATE-exchange.json here)"
+        ),
+    )
+    export.add_argument(
+        "--no-personal-data",
+        action="store_true",
+        help="csv and xlsx only: leave out stakeholders, assessments, engagements and links",
+    )
+    export.set_defaults(run=export_command)
+
+    exchange_import = commands.add_parser(
+        "exchange-import",
+        help="create a programme from a programme exchange file",
+        description=(
+            "Create the programme a programme exchange file (from 'tracker export --format "
+            "exchange') describes, as the user named by --as: all of it, or nothing. An "
+            "administrator's import creates missing organisations and staff groups."
+        ),
+    )
+    exchange_import.add_argument("file", metavar="FILE", help="the exchange file (JSON)")
+    exchange_import.add_argument(
+        "--as", dest="email", required=True, metavar="EMAIL", help="who is importing"
+    )
+    exchange_import.set_defaults(run=exchange_import_command)
+
+    spreadsheet = commands.add_parser(
+        "import",
+        help="import a spreadsheet (CSV or XLSX) of programmes, milestones, stakeholders, ...",
+        description=(
+            "Import a CSV or XLSX file as the manager named by --as: every row, or nothing when "
+            "any row has a problem. Rows already there (same code, title, name, or name and "
+            "date) are updated, not duplicated. Prints the columns used and every problem."
+        ),
+    )
+    spreadsheet.add_argument(
+        "kind",
+        metavar="KIND",
+        choices=("programmes", "milestones", "stakeholders", "assessments", "readings"),
+        help="programmes, milestones, stakeholders, assessments or readings",
+    )
+    spreadsheet.add_argument("file", metavar="FILE", help="the CSV or XLSX file")
+    spreadsheet.add_argument(
+        "--programme",
+        metavar="CODE",
+        help="the programme to import into (every kind but programmes)",
+    )
+    spreadsheet.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="a JSON file naming the column for each field (default: guessed from the headers)",
+    )
+    spreadsheet.add_argument(
+        "--dry-run", action="store_true", help="check the file and report, but write nothing"
+    )
+    spreadsheet.add_argument(
+        "--as", dest="email", required=True, metavar="EMAIL", help="the manager importing"
+    )
+    spreadsheet.set_defaults(run=import_command)
+
+    backup_parser = commands.add_parser(
+        "backup",
+        help="back up the whole database to a file, and verify the copy",
+        description=(
+            "Back up DATABASE_URL's whole database while the app keeps running (SQLite's "
+            "online backup, or pg_dump for PostgreSQL), then read the copy back: integrity, "
+            "every table's row count and the schema revision must match. Backups hold personal "
+            "data and are readable by their owner only."
+        ),
+    )
+    backup_parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help=(
+            "where to write it (default: data/backups/tracker-YYYYMMDD-HHMMSS.db, or .dump for "
+            "PostgreSQL); an existing file is never overwritten"
+        ),
+    )
+    backup_parser.set_defaults(run=backup_command)
+
+    restore_parser = commands.add_parser(
+        "restore",
+        help="replace the whole database with a backup made by 'tracker backup'",
+        description=(
+            "Check a backup, then replace EVERYTHING in DATABASE_URL's database with it (the "
+            "audit trail included), verify the row counts, and upgrade it to the newest schema "
+            "if it is older. Backups that are damaged, of the other database kind, or from a "
+            "newer version of Change Tracker are refused."
+        ),
+    )
+    restore_parser.add_argument("file", metavar="FILE", help="a file made by 'tracker backup'")
+    restore_parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="replace the database without asking (needed when not run at a terminal)",
+    )
+    restore_parser.set_defaults(run=restore_command)
+
+    erase_parser = commands.add_parser(
+        "erase",
+        help="erase a stakeholder (right to erasure), audit copies included",
+        description=(
+            "Erase one stakeholder as the manager named by --as: their name becomes "
+            "'Erased stakeholder N', role, notes and relationship owner are cleared, and their "
+            "name, role and notes are removed from every engagement, note and audit copy; their "
+            "numbers stay, so the programme's figures do not change. The audit trail records only "
+            "that an erasure happened. Then the database is compacted so no copy is left."
+        ),
+    )
+    erase_parser.add_argument("stakeholder_id", type=int, metavar="STAKEHOLDER_ID")
+    erase_parser.add_argument(
+        "--as", dest="email", required=True, metavar="EMAIL", help="the manager erasing"
+    )
+    erase_parser.add_argument(
+        "--yes", action="store_true", help="erase without asking (needed when not at a terminal)"
+    )
+    erase_parser.set_defaults(run=erase_command)
+
+    sar_parser = commands.add_parser(
+        "sar",
+        help="export everything held about a stakeholder (subject access request)",
+        description=(
+            "Write everything held about one stakeholder, as the manager named by --as: their "
+            "record, assessments, engagements, influence links, the milestones that depend on "
+            "them, the programme's lawful basis and the audit events about them. Other people "
+            "appear only as 'another stakeholder'."
+        ),
+    )
+    sar_parser.add_argument("stakeholder_id", type=int, metavar="STAKEHOLDER_ID")
+    sar_parser.add_argument(
+        "--as", dest="email", required=True, metavar="EMAIL", help="the manager exporting"
+    )
+    sar_parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help=(
+            "where to write it; CSV when it ends in .csv, JSON otherwise "
+            "(default: subject-access-stakeholder-ID-DATE.json here)"
+        ),
+    )
+    sar_parser.set_defaults(run=sar_command)
+
+    retention_parser = commands.add_parser(
+        "retention",
+        help="anonymise stakeholders of programmes closed longer than the retention period",
+        description=(
+            "Anonymise, as an erasure does, every stakeholder of the programmes closed more than "
+            "the retention period ago (the stored setting, 24 months unless an administrator "
+            "changed it). Stakeholders already anonymised are skipped, so running it again "
+            "changes nothing."
+        ),
+    )
+    retention_parser.add_argument(
+        "--dry-run", action="store_true", help="report who would be anonymised; write nothing"
+    )
+    retention_parser.add_argument(
+        "--months", type=int, metavar="N", help="this run's retention period instead of the setting"
+    )
+    retention_parser.set_defaults(run=retention_command)
     return parser
 
 

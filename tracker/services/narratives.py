@@ -5,11 +5,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlmodel import Session
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from tracker import clock
-from tracker.models import Narrative, NarrativeBase, NarrativeStatus
+from tracker.models import Audience, Narrative, NarrativeBase, NarrativeStatus
 from tracker.services import records
+from tracker.sql import frame, rows
+
+# Who a narrative is for, as the interface writes it.
+AUDIENCE_WORDS: dict[str, str] = {
+    Audience.staff.value: "Staff",
+    Audience.leadership.value: "Leadership",
+    Audience.everyone.value: "Everyone (staff and leadership)",
+}
+STATUS_WORDS: dict[str, str] = {
+    NarrativeStatus.draft.value: "Draft",
+    NarrativeStatus.published.value: "Published",
+}
+
+NARRATIVE_COLUMNS = (
+    "id",
+    "version",
+    "title",
+    "body",
+    "audience",
+    "stage",
+    "status",
+    "author",
+    "published_on",
+)
 
 
 def write_narrative(*, session: Session, data: Mapping[str, Any]) -> Narrative:
@@ -52,3 +78,26 @@ def unpublish_narrative(*, session: Session, narrative_id: int, expected_version
 
 def delete_narrative(*, session: Session, narrative_id: int, expected_version: int) -> None:
     records.delete(session, Narrative, narrative_id, expected_version=expected_version)
+
+
+def narrative_table(*, session: Session, programme_id: int) -> pd.DataFrame:
+    """The programme's narratives, drafts and published, newest written first.
+
+    Columns: id, version, title, body (Markdown as written), audience, stage (a stage key or
+    None), status ("draft"/"published"), author, published_on (date, None for a draft).
+    """
+    statement = (
+        sa.select(*(col(getattr(Narrative, name)) for name in NARRATIVE_COLUMNS))
+        .where(col(Narrative.programme_id) == programme_id)
+        .order_by(col(Narrative.id).desc())
+    )
+    found = [
+        {
+            **row,
+            "audience": str(row["audience"]),
+            "status": str(row["status"]),
+            "stage": None if row["stage"] is None else str(row["stage"]),
+        }
+        for row in rows(session, statement)
+    ]
+    return frame(found, NARRATIVE_COLUMNS, optional=("stage", "published_on"))

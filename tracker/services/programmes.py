@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker import clock
 from tracker.errors import DomainError
@@ -83,6 +83,25 @@ def set_partners(*, session: Session, programme_id: int, organisation_ids: Itera
     records.flush(session, ProgrammePartner)
 
 
+def organisation_choices(*, session: Session) -> dict[int, str]:
+    """Every organisation, id -> name, by name: the owners and partners a programme can have."""
+    rows = session.exec(
+        select(Organisation.id, Organisation.name).order_by(col(Organisation.name))
+    ).all()
+    return {int(org_id): name for org_id, name in rows if org_id is not None}
+
+
+def partner_ids(*, session: Session, programme_id: int) -> list[int]:
+    """The organisations pooling resources into the programme (its owner excluded), by id."""
+    return sorted(
+        session.exec(
+            select(ProgrammePartner.organisation_id).where(
+                ProgrammePartner.programme_id == programme_id
+            )
+        ).all()
+    )
+
+
 def stage_record(*, session: Session, programme_id: int, stage: Stage | str) -> StageRecord:
     try:
         key = Stage(stage)
@@ -132,6 +151,17 @@ def add_exit_criterion(
         ExitCriterion,
         ExitCriterionBase,
         {"stage_record_id": stage_record_id, "text": text, "met": met, "position": count},
+    )
+
+
+def exit_criteria(*, session: Session, stage_record_id: int) -> list[ExitCriterion]:
+    """A stage's exit criteria in checklist order (position, then the order they were added)."""
+    return list(
+        session.exec(
+            select(ExitCriterion)
+            .where(ExitCriterion.stage_record_id == stage_record_id)
+            .order_by(col(ExitCriterion.position), col(ExitCriterion.id))
+        ).all()
     )
 
 

@@ -1,0 +1,230 @@
+"""Manage: the measures the programme promised to move. Each metric with its latest reading and
+attainment; define a metric or edit one; record readings one at a time or edit them in bulk."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import Session
+
+from pages import _common as common
+from pages import _manage as manage
+from tracker import access, db
+from tracker.models import Stage
+from tracker.safe_text import plain_text
+from tracker.services import metrics
+from tracker.wording import amount_text
+from tracker.workspace import TableEditCounts, apply_table_edits
+
+FIELDS = ("name", "unit", "baseline", "target", "target_date", "direction", "stage")
+LABELS = {"reading_on": "Date"}
+NEW = {"name": "", "unit": "", "baseline": 0.0, "target": 0.0, "direction": "up"}
+
+
+def metric_fields(suffix: str, start: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a metric, keyed metrics_<field>_<suffix>, seeded once from `start`."""
+    for field in FIELDS:
+        manage.seed(f"metrics_{field}_{suffix}", start.get(field))
+    left, right = st.columns(2)
+    return {
+        "name": left.text_input("Name", max_chars=160, key=f"metrics_name_{suffix}"),
+        "unit": right.text_input(
+            "Unit", max_chars=20, key=f"metrics_unit_{suffix}", help="For example %, £ or days."
+        ),
+        "baseline": left.number_input(
+            "Baseline", key=f"metrics_baseline_{suffix}", help="Where the measure started."
+        ),
+        "target": right.number_input(
+            "Target", key=f"metrics_target_{suffix}", help="Where the programme promised to get it."
+        ),
+        "target_date": left.date_input(
+            "Target date (optional)", format="DD/MM/YYYY", key=f"metrics_target_date_{suffix}"
+        ),
+        "direction": right.selectbox(
+            "Direction",
+            list(metrics.DIRECTION_WORDS),
+            format_func=metrics.DIRECTION_WORDS.__getitem__,
+            key=f"metrics_direction_{suffix}",
+            help="Which way is better: the target must lie that way from the baseline.",
+        ),
+        "stage": left.selectbox(
+            "Stage (optional)",
+            [None, *(stage.value for stage in Stage)],
+            format_func=metrics.stage_words,
+            key=f"metrics_stage_{suffix}",
+        ),
+    }
+
+
+def text_blanks(values: dict[str, Any]) -> dict[str, Any]:
+    """A cleared note arrives as None; the reading keeps it as empty text."""
+    return {
+        name: "" if value is None and name == "note" else value for name, value in values.items()
+    }
+
+
+viewer = manage.require_manager()
+st.title("Metrics")
+manage.show_flash()
+choice = manage.choose_programme(viewer)
+programme_id = choice.programme_id
+table = common.cached(metrics.metric_table, programme_id=programme_id)
+
+st.subheader("Metrics and how far they have moved")
+if table.empty:
+    st.info("This programme has no metrics yet. Define the first one below.")
+else:
+    st.dataframe(metrics.metric_listing(table), hide_index=True, width="stretch")
+    st.caption(
+        "Attainment is (latest − baseline) ÷ (target − baseline): 100% means the target is met, "
+        "below 0% means the measure moved the wrong way."
+    )
+
+with st.expander("Define a new metric", expanded=table.empty), st.form("metrics_new"):
+    new_values = metric_fields("new", NEW)
+    if st.form_submit_button("Define metric", type="primary", key="metrics_define"):
+
+        def define(session: Session) -> str:
+            access.require_manager(session, viewer, programme_id)
+            data = new_values | {"programme_id": programme_id}
+            return metrics.define_metric(session=session, data=data).name
+
+        defined = manage.save(viewer, define, labels=LABELS)
+        if defined is not None:
+            manage.forget("metric_new", [f"metrics_{field}_new" for field in FIELDS])
+            manage.flash(f"Defined metric “{plain_text(defined)}”. Record its first reading below.")
+            st.rerun()
+
+if table.empty:
+    st.stop()
+
+names = dict(zip(table["id"], table["name"], strict=True))
+metric_id = st.selectbox(
+    "Metric to edit and record readings for",
+    list(names),
+    format_func=names.__getitem__,
+    key="metrics_choice",
+)
+row = table.set_index("id").loc[metric_id]
+record_key = f"metric_{metric_id}"
+expected = manage.built_from(record_key, int(row["version"]))
+form_keys = [f"metrics_{field}_{metric_id}" for field in FIELDS]
+
+st.subheader("Edit this metric")
+with st.form(f"metrics_edit_{metric_id}"):
+    values = metric_fields(str(metric_id), row.to_dict())
+    submitted = st.form_submit_button(
+        "Save metric", type="primary", key=f"metrics_save_{metric_id}"
+    )
+if submitted:
+
+    def update(session: Session) -> int:
+        access.require_manager(session, viewer, programme_id)
+        changed = metrics.update_metric(
+            session=session, metric_id=metric_id, expected_version=expected, changes=values
+        )
+        return changed.version
+
+    version = manage.save(viewer, update, labels=LABELS)
+    if version is not None:
+        manage.saved(record_key, version)
+        what = [manage.field_name(name) for name in FIELDS if values[name] != row[name]]
+        manage.flash(
+            f"Saved metric “{plain_text(values['name'])}”: {', '.join(what).lower()} changed."
+            if what
+            else f"Saved metric “{plain_text(values['name'])}”: nothing had changed."
+        )
+        st.rerun()
+if expected != int(row["version"]):
+    st.warning("Someone else has saved this metric since you opened it.")
+    manage.reload_button(record_key, form_keys, key=f"metrics_reload_{metric_id}")
+
+st.subheader("Readings")
+readings_key = f"metric_readings_{metric_id}"
+editor_key = f"metrics_readings_editor_{metric_id}"
+edits: dict[str, Any] = st.session_state.get(editor_key) or {}
+pending = any(edits.get(part) for part in ("edited_rows", "added_rows", "deleted_rows"))
+reading_keys = [f"metrics_reading_{field}_{metric_id}" for field in ("date", "value", "note")]
+manage.seed(reading_keys[0], common.today())
+manage.seed(reading_keys[1], None)
+manage.seed(reading_keys[2], "")
+with st.form(f"metrics_reading_{metric_id}"):
+    left, middle, right = st.columns([1, 1, 2])
+    reading = {
+        "reading_on": left.date_input("Date of reading", format="DD/MM/YYYY", key=reading_keys[0]),
+        "value": middle.number_input(
+            f"Value ({plain_text(row['unit']) or 'no unit'})", key=reading_keys[1]
+        ),
+        "note": right.text_input("Note (optional)", max_chars=500, key=reading_keys[2]),
+    }
+    if st.form_submit_button("Record reading", key=f"metrics_record_{metric_id}"):
+
+        def record(session: Session) -> str:
+            access.require_manager(session, viewer, programme_id)
+            metrics.record_reading(session=session, data=reading | {"metric_id": metric_id})
+            day = common.date_text(reading["reading_on"])
+            return f"{plain_text(amount_text(reading['value'], row['unit']))} on {day}"
+
+        recorded = manage.save(viewer, record, labels=LABELS)
+        if recorded is not None:
+            # The bulk table below reloads to show it, unless it holds unsaved edits.
+            manage.forget(readings_key, reading_keys if pending else [*reading_keys, editor_key])
+            manage.flash(f"Recorded a reading of “{plain_text(row['name'])}”: {recorded}.")
+            st.rerun()
+
+
+def load_readings() -> pd.DataFrame:
+    with db.read_session(common.get_engine()) as session:
+        return metrics.reading_table(session=session, metric_id=metric_id)
+
+
+readings = manage.snapshot(readings_key, load_readings)
+st.caption(
+    "All readings, newest first: change, add or delete several at once, then save. One reading "
+    "per date."
+)
+st.data_editor(
+    readings,
+    key=editor_key,
+    num_rows="dynamic",
+    hide_index=True,
+    width="stretch",
+    column_order=["reading_on", "value", "note"],
+    column_config={
+        "reading_on": st.column_config.DateColumn("Date", format="D MMM YYYY", required=True),
+        "value": st.column_config.NumberColumn("Value", required=True),
+        "note": st.column_config.TextColumn("Note", max_chars=500, width="large"),
+    },
+)
+
+
+def save_readings(session: Session) -> TableEditCounts:
+    access.require_manager(session, viewer, programme_id)
+    return apply_table_edits(
+        session=session,
+        snapshot=readings.to_dict("records"),
+        changes=st.session_state.get(editor_key) or {},
+        columns=["reading_on", "value", "note"],
+        create=lambda values: metrics.record_reading(
+            session=session, data=text_blanks(values) | {"metric_id": metric_id}
+        ),
+        update=lambda reading_id, version, values: metrics.update_reading(
+            session=session,
+            reading_id=reading_id,
+            expected_version=version,
+            changes=text_blanks(values),
+        ),
+        delete=lambda reading_id, version: metrics.delete_reading(
+            session=session, reading_id=reading_id, expected_version=version
+        ),
+    )
+
+
+if st.button("Save readings", type="primary", key="metrics_readings_save", disabled=not pending):
+    counts = manage.save(viewer, save_readings, labels=LABELS)
+    if counts is not None:
+        manage.forget(readings_key, [editor_key])
+        manage.flash(counts.describe(f"readings of “{plain_text(row['name'])}”"))
+        st.rerun()
+manage.reload_button(readings_key, [editor_key], key="metrics_readings_reload")

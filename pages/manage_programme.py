@@ -1,0 +1,236 @@
+"""Manage: Programme details. Start a new programme, or keep the open programme's details and
+partners current."""
+
+import datetime as dt
+from decimal import Decimal
+
+import streamlit as st
+from sqlmodel import Session
+
+from pages import _common as common
+from pages import _manage as manage
+from tracker import access, db
+from tracker.errors import PermissionDeniedError
+from tracker.models import LawfulBasis, ProgrammeStatus
+from tracker.safe_text import plain_text
+from tracker.services import programmes
+
+LABELS = {
+    "code": "Code",
+    "title": "Title",
+    "organisation_id": "Owning organisation",
+    "summary": "Summary",
+    "vision_statement": "Vision statement",
+    "sponsor": "Senior responsible owner",
+    "manager": "Programme manager",
+    "start_date": "Start date",
+    "target_end_date": "Target end date",
+    "status": "Status",
+    "closed_on": "Closed on",
+    "lawful_basis": "Lawful basis",
+    "budget": "Budget",
+    "expected_benefits": "Expected benefits",
+    "partners": "Partners",
+}
+DATES = {"min_value": dt.date(2000, 1, 1), "max_value": dt.date(2100, 12, 31)}
+LAWFUL_BASIS_HELP = (
+    "UK GDPR lets you hold personal data only with a lawful basis. Stakeholders' stance and "
+    "notes are personal data, so the programme records which basis it relies on; for a "
+    "council's own programme it is usually public task. Ask your data protection officer if "
+    "you are unsure."
+)
+
+
+def words(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
+def pounds(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(f"{value:.2f}")
+
+
+viewer = manage.require_manager()
+st.title("Programme details")
+manage.show_flash()
+engine = common.get_engine()
+with db.read_session(engine) as session:
+    organisations = programmes.organisation_choices(session=session)
+
+# Above the selector, so someone whose organisations have no programme yet can start one.
+own = [org_id for org_id in organisations if org_id in viewer.organisation_ids]
+with st.expander("Start a new programme", icon=":material/add:"):
+    manage.seed("programme_new_start", common.today())
+    manage.seed("programme_new_end", common.today() + dt.timedelta(days=730))
+    with st.form("programme_new"):
+        new_code = st.text_input(
+            "Code",
+            key="programme_new_code",
+            max_chars=20,
+            help="A short reference people type and import by, in capital letters, digits and "
+            "hyphens, e.g. NCC-CARE-RECORD. It cannot be changed later.",
+        )
+        new_title = st.text_input("Title", key="programme_new_title", max_chars=160)
+        new_owner = st.selectbox(
+            "Owning organisation",
+            own,
+            format_func=organisations.__getitem__,
+            key="programme_new_owner",
+        )
+        left, right = st.columns(2)
+        new_start = left.date_input(
+            "Start date", key="programme_new_start", format="DD/MM/YYYY", **DATES
+        )
+        new_end = right.date_input(
+            "Target end date", key="programme_new_end", format="DD/MM/YYYY", **DATES
+        )
+        if st.form_submit_button("Create programme", icon=":material/add:"):
+            code = new_code.strip().upper()
+
+            def create(session: Session) -> str:
+                if new_owner not in viewer.organisation_ids:
+                    raise PermissionDeniedError(
+                        "organisation_id", "you can start programmes only for your organisations"
+                    )
+                data = {"code": code, "title": new_title.strip(), "organisation_id": new_owner}
+                data |= {"start_date": new_start, "target_end_date": new_end}
+                return programmes.create_programme(session=session, data=data).title
+
+            created = manage.save(viewer, create, labels=LABELS)
+            if created is not None:
+                manage.open_programme(code)
+                for key in ("programme_new_code", "programme_new_title"):
+                    st.session_state.pop(key, None)
+                manage.flash(
+                    f"Created {plain_text(created)} ({plain_text(code)}) with its six stages. "
+                    "Fill in its details below."
+                )
+                st.rerun()
+
+choice = manage.choose_programme(viewer)
+pid = choice.programme_id
+with db.read_session(engine) as session:
+    programme = access.require_manager(session, viewer, pid)
+    partners = programmes.partner_ids(session=session, programme_id=pid)
+
+current = {
+    "title": programme.title,
+    "summary": programme.summary,
+    "vision_statement": programme.vision_statement,
+    "sponsor": programme.sponsor,
+    "manager": programme.manager,
+    "start_date": programme.start_date,
+    "target_end_date": programme.target_end_date,
+    "status": ProgrammeStatus(programme.status).value,
+    "closed_on": programme.closed_on,
+    "lawful_basis": LawfulBasis(programme.lawful_basis).value,
+    "budget": None if programme.budget is None else float(programme.budget),
+    "expected_benefits": (
+        None if programme.expected_benefits is None else float(programme.expected_benefits)
+    ),
+    "partners": partners,
+}
+record_key = f"programme_{pid}"
+keys = {name: f"programme_{name}_{pid}" for name in current}
+for name, value in current.items():
+    manage.seed(keys[name], value)
+version = manage.built_from(record_key, programme.version)
+
+st.caption(
+    f"Owned by {plain_text(organisations[programme.organisation_id])}. Everyone who manages "
+    "this programme can change these details; a save made after someone else's is refused, "
+    "so nobody's changes are lost without notice."
+)
+with st.form(f"programme_details_{pid}"):
+    st.text_input(
+        "Code", programme.code, disabled=True, help="Fixed: links and imports refer to it."
+    )
+    st.text_input("Title", key=keys["title"], max_chars=160)
+    st.text_area(
+        "Summary",
+        key=keys["summary"],
+        max_chars=4000,
+        help="What the programme changes and for whom, in plain words.",
+    )
+    st.text_area(
+        "Vision statement",
+        key=keys["vision_statement"],
+        max_chars=2000,
+        help="The one or two sentences people should remember: what will be true afterwards.",
+    )
+    left, right = st.columns(2)
+    left.text_input(
+        "Senior responsible owner (sponsor)",
+        key=keys["sponsor"],
+        max_chars=120,
+        help="The senior person accountable for the programme meeting its objectives.",
+    )
+    right.text_input("Programme manager", key=keys["manager"], max_chars=120)
+    left.date_input("Start date", key=keys["start_date"], format="DD/MM/YYYY", **DATES)
+    right.date_input("Target end date", key=keys["target_end_date"], format="DD/MM/YYYY", **DATES)
+    left.selectbox(
+        "Status", [s.value for s in ProgrammeStatus], format_func=words, key=keys["status"]
+    )
+    right.date_input(
+        "Closed on (only when the status is closed)",
+        key=keys["closed_on"],
+        format="DD/MM/YYYY",
+        help="Retention of stakeholder data counts from this date.",
+        **DATES,
+    )
+    st.selectbox(
+        "Lawful basis for holding stakeholder data",
+        [basis.value for basis in LawfulBasis],
+        format_func=words,
+        key=keys["lawful_basis"],
+        help="The UK GDPR Article 6 basis: public task, legitimate interests, legal "
+        "obligation, consent, contract or vital interests.",
+    )
+    st.caption(LAWFUL_BASIS_HELP)
+    left.number_input(
+        "Budget (£, optional)", key=keys["budget"], min_value=0.0, step=1000.0, format="%.2f"
+    )
+    right.number_input(
+        "Expected benefits (£, optional)",
+        key=keys["expected_benefits"],
+        min_value=0.0,
+        step=1000.0,
+        format="%.2f",
+        help="The financial benefits the business case expects, in pounds.",
+    )
+    st.multiselect(
+        "Partners",
+        [org_id for org_id in organisations if org_id != programme.organisation_id],
+        format_func=organisations.__getitem__,
+        key=keys["partners"],
+        help="Other organisations pooling resources into this programme. Their managers can "
+        "change it too, and milestones can land on their staff groups.",
+    )
+    submitted = st.form_submit_button("Save programme details", type="primary")
+
+if submitted:
+    draft = {name: st.session_state[key] for name, key in keys.items()}
+    draft["partners"] = sorted(draft["partners"])
+    changes = {name: value for name, value in draft.items() if name != "partners"}
+    for name in ("title", "sponsor", "manager"):
+        changes[name] = changes[name].strip()
+    changes["budget"] = pounds(draft["budget"])
+    changes["expected_benefits"] = pounds(draft["expected_benefits"])
+
+    def save_details(session: Session) -> int:
+        access.require_manager(session, viewer, pid)
+        saved = programmes.update_programme(
+            session=session, programme_id=pid, expected_version=version, changes=changes
+        )
+        programmes.set_partners(
+            session=session, programme_id=pid, organisation_ids=draft["partners"]
+        )
+        return saved.version
+
+    new_version = manage.save(viewer, save_details, labels=LABELS)
+    if new_version is not None:
+        manage.saved(record_key, new_version)
+        what = [LABELS[name].lower() for name in current if draft[name] != current[name]]
+        manage.flash(f"Saved programme details: {', '.join(what) or 'nothing had changed'}.")
+        st.rerun()
+
+manage.reload_button(record_key, keys.values(), key=f"programme_reload_{pid}")
