@@ -4,23 +4,11 @@ page they asked for. Every page re-checks the role itself."""
 import streamlit as st
 
 from pages import _common as common
-from tracker.demo import DEMO_USERS
+from pages import _signin as signin
 from tracker.models import Role
+from tracker.safe_text import plain_text
 
 st.set_page_config(page_icon=":material/diversity_3:", layout="wide")
-
-if common.demo_mode():
-    with st.sidebar:
-        st.markdown("**Demo mode**")
-        st.caption("Pick whose view to see. This selector exists only in demo mode.")
-        options = [user.email for user in DEMO_USERS]
-        labels = {user.email: f"{user.name} · {user.role.value}" for user in DEMO_USERS}
-        st.selectbox(
-            "Viewing as",
-            options,
-            format_func=labels.__getitem__,
-            key=common.DEMO_USER_KEY,
-        )
 
 viewer = common.current_viewer()
 
@@ -41,11 +29,38 @@ staff_news = st.Page(
     "pages/staff_news.py", title="News and updates", icon=":material/campaign:", url_path="news"
 )
 
-if viewer is None:
-    st.title("Change Tracker")
-    st.error(
-        "You are not signed in, or your account is not active. Ask your administrator for access."
+# The Manage section: one page per kind of record a transformation manager keeps current.
+manage_pages = [
+    st.Page(f"pages/manage_{name}.py", title=title, icon=icon, url_path=f"manage-{name}")
+    for name, title, icon in [
+        ("programme", "Programme details", ":material/edit_note:"),
+        ("stages", "Stages", ":material/route:"),
+        ("milestones", "Milestones", ":material/flag:"),
+        ("stakeholders", "Stakeholders", ":material/groups:"),
+        ("engagements", "Engagements", ":material/forum:"),
+        ("barriers", "Barriers", ":material/block:"),
+        ("metrics", "Metrics", ":material/monitoring:"),
+        ("narratives", "Narratives", ":material/article:"),
+        ("import", "Import", ":material/upload_file:"),
+        ("export", "Export", ":material/download:"),
+    ]
+]
+
+# The Admin section: users, organisations, the audit trail and data protection.
+admin_pages = [
+    st.Page(
+        f"pages/admin_{name}.py", title=title, icon=icon, url_path=f"admin-{name.replace('_', '-')}"
     )
+    for name, title, icon in [
+        ("users", "Users", ":material/manage_accounts:"),
+        ("organisations", "Organisations", ":material/domain:"),
+        ("audit", "Audit trail", ":material/history:"),
+        ("data_protection", "Data protection", ":material/shield_person:"),
+    ]
+]
+
+if viewer is None:
+    signin.show_sign_in()
     st.stop()
 
 # Pages grouped by audience; a role sees only the groups it may use.
@@ -54,9 +69,14 @@ if viewer.role is Role.staff:
     sections["Staff"] = [staff_changes, staff_news]
 else:
     sections["Leadership"] = [portfolio, programme]
+if viewer.can_manage:
+    sections["Manage"] = manage_pages
+if viewer.role is Role.admin:
+    sections["Admin"] = admin_pages
 
 with st.sidebar:
-    st.caption(f"Signed in as **{viewer.name}** · {viewer.role.value}")
+    st.caption(f"Signed in as **{plain_text(viewer.name)}** · {viewer.role.value}")
+    st.button("Sign out", on_click=signin.sign_out, icon=":material/logout:", key="signout")
 
 # The navigation sits at the top: in the sidebar, Streamlit 1.67 renders section headings
 # inside the list of links, which axe reports as a serious list/listitem violation. One group

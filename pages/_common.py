@@ -13,17 +13,14 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from tracker import clock, db, queries
-from tracker.access import Viewer, load_viewer
+from tracker.access import Viewer
 from tracker.models import Role, Stage, Stance
 from tracker.safe_text import plain_text
 from tracker.stages import STAGE_INFO
 
-# Session-state keys, one place.
-DEMO_USER_KEY = "demo_user_email"
-
 
 def demo_mode() -> bool:
-    """Demo mode (set by the README's start command) lets you pick a demo user to view as."""
+    """Demo mode (set by the README's start command) lists the demo accounts at sign-in."""
     return os.environ.get("TRACKER_DEMO", "").strip().lower() in {"1", "true", "yes"}
 
 
@@ -48,21 +45,16 @@ def data_version() -> int:
 
 
 def current_viewer() -> Viewer | None:
-    """The person using the app, re-read from the database on every rerun so a changed role or
-    a deactivated account takes effect at once."""
-    email: str | None = None
-    if demo_mode():
-        email = st.session_state.get(DEMO_USER_KEY)
-    elif st.user.get("is_logged_in"):
-        email = str(st.user.get("email") or "")
-    if not email:
-        return None
-    with db.read_session(get_engine()) as session:
-        return load_viewer(session, email=email)
+    """The signed-in person, re-read from the database on every rerun so a changed role or a
+    deactivated account takes effect at once (see pages/_signin.py)."""
+    from pages import _signin
+
+    return _signin.current_viewer()
 
 
 def require_viewer(*roles: Role) -> Viewer:
     """Every page calls this first: it stops the page unless the viewer has one of `roles`."""
+    # Checked again here, not taken from the entry file's run: the page is the last line.
     viewer = current_viewer()
     if viewer is None:
         st.error("You are not signed in, or your account is not active.")

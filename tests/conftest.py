@@ -68,7 +68,6 @@ def _postgres_url(name: str) -> str:
     return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
-DEMO_USER_KEY = "demo_user_email"
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
@@ -92,13 +91,19 @@ def demo_url(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return url
 
 
+def sign_in(at: Any, email: str) -> None:
+    """Sign `at` in as `email`, as single sign-on (st.login) would: the app matches the e-mail
+    to an active user and starts a session for them on the first run."""
+    at.user = {"is_logged_in": True, "email": email}
+
+
 @pytest.fixture
 def app_as(demo_url: str) -> Callable[[str], Any]:
     def start(email: str) -> Any:
         from streamlit.testing.v1 import AppTest
 
         at = AppTest.from_file(APP, default_timeout=60)
-        at.session_state[DEMO_USER_KEY] = email
+        sign_in(at, email)
         at.run()
         assert not at.exception, at.exception
         return at

@@ -15,6 +15,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from tests import factories
+from tests.conftest import sign_in
 from tests.screen import shown_all
 from tracker import db, figures
 from tracker.access import load_viewer
@@ -553,7 +554,7 @@ def test_the_outcome_pages_stop_for_leadership_and_staff_who_open_them_directly(
     demo_url: str, page: str, email: str
 ) -> None:
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    at.session_state["demo_user_email"] = email
+    sign_in(at, email)
     at.run()
     assert not at.exception, at.exception
     assert shown_all(at.error) == ["This page is not available to your role."]

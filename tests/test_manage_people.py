@@ -16,6 +16,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from tests import factories
+from tests.conftest import sign_in
 from tests.screen import shown_all
 from tracker import clock, db, figures
 from tracker.access import load_viewer
@@ -563,7 +564,7 @@ def test_the_people_pages_stop_themselves_for_leadership_and_staff(
     demo_url: str, email: str, page: str
 ) -> None:
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    at.session_state["demo_user_email"] = email
+    sign_in(at, email)
     at.run()
     assert not at.exception
     assert "This page is not available to your role." in [error.value for error in at.error]

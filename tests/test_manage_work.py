@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from pages._common import DEMO_USER_KEY
 from tests import factories
+from tests.conftest import sign_in
 from tests.screen import shown_all
 from tracker import clock, db, queries
 from tracker.models import (
@@ -244,7 +244,7 @@ def test_the_work_pages_stop_for_leadership_and_staff_even_when_run_directly(
     demo_url: str, page: str, email: str
 ) -> None:
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    at.session_state[DEMO_USER_KEY] = email
+    sign_in(at, email)
     at.run()
     assert not at.exception, at.exception
     assert "not available to your role" in errors(at)

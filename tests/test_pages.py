@@ -91,21 +91,21 @@ def test_staff_see_the_journey_without_stakeholder_figures(
     assert len(stages) == 6
 
 
-def test_without_demo_mode_there_is_no_user_selector(
+def test_without_demo_mode_the_sign_in_screen_lists_no_demo_accounts(
     demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TRACKER_DEMO")
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
-    assert not [box for box in at.selectbox if box.label == "Viewing as"]
-    assert "not signed in" in at.error[0].value
+    assert at.title[0].value == "Sign in to Change Tracker"
+    assert not [header for header in at.subheader if header.value == "Demo accounts"]
+    assert not [button for button in at.button if button.key.startswith("signin_demo_")]
 
     at = AppTest.from_file(APP, default_timeout=60)
     at.user = {"is_logged_in": True, "email": _demo_user(Role.leadership)}  # type: ignore[assignment]
     at.run()
     assert not at.exception
-    assert not [box for box in at.selectbox if box.label == "Viewing as"]
     assert at.title[0].value == "Portfolio"
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from pages._common import DEMO_USER_KEY
+from tests.conftest import sign_in
 from tracker import db
 from tracker.models import Stakeholder
 
@@ -233,11 +233,16 @@ def test_choosing_a_programme_shows_it_and_puts_it_in_the_link(
     assert at.selectbox(key="staff_changes_programme").value == "EDC-SHARED-PLAT"
 
 
-def test_switching_demo_user_drops_the_last_users_programme_without_a_warning(
+def test_signing_out_leaves_nothing_of_the_last_user_for_the_next(
     app_as: Callable[[str], AppTest],
 ) -> None:
     at = open_changes(app_as(SAM), "NCC-ASC-ONLINE")
-    at.selectbox(key=DEMO_USER_KEY).set_value(RITA).run()
+    at.button(key="signout").click().run()
+    assert not at.query_params
+    assert "staff_changes_programme" not in at.session_state
+    assert "signin_token" not in at.session_state
+    at = app_as(RITA)
+    at.switch_page(CHANGES).run()
     assert not at.exception
     assert at.warning.len == 0
     assert at.selectbox(key="staff_changes_programme").value == "EDC-SHARED-PLAT"
@@ -302,7 +307,7 @@ def test_a_reader_without_a_team_is_told_why_no_changes_are_shown(
 ) -> None:
     # Leadership has no staff pages in its navigation, but may read them: run the page alone.
     at = AppTest.from_file(str(ROOT / CHANGES), default_timeout=60)
-    at.session_state[DEMO_USER_KEY] = "lena.leader@demo.example"
+    sign_in(at, "lena.leader@demo.example")
     at.run()
     assert not at.exception, at.exception
     assert any("not linked to a team" in info.value for info in at.info)

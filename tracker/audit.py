@@ -50,10 +50,23 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+# Columns whose values never go into the audit trail: it records that they changed, not to what.
+SECRET_COLUMNS = frozenset({"password_hash"})
+HIDDEN = "[hidden]"
+
+
+def _hide(name: str, value: Any) -> Any:
+    return HIDDEN if name in SECRET_COLUMNS and value is not None else value
+
+
 def snapshot(obj: Any) -> dict[str, Any]:
-    """The record's column values as JSON-ready data, keyed by attribute name."""
+    """The record's column values as JSON-ready data, keyed by attribute name (secrets such as
+    password hashes shown only as "[hidden]")."""
     mapper = inspect(obj).mapper
-    return {attr.key: _json_value(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+    return {
+        attr.key: _hide(attr.key, _json_value(getattr(obj, attr.key)))
+        for attr in mapper.column_attrs
+    }
 
 
 def _before(obj: Any) -> dict[str, Any]:
@@ -62,7 +75,7 @@ def _before(obj: Any) -> dict[str, Any]:
     for attr in state.mapper.column_attrs:
         history = state.attrs[attr.key].history
         if history.deleted:
-            values[attr.key] = _json_value(history.deleted[0])
+            values[attr.key] = _hide(attr.key, _json_value(history.deleted[0]))
     return values
 
 
@@ -111,7 +124,7 @@ def _database_cascades(
             continue
         for found in connection.execute(sa.select(child).where(column == value)).mappings():
             key = (child.name, _row_id(child, found))
-            values = {name: _json_value(v) for name, v in found.items()}
+            values = {name: _hide(name, _json_value(v)) for name, v in found.items()}
             if rule == "CASCADE":
                 if key not in seen:
                     seen.add(key)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -199,7 +198,7 @@ def running_app(
 def _warm_up(context: BrowserContext, base: str) -> None:
     # The first script run after the server starts is slow (imports), and in it Streamlit 1.67
     # gives the entry file's widgets other ids than in later runs when a pages/ folder sits
-    # beside it, so the first choice made in "Viewing as" would be lost. One visit absorbs both,
+    # beside it, so the first click on the sign-in screen would be lost. One visit absorbs both,
     # and fills the context's cache with Streamlit's scripts.
     tab = context.new_page()
     try:
@@ -236,27 +235,30 @@ def wait_for_app(page: Page) -> None:
 
 
 def open_as(page: Page, base_url: str, demo_email: str, path: str = "") -> None:
-    """Load the app at `path` and choose the demo user `demo_email` in the sidebar's
-    "Viewing as" selector, then wait until the page has run for them."""
+    """Load the app at `path`, sign in with the demo account `demo_email` on the sign-in
+    screen, then wait until the page has run for them."""
     page.goto(f"{base_url}/{path.lstrip('/')}", wait_until="commit")
     wait_for_app(page)
     choose_demo_user(page, demo_email)
 
 
 def choose_demo_user(page: Page, demo_email: str) -> None:
-    """Choose the demo user `demo_email` in the sidebar's "Viewing as" selector of the app
-    already open in `page`, and wait until the page has run for them."""
+    """Sign in as the demo user `demo_email` in the app already open in `page` (signing out
+    whoever is signed in first), and wait until the page has run for them."""
     from playwright.sync_api import expect
 
     from tracker.demo import DEMO_USERS
 
     user = next(user for user in DEMO_USERS if user.email == demo_email)
-    selector = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has_text="Viewing as"
-    )
-    selector.click()
-    page.get_by_role("option", name=re.compile(rf"^{re.escape(user.name)}\b")).click()
-    # The app's own sign that the choice took effect (pages read the viewer on every run).
+    sign_out = page.get_by_role("button", name="Sign out")
+    if sign_out.count():
+        sign_out.click()
+        expect(page.locator("h1").first).to_have_text(
+            "Sign in to Change Tracker", timeout=RUN_TIMEOUT_MS
+        )
+        wait_for_app(page)
+    page.get_by_role("button", name=f"Sign in as {user.name}", exact=True).click()
+    # The app's own sign that the sign-in took effect (pages read the viewer on every run).
     expect(page.get_by_test_id("stSidebar")).to_contain_text(
         f"Signed in as {user.name}", timeout=RUN_TIMEOUT_MS
     )

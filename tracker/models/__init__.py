@@ -69,6 +69,12 @@ from tracker.models.programme import (
     StageRecordBase,
 )
 from tracker.models.settings import Setting, SettingBase
+from tracker.models.signin import (
+    SignInAttempt,
+    SignInMethod,
+    SignInOutcome,
+    UserSession,
+)
 
 __all__ = [
     "NOTES_WARNING",
@@ -118,6 +124,9 @@ __all__ = [
     "ProgrammePartner",
     "ProgrammeStatus",
     "Role",
+    "SignInAttempt",
+    "SignInMethod",
+    "SignInOutcome",
     "Setting",
     "SettingBase",
     "StaffGroup",
@@ -131,5 +140,6 @@ __all__ = [
     "User",
     "UserBase",
     "UserOrganisation",
+    "UserSession",
     "Versioned",
 ]

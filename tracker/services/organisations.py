@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from tracker.errors import DomainError
+from tracker.access import Viewer
+from tracker.errors import DomainError, PermissionDeniedError
 from tracker.models import (
     Organisation,
     OrganisationBase,
+    Role,
     StaffGroup,
     StaffGroupBase,
     User,
     UserBase,
     UserOrganisation,
 )
+from tracker.passwords import hash_password
 from tracker.services import records
 
 
@@ -54,3 +57,241 @@ def create_user(
     records.flush(session, UserOrganisation)
     session.refresh(user)
     return user
+
+
+def update_user(
+    *, session: Session, user_id: int, expected_version: int, changes: Mapping[str, Any]
+) -> User:
+    """Change a user's name, role, staff group or whether they are active. The change applies
+    on their next rerun: pages read the user afresh every time."""
+    if "email" in changes:
+        changes = {**changes, "email": str(changes["email"]).strip().lower()}
+    user = records.update(
+        session, User, UserBase, user_id, expected_version=expected_version, changes=changes
+    )
+    _check_staff_group(session, user, _organisation_ids(session, user_id))
+    return user
+
+
+def set_user_organisations(
+    *, session: Session, user_id: int, organisation_ids: Iterable[int]
+) -> None:
+    """Scope the user to exactly these organisations (at least one)."""
+    user = records.get(session, User, user_id)
+    wanted = set(organisation_ids)
+    if not wanted:
+        raise DomainError("organisations", "a user needs at least one organisation")
+    for organisation_id in wanted:
+        records.get(session, Organisation, organisation_id)
+    _check_staff_group(session, user, wanted)
+    existing = session.exec(
+        select(UserOrganisation).where(UserOrganisation.user_id == user_id)
+    ).all()
+    for link in existing:
+        if link.organisation_id not in wanted:
+            session.delete(link)
+    have = {link.organisation_id for link in existing}
+    for organisation_id in sorted(wanted - have):
+        session.add(UserOrganisation(user_id=user_id, organisation_id=organisation_id))
+    records.flush(session, UserOrganisation)
+
+
+def set_password(*, session: Session, user_id: int, password: str) -> None:
+    """Give a local account a new password (Argon2id-hashed; at least 12 characters)."""
+    user = records.get(session, User, user_id, for_update=True)
+    user.password_hash = hash_password(password)
+    user.version += 1
+    records.flush(session, User)
+
+
+def _organisation_ids(session: Session, user_id: int) -> set[int]:
+    return set(
+        session.exec(
+            select(UserOrganisation.organisation_id).where(UserOrganisation.user_id == user_id)
+        ).all()
+    )
+
+
+def _check_staff_group(session: Session, user: User, organisation_ids: set[int]) -> None:
+    if user.staff_group_id is None:
+        return
+    group = records.get(session, StaffGroup, user.staff_group_id)
+    if group.organisation_id not in organisation_ids:
+        raise DomainError(
+            "staff_group_id", "the staff group must be in one of the user's organisations"
+        )
+
+
+# --- What an administrator may do, within their own organisations --------------------------
+
+
+def require_admin(viewer: Viewer, organisation_ids: Iterable[int] = ()) -> None:
+    """Administrators only, and only for organisations they administer (their own)."""
+    if viewer.role is not Role.admin:
+        raise PermissionDeniedError(None, "Only administrators can manage users and organisations.")
+    outside = set(organisation_ids) - viewer.organisation_ids
+    if outside:
+        raise PermissionDeniedError(
+            "organisations", "you can manage only the organisations you administer"
+        )
+
+
+def require_user_admin(session: Session, viewer: Viewer, user_id: int) -> User:
+    """The user, if they belong to at least one organisation the viewer administers."""
+    require_admin(viewer)
+    user = records.get(session, User, user_id)
+    if not _organisation_ids(session, user_id) & viewer.organisation_ids:
+        raise PermissionDeniedError(None, "That user is not in one of your organisations.")
+    return user
+
+
+def _check_email(email: str) -> None:
+    local, at, domain = email.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in email):
+        raise DomainError("email", "must be an e-mail address, such as name@council.gov.uk")
+
+
+def _check_role_group(role: Role, staff_group_id: int | None) -> None:
+    # The staff pages say what changes for the reader's own staff group.
+    if role is Role.staff and staff_group_id is None:
+        raise DomainError("staff_group_id", "a staff user needs a staff group")
+
+
+def add_user(
+    *,
+    session: Session,
+    viewer: Viewer,
+    data: Mapping[str, Any],
+    organisation_ids: Iterable[int],
+    password: str = "",
+) -> User:
+    """An administrator adds a user to some of their own organisations, optionally with an
+    initial password for a local account (at least 12 characters; empty for single sign-on)."""
+    orgs = set(organisation_ids)
+    require_admin(viewer, orgs)
+    email = str(data.get("email", "")).strip().lower()
+    _check_email(email)
+    _check_role_group(Role(data["role"]), data.get("staff_group_id"))
+    user = create_user(session=session, data={**data, "email": email}, organisation_ids=orgs)
+    if password:
+        assert user.id is not None
+        set_password(session=session, user_id=user.id, password=password)
+    return user
+
+
+def change_user(
+    *,
+    session: Session,
+    viewer: Viewer,
+    user_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
+) -> User:
+    """An administrator changes a user of their organisations (name, role, staff group, active).
+    Nobody can deactivate their own account or give up their own administrator role: another
+    administrator has to, so an organisation is never left without one by accident."""
+    require_user_admin(session, viewer, user_id)
+    if user_id == viewer.user_id:
+        if changes.get("active") is False:
+            raise DomainError("active", "you cannot deactivate your own account")
+        if "role" in changes and Role(changes["role"]) is not Role.admin:
+            raise DomainError("role", "you cannot take away your own administrator role")
+    if "email" in changes:
+        _check_email(str(changes["email"]).strip().lower())
+    user = update_user(
+        session=session, user_id=user_id, expected_version=expected_version, changes=changes
+    )
+    _check_role_group(Role(user.role), user.staff_group_id)
+    return user
+
+
+def change_user_organisations(
+    *, session: Session, viewer: Viewer, user_id: int, organisation_ids: Iterable[int]
+) -> set[int]:
+    """Set which of the viewer's organisations the user belongs to. Their organisations the
+    viewer does not administer stay as they are. Returns all the user's organisations."""
+    require_user_admin(session, viewer, user_id)
+    chosen = set(organisation_ids)
+    require_admin(viewer, chosen)
+    wanted = chosen | (_organisation_ids(session, user_id) - viewer.organisation_ids)
+    set_user_organisations(session=session, user_id=user_id, organisation_ids=wanted)
+    return wanted
+
+
+def reset_password(*, session: Session, viewer: Viewer, user_id: int, password: str) -> User:
+    """An administrator gives a user of their organisations a new password (a local account)."""
+    user = require_user_admin(session, viewer, user_id)
+    set_password(session=session, user_id=user_id, password=password)
+    return user
+
+
+def add_organisation(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Organisation:
+    """An administrator adds an organisation; they administer it from then on."""
+    require_admin(viewer)
+    organisation = create_organisation(session=session, data=data)
+    assert organisation.id is not None
+    session.add(UserOrganisation(user_id=viewer.user_id, organisation_id=organisation.id))
+    records.flush(session, UserOrganisation)
+    return organisation
+
+
+def rename_organisation(
+    *,
+    session: Session,
+    viewer: Viewer,
+    organisation_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
+) -> Organisation:
+    """Change an organisation's name or short name (if still at `expected_version`)."""
+    require_admin(viewer, [organisation_id])
+    unknown = set(changes) - {"name", "short_name"}
+    if unknown:
+        raise DomainError(sorted(unknown)[0], "is not a field that can be changed here")
+    return records.update(
+        session,
+        Organisation,
+        OrganisationBase,
+        organisation_id,
+        expected_version=expected_version,
+        changes=changes,
+    )
+
+
+def add_staff_group(
+    *, session: Session, viewer: Viewer, organisation_id: int, name: str
+) -> StaffGroup:
+    require_admin(viewer, [organisation_id])
+    return create_staff_group(
+        session=session, data={"organisation_id": organisation_id, "name": name.strip()}
+    )
+
+
+def _own_group(session: Session, viewer: Viewer, staff_group_id: int) -> StaffGroup:
+    group = records.get(session, StaffGroup, staff_group_id)
+    require_admin(viewer, [group.organisation_id])
+    return group
+
+
+def rename_staff_group(
+    *, session: Session, viewer: Viewer, staff_group_id: int, expected_version: int, name: str
+) -> StaffGroup:
+    _own_group(session, viewer, staff_group_id)
+    return records.update(
+        session,
+        StaffGroup,
+        StaffGroupBase,
+        staff_group_id,
+        expected_version=expected_version,
+        changes={"name": name.strip()},
+    )
+
+
+def delete_staff_group(
+    *, session: Session, viewer: Viewer, staff_group_id: int, expected_version: int
+) -> None:
+    """Delete a staff group. The database then clears it from its users and stakeholders (ON
+    DELETE SET NULL) and deletes the milestone impacts on it (ON DELETE CASCADE); the audit
+    trail records each of those changes."""
+    _own_group(session, viewer, staff_group_id)
+    records.delete(session, StaffGroup, staff_group_id, expected_version=expected_version)

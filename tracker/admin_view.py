@@ -1,0 +1,492 @@
+"""What the administrator's pages read: the users and organisations an administrator manages
+(their own organisations only), the audit trail and the sign-in attempts filtered and counted in
+the database, readable summaries of each event's before/after copies, and what a retention run
+would anonymise."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
+
+from tracker import db, privacy
+from tracker.access import Viewer
+from tracker.errors import DomainError, PermissionDeniedError
+from tracker.io.exports import neutralise
+from tracker.models import (
+    AuditAction,
+    AuditEvent,
+    MilestoneImpact,
+    Organisation,
+    Programme,
+    Role,
+    SignInAttempt,
+    SignInMethod,
+    SignInOutcome,
+    StaffGroup,
+    Stakeholder,
+    User,
+    UserOrganisation,
+)
+from tracker.sql import frame, rows
+
+# --- Users and organisations --------------------------------------------------------------------
+
+
+def organisation_names(*, session: Session, viewer: Viewer) -> dict[int, str]:
+    """The organisations the viewer administers, id -> name, by name."""
+    statement = (
+        sa.select(col(Organisation.id), col(Organisation.name))
+        .where(col(Organisation.id).in_(list(viewer.organisation_ids)))
+        .order_by(col(Organisation.name))
+    )
+    return {int(row["id"]): row["name"] for row in rows(session, statement)}
+
+
+def staff_group_names(*, session: Session, viewer: Viewer) -> dict[int, str]:
+    """The staff groups of the viewer's organisations, id -> "NCC: Customer services"."""
+    statement = (
+        sa.select(col(StaffGroup.id), col(StaffGroup.name), col(Organisation.short_name))
+        .join(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
+        .where(col(StaffGroup.organisation_id).in_(list(viewer.organisation_ids)))
+        .order_by(col(Organisation.short_name), col(StaffGroup.name))
+    )
+    return {int(r["id"]): f"{r['short_name']}: {r['name']}" for r in rows(session, statement)}
+
+
+USER_COLUMNS = [
+    "id",
+    "version",
+    "email",
+    "name",
+    "role",
+    "organisations",
+    "organisation_ids",
+    "staff_group",
+    "staff_group_id",
+    "active",
+    "local_password",
+]
+
+
+def user_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
+    """The users in at least one of the viewer's organisations, by name: `organisations` names
+    the viewer's organisations they belong to (and how many others), `organisation_ids` lists
+    those of the viewer's; `local_password` says whether a password is set, never the hash."""
+    in_scope = sa.select(col(UserOrganisation.user_id)).where(
+        col(UserOrganisation.organisation_id).in_(list(viewer.organisation_ids))
+    )
+    group = sa.func.coalesce(col(Organisation.short_name) + ": " + col(StaffGroup.name), "")
+    users = rows(
+        session,
+        sa.select(
+            col(User.id),
+            col(User.version),
+            col(User.email),
+            col(User.name),
+            col(User.role),
+            group.label("staff_group"),
+            col(User.staff_group_id),
+            col(User.active),
+            col(User.password_hash).is_not(None).label("local_password"),
+        )
+        .outerjoin(StaffGroup, col(StaffGroup.id) == col(User.staff_group_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
+        .where(col(User.id).in_(in_scope))
+        .order_by(sa.func.lower(col(User.name)), col(User.id)),
+    )
+    links = rows(
+        session,
+        sa.select(col(UserOrganisation.user_id), col(Organisation.id), col(Organisation.name))
+        .join(Organisation, col(Organisation.id) == col(UserOrganisation.organisation_id))
+        .where(col(UserOrganisation.user_id).in_(in_scope))
+        .order_by(col(Organisation.name)),
+    )
+    for user in users:
+        mine = [link for link in links if link["user_id"] == user["id"]]
+        own = [link for link in mine if link["id"] in viewer.organisation_ids]
+        others = len(mine) - len(own)
+        names = ", ".join(link["name"] for link in own)
+        user["organisations"] = names + (f" (and {others} other)" if others else "")
+        user["organisation_ids"] = [int(link["id"]) for link in own]
+        user["role"] = Role(user["role"]).value
+        user["active"] = bool(user["active"])
+        user["local_password"] = bool(user["local_password"])
+    return frame(users, USER_COLUMNS, optional=("staff_group_id", "organisation_ids"))
+
+
+def _count(table: type[Any], column: Any, key: Any) -> sa.ScalarSelect[int]:
+    return sa.select(sa.func.count()).select_from(table).where(column == key).scalar_subquery()
+
+
+def organisation_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
+    """The viewer's organisations, by name, with how many staff groups, users and programmes
+    (owned) each has."""
+    statement = (
+        sa.select(
+            col(Organisation.id),
+            col(Organisation.version),
+            col(Organisation.name),
+            col(Organisation.short_name),
+            _count(StaffGroup, StaffGroup.organisation_id, Organisation.id).label("staff_groups"),
+            _count(UserOrganisation, UserOrganisation.organisation_id, Organisation.id).label(
+                "users"
+            ),
+            _count(Programme, Programme.organisation_id, Organisation.id).label("programmes"),
+        )
+        .where(col(Organisation.id).in_(list(viewer.organisation_ids)))
+        .order_by(col(Organisation.name))
+    )
+    columns = ["id", "version", "name", "short_name", "staff_groups", "users", "programmes"]
+    return frame(rows(session, statement), columns)
+
+
+def staff_group_table(*, session: Session, organisation_id: int) -> pd.DataFrame:
+    """One organisation's staff groups, by name, with what uses each: users, stakeholders and
+    milestone impacts (what deleting the group would change)."""
+    statement = (
+        sa.select(
+            col(StaffGroup.id),
+            col(StaffGroup.version),
+            col(StaffGroup.name),
+            _count(User, User.staff_group_id, StaffGroup.id).label("users"),
+            _count(Stakeholder, Stakeholder.staff_group_id, StaffGroup.id).label("stakeholders"),
+            _count(MilestoneImpact, MilestoneImpact.staff_group_id, StaffGroup.id).label(
+                "milestone_impacts"
+            ),
+        )
+        .where(col(StaffGroup.organisation_id) == organisation_id)
+        .order_by(col(StaffGroup.name))
+    )
+    columns = ["id", "version", "name", "users", "stakeholders", "milestone_impacts"]
+    return frame(rows(session, statement), columns)
+
+
+# --- The audit trail ----------------------------------------------------------------------------
+
+ACTION_WORDS = {
+    AuditAction.create: "Created",
+    AuditAction.update: "Changed",
+    AuditAction.delete: "Deleted",
+    AuditAction.erase: "Erased",
+}
+# Fields that say nothing to a reader (the record id has its own column; the version changes
+# with every save), and fields never shown, only said to have been set or changed.
+_QUIET = frozenset({"id", "version"})
+_SECRET = frozenset({"password_hash"})
+_VALUE_CHARS = 80
+_SUMMARY_CHARS = 600
+AUDIT_COLUMNS = ["id", "at", "actor", "action", "record_type", "record_id", "changes", "redacted"]
+
+
+def _between(
+    column: Mapped[dt.datetime], since: dt.date, until: dt.date
+) -> list[sa.ColumnElement[bool]]:
+    """From the start of `since` to the end of `until` (UTC days)."""
+    if until < since:
+        raise DomainError("until", "the end of the date range must not be before its start")
+    start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    return [column >= start, column < end]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit events to show: those at or after the start of `since` and before the end of
+    `until` (UTC days), and, when given, by one person, of one record type, about one record."""
+
+    since: dt.date
+    until: dt.date
+    actor: str | None = None
+    record_type: str | None = None
+    record_id: str | None = None
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        found = _between(col(AuditEvent.at), self.since, self.until)
+        if self.actor:
+            found.append(col(AuditEvent.actor) == self.actor)
+        if self.record_type:
+            found.append(col(AuditEvent.record_type) == self.record_type)
+        if self.record_id and self.record_id.strip():
+            found.append(col(AuditEvent.record_id) == self.record_id.strip())
+        return found
+
+
+def audit_actors(*, session: Session) -> list[str]:
+    """Everyone (and 'system') who has changed anything, alphabetically."""
+    statement = sa.select(col(AuditEvent.actor)).distinct().order_by(col(AuditEvent.actor))
+    return [str(row["actor"]) for row in rows(session, statement)]
+
+
+def audit_record_types(*, session: Session) -> list[str]:
+    """The record types that appear in the audit trail, alphabetically."""
+    statement = sa.select(col(AuditEvent.record_type)).distinct().order_by("record_type")
+    return [str(row["record_type"]) for row in rows(session, statement)]
+
+
+def audit_count(*, session: Session, where: AuditFilter) -> int:
+    statement = sa.select(sa.func.count()).select_from(AuditEvent).where(*where.conditions())
+    return int(session.connection().execute(statement).scalar_one())
+
+
+def audit_events(
+    *, session: Session, where: AuditFilter, limit: int | None = None, offset: int = 0
+) -> pd.DataFrame:
+    """The matching events, newest first, `limit` of them from `offset`; `changes` is a readable
+    summary of the before/after copies (see `changes_text`)."""
+    statement = (
+        select(AuditEvent)
+        .where(*where.conditions())
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    found = [
+        {
+            "id": event.id,
+            "at": event.at,
+            "actor": event.actor,
+            "action": ACTION_WORDS[AuditAction(event.action)],
+            "record_type": event.record_type.replace("_", " "),
+            "record_id": event.record_id,
+            "changes": changes_text(event.action, event.before, event.after),
+            "redacted": bool(event.redacted),
+        }
+        for event in session.exec(statement)
+    ]
+    return frame(found, AUDIT_COLUMNS)
+
+
+def _value(value: Any, name: str = "") -> str:
+    if name in _SECRET:
+        return "(set)" if value else "(none)"
+    text = "(empty)" if value is None or value == "" else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
+
+
+def _field(name: str) -> str:
+    return "password" if name in _SECRET else name.replace("_", " ")
+
+
+def changes_text(action: str, before: str | None, after: str | None) -> str:
+    """One event's before/after copies as plain text a person can read: an update lists each
+    changed field ("title: Old → New"), a create or delete the record's filled-in fields, an
+    erasure only what it changed (its event holds no personal data). A password hash is never
+    shown: only whether one is set."""
+    old = _copy(before)
+    new = _copy(after)
+    if action == AuditAction.erase:
+        changed = sum(int(n) for n in (new.get("records_changed") or {}).values())
+        redacted = int(new.get("audit_events_redacted") or 0)
+        return (
+            f"Stakeholder erased (right to erasure): {changed} records rewritten, "
+            f"{redacted} audit events redacted"
+        )
+    if action == AuditAction.update:
+        parts = [
+            f"{_field(name)}: replaced"
+            if name in _SECRET and old.get(name) and new.get(name)
+            else f"{_field(name)}: {_value(old.get(name), name)} → {_value(new.get(name), name)}"
+            for name in sorted(set(old) | set(new))
+            if name not in _QUIET and old.get(name) != new.get(name)
+        ]
+        text = "; ".join(parts) or "no visible change"
+    else:
+        values = new if action == AuditAction.create else old
+        text = "; ".join(
+            f"{_field(name)}: {_value(value, name)}"
+            for name, value in sorted(values.items())
+            if name not in _QUIET and value not in (None, "")
+        )
+    return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 1] + "…"
+
+
+def _copy(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
+
+
+def audit_csv(events: pd.DataFrame) -> bytes:
+    """The events as CSV for a spreadsheet (UTF-8 with a byte-order mark); a cell that would
+    start a formula (= + - @) is prefixed with a quote, so opening the file runs nothing."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["When (UTC)", "Person", "Action", "Record type", "Record id", "Changes"])
+    for event in events.to_dict("records"):
+        changes = str(event["changes"]) + (" [personal data erased]" if event["redacted"] else "")
+        at: dt.datetime = event["at"]
+        cells = [
+            at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(event["actor"]),
+            str(event["action"]),
+            str(event["record_type"]),
+            str(event["record_id"]),
+            changes,
+        ]
+        writer.writerow([neutralise(cell) for cell in cells])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+# --- Sign-in attempts ---------------------------------------------------------------------------
+
+SIGN_IN_OUTCOME_WORDS = {
+    SignInOutcome.ok: "Signed in",
+    SignInOutcome.wrong_password: "Wrong password",
+    SignInOutcome.unknown_email: "No such account",
+    SignInOutcome.deactivated: "Account deactivated",
+    SignInOutcome.throttled: "Refused: too many failures",
+}
+SIGN_IN_METHOD_WORDS = {
+    SignInMethod.sso: "Single sign-on",
+    SignInMethod.local: "Password",
+    SignInMethod.demo: "Demo account",
+}
+SIGN_IN_COLUMNS = ["id", "at", "email", "method", "outcome"]
+
+
+@dataclass(frozen=True)
+class SignInFilter:
+    """Which sign-in attempts to show: within the UTC days `since` to `until`, and, when given,
+    for one e-mail address (as typed, any case) or with one outcome."""
+
+    since: dt.date
+    until: dt.date
+    email: str | None = None
+    outcome: SignInOutcome | None = None
+
+    def conditions(self, viewer: Viewer) -> list[sa.ColumnElement[bool]]:
+        found = _between(col(SignInAttempt.at), self.since, self.until)
+        # Attempts for people who are all outside the viewer's organisations are not theirs to
+        # see; attempts for addresses with no account (someone guessing) are.
+        theirs = sa.select(col(UserOrganisation.user_id)).where(
+            col(UserOrganisation.organisation_id).in_(list(viewer.organisation_ids))
+        )
+        others = sa.select(sa.func.lower(col(User.email))).where(col(User.id).not_in(theirs))
+        found.append(col(SignInAttempt.email).not_in(others))
+        if self.email and self.email.strip():
+            found.append(col(SignInAttempt.email) == self.email.strip().lower())
+        if self.outcome is not None:
+            found.append(col(SignInAttempt.outcome) == self.outcome)
+        return found
+
+
+def sign_in_count(*, session: Session, viewer: Viewer, where: SignInFilter) -> int:
+    statement = (
+        sa.select(sa.func.count()).select_from(SignInAttempt).where(*where.conditions(viewer))
+    )
+    return int(session.connection().execute(statement).scalar_one())
+
+
+def sign_in_attempts(
+    *, session: Session, viewer: Viewer, where: SignInFilter, limit: int | None = None
+) -> pd.DataFrame:
+    """The matching attempts, newest first, with method and outcome in words."""
+    statement = (
+        select(SignInAttempt)
+        .where(*where.conditions(viewer))
+        .order_by(col(SignInAttempt.at).desc(), col(SignInAttempt.id).desc())
+        .limit(limit)
+    )
+    found = [
+        {
+            "id": attempt.id,
+            "at": attempt.at,
+            "email": attempt.email,
+            "method": SIGN_IN_METHOD_WORDS[SignInMethod(attempt.method)],
+            "outcome": SIGN_IN_OUTCOME_WORDS[SignInOutcome(attempt.outcome)],
+        }
+        for attempt in session.exec(statement)
+    ]
+    return frame(found, SIGN_IN_COLUMNS)
+
+
+# --- Retention ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionPreview:
+    """A dry run of retention: `programmes` lists the programmes past retention (code, title,
+    organisation, closed_on, stakeholders to anonymise); `outside` the codes of those owned by
+    organisations the viewer does not administer; `deleted` counts stakeholders whose record
+    was deleted but whose audit copies still hold personal data."""
+
+    report: privacy.RetentionReport
+    programmes: pd.DataFrame
+    outside: tuple[str, ...]
+    deleted: int
+
+
+def retention_preview(*, session: Session, viewer: Viewer, today: dt.date) -> RetentionPreview:
+    """What a retention run today would anonymise, with the stored retention period; writes
+    nothing."""
+    months = privacy.retention_months(session=session)
+    report = privacy.run_retention(session=session, today=today, months=months, dry_run=True)
+    due = sa.select(sa.func.count()).where(
+        col(Stakeholder.programme_id) == col(Programme.id),
+        col(Stakeholder.id).in_(list(report.stakeholder_ids)),
+    )
+    found = rows(
+        session,
+        sa.select(
+            col(Programme.code),
+            col(Programme.title),
+            col(Organisation.name).label("organisation"),
+            col(Programme.organisation_id),
+            col(Programme.closed_on),
+            due.scalar_subquery().label("stakeholders"),
+        )
+        .join(Organisation, col(Organisation.id) == col(Programme.organisation_id))
+        .where(col(Programme.id).in_(list(report.programme_ids)))
+        .order_by(col(Programme.closed_on), col(Programme.code)),
+    )
+    outside = tuple(r["code"] for r in found if r["organisation_id"] not in viewer.organisation_ids)
+    columns = ["code", "title", "organisation", "closed_on", "stakeholders"]
+    held = sum(int(r["stakeholders"]) for r in found)
+    return RetentionPreview(
+        report, frame(found, columns), outside, len(report.stakeholder_ids) - held
+    )
+
+
+def apply_retention(engine: Engine, *, viewer: Viewer, today: dt.date) -> privacy.RetentionReport:
+    """Run retention now, as this administrator, with the stored period (then compact storage,
+    as `tracker.privacy.apply_retention` does). Refused when a programme past retention belongs
+    to an organisation the administrator does not administer: retention covers every
+    organisation, so an administrator of all of them has to run it."""
+    if viewer.role is not Role.admin:
+        raise PermissionDeniedError(None, "Only administrators can run retention.")
+    with db.write_session(engine, actor=viewer.email) as session:
+        preview = retention_preview(session=session, viewer=viewer, today=today)
+        if preview.outside:
+            raise PermissionDeniedError(
+                None,
+                "Retention covers every organisation, and these programmes past retention "
+                f"belong to organisations you do not administer: {', '.join(preview.outside)}. "
+                "Ask an administrator of those organisations to run it.",
+            )
+        report = privacy.run_retention(
+            session=session, today=today, months=preview.report.months, dry_run=False
+        )
+    if report.erasures:
+        db.compact(engine, report.tables)
+    return report
+
+
+def erasure_summary(report: privacy.ErasureReport) -> list[Mapping[str, Any]]:
+    """An erasure's rewritten records per table, as rows for a table on screen."""
+    return [
+        {"Record type": table.replace("_", " "), "Records rewritten": count}
+        for table, count in report.records_changed.items()
+    ]
