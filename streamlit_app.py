@@ -60,7 +60,14 @@ admin_pages = [
 ]
 
 if viewer is None:
-    signin.show_sign_in()
+    # Every address of the app shows the sign-in screen (a link to a page opens that page once
+    # signed in), in a hidden navigation: without st.navigation, Streamlit would list every file
+    # in pages/ in the sidebar.
+    known = [portfolio, programme, staff_changes, staff_news, *manage_pages, *admin_pages]
+    gate = [st.Page(signin.show_sign_in, title="Sign in", default=True)] + [
+        st.Page(signin.show_sign_in, title="Sign in", url_path=page.url_path) for page in known
+    ]
+    st.navigation(gate, position="hidden").run()
     st.stop()
 
 # Pages grouped by audience; a role sees only the groups it may use.

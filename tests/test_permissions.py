@@ -213,3 +213,25 @@ def test_a_manager_cannot_reach_another_organisations_programme(demo_engine: Eng
         assert district is not None
         with pytest.raises(PermissionDeniedError):
             access.require_manager(session, district, _county_programme(session).id or 0)
+
+
+def test_two_people_with_different_scopes_never_see_each_others_rows(
+    app_as: Callable[[str], AppTest],
+) -> None:
+    # Both run in one process, so they share Streamlit's caches (RELIABILITY.md #6).
+    county = app_as("maya.manager@demo.example")
+    district = app_as("dev.district@demo.example")
+    county.run()
+
+    def codes(at: AppTest) -> set[str]:
+        table = next(frame.value for frame in at.dataframe if "open" in frame.value.columns)
+        return {str(link).rsplit("=", 1)[-1] for link in table["open"]}
+
+    mine, theirs = codes(county), codes(district)
+    assert "NCC-ASC-ONLINE" in mine and "NCC-ASC-ONLINE" not in theirs
+    assert "EDC-SHARED-PLAT" in mine and "EDC-SHARED-PLAT" in theirs  # pooled by both
+    assert theirs - mine, "the district has programmes of its own that the county must not see"
+    for at, hidden in ((county, theirs - mine), (district, mine - theirs)):
+        at.switch_page("pages/manage_milestones.py").run()
+        offered = set(at.selectbox(key="manage_programme_choice").options)
+        assert not any(code in option for option in offered for code in hidden)

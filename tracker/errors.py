@@ -56,6 +56,10 @@ def _reason(item: Mapping[str, Any]) -> str:
         "decimal_parsing": "must be a number",
         "decimal_max_places": f"must have at most {ctx.get('decimal_places')} decimal places",
         "bool_parsing": "must be yes or no",
+        "bool_type": "must be yes or no",
+        "string_type": "must be text",
+        "date_from_datetime_inexact": "must be a date without a time",
+        "finite_number": "must be a number",
     }
     if kind in plain:
         return plain[kind]
