@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from pages import _common as common
 from tracker import clock, db, signin
@@ -95,7 +96,9 @@ def current_viewer() -> Viewer | None:
         st.session_state[MESSAGE_KEY] = refused.reason
         return None
     _begin(viewer, SignInMethod.sso, _sso_start(st.user))
-    return viewer
+    # The provider may have signed them in long ago (its cookie lasts longer than our limit):
+    # the new session is checked like any other before anything is shown.
+    return _resume(str(st.session_state[TOKEN_KEY]))
 
 
 def sign_out() -> None:
@@ -109,7 +112,11 @@ def sign_out() -> None:
     # Nothing of this person's (drafts, choices, the programme in the address) is left for
     # whoever signs in next in this tab.
     st.session_state.clear()
-    st.query_params.clear()
+    for key in list(st.query_params):
+        try:
+            del st.query_params[key]
+        except StreamlitAPIException:
+            pass  # bound to a widget (a dashboard's view): it names no record, so it may stay
     st.session_state[MESSAGE_KEY] = "You have signed out."
     if st.user.get("is_logged_in"):
         st.logout()

@@ -107,7 +107,7 @@ with st.form(f"organisations_rename_{oid}"):
             st.rerun()
 manage.reload_button(record_key, keys.values(), key=f"organisations_reload_{oid}")
 
-st.subheader(f"Staff groups of {plain_text(org['name'])}")
+st.header(f"Staff groups of {plain_text(org['name'])}")
 with db.read_session(engine) as session:
     staff_groups = admin_view.staff_group_table(session=session, organisation_id=oid)
 st.dataframe(

@@ -122,7 +122,7 @@ with st.expander("Add a user", icon=":material/person_add:"):
                 manage.flash(f"Added {plain_text(added)}. They can sign in now.")
                 st.rerun()
 
-st.subheader("Change a user")
+st.header("Change a user")
 by_id: dict[int, dict[str, Any]] = {int(row["id"]): row for row in users.to_dict("records")}
 if not by_id:
     st.info("There are no users in your organisations yet.")

@@ -83,7 +83,7 @@ def mark_done(engagement_id: int, version: int) -> None:
 
 # --- Log a contact --------------------------------------------------------------------------
 names: dict[int, str] = common.cached(stakeholders.stakeholder_names, programme_id=pid)
-st.subheader("Log a contact")
+st.header("Log a contact")
 log = {
     field: f"engagements_log_{field}_{pid}"
     for field in ("occurred_on", "kind", "stakeholders", "summary", "outcome", "follow_up_on")
@@ -125,7 +125,7 @@ if log_it:
         done(message, f"engagements_log_{pid}", list(log.values()))
 
 # --- Follow-ups -----------------------------------------------------------------------------
-st.subheader("Follow-ups")
+st.header("Follow-ups")
 st.caption(f"Open follow-ups as of {common.date_text(today)}.")
 asked = st.session_state.pop("engagements_mark_done", None)
 if asked is not None:
@@ -159,7 +159,7 @@ for heading, rows, icon in (
         )
 
 # --- All engagements ------------------------------------------------------------------------
-st.subheader("All engagements")
+st.header("All engagements")
 table: pd.DataFrame = common.cached(engagements.engagement_table, programme_id=pid)
 if table.empty:
     st.info("No engagements logged yet.")
@@ -186,7 +186,7 @@ st.dataframe(
     width="stretch",
 )
 
-st.subheader("Correct or delete an engagement")
+st.header("Correct or delete an engagement")
 by_id = table.set_index("id")
 eid = st.selectbox(
     "Engagement",

@@ -77,7 +77,7 @@ def _exchange() -> bytes:
     return exchange.to_json(document).encode("utf-8")
 
 
-st.subheader("Spreadsheets")
+st.header("Spreadsheets")
 st.markdown(
     "One sheet (or CSV file) per kind of record. Cells that a spreadsheet would run as a "
     "formula are written as text, so opening the file is safe."
@@ -105,7 +105,7 @@ try:
     )
     st.caption(f"Record types included: {names}.")
 
-    st.subheader("Programme exchange file")
+    st.header("Programme exchange file")
     st.markdown(
         f"The whole of **{choice.title}** in one file: its stages, milestones, people, "
         "barriers, metrics and narratives. A partner imports it on their Import page to "

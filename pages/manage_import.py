@@ -70,7 +70,7 @@ else:
         saved = imports.saved_mapping(session=session, organisation_id=organisation_id, kind=kind)
     guessed = imports.guess_mapping(kind, table.headers, preferred=saved)
 
-    st.subheader("Columns")
+    st.header("Columns")
     st.markdown(
         "Which column of the file feeds each field. The guesses come from the column names"
         + (f" and {plain_text(names[organisation_id])}'s saved choices." if saved else ".")
@@ -104,7 +104,7 @@ else:
     ):
         st.success("Saved. Files with these column names will be read the same way.")
 
-    st.subheader("Check")
+    st.header("Check")
     programme_id = choice.programme_id if choice else None
     with db.read_session(common.get_engine()) as session:
         checked = imports.preview(
@@ -171,7 +171,7 @@ else:
             st.rerun()
 
 st.divider()
-st.subheader("Receive a programme from a partner")
+st.header("Receive a programme from a partner")
 st.markdown(
     "An exchange file (JSON) exported from another Change Tracker holds one whole programme. "
     "Importing it creates the programme here, exactly as the partner has it."

@@ -71,7 +71,7 @@ choice = manage.choose_programme(viewer)
 programme_id = choice.programme_id
 table = common.cached(metrics.metric_table, programme_id=programme_id)
 
-st.subheader("Metrics and how far they have moved")
+st.header("Metrics and how far they have moved")
 if table.empty:
     st.info("This programme has no metrics yet. Define the first one below.")
 else:
@@ -111,7 +111,7 @@ record_key = f"metric_{metric_id}"
 expected = manage.built_from(record_key, int(row["version"]))
 form_keys = [f"metrics_{field}_{metric_id}" for field in FIELDS]
 
-st.subheader("Edit this metric")
+st.header("Edit this metric")
 with st.form(f"metrics_edit_{metric_id}"):
     values = metric_fields(str(metric_id), row.to_dict())
     submitted = st.form_submit_button(
@@ -140,7 +140,7 @@ if expected != int(row["version"]):
     st.warning("Someone else has saved this metric since you opened it.")
     manage.reload_button(record_key, form_keys, key=f"metrics_reload_{metric_id}")
 
-st.subheader("Readings")
+st.header("Readings")
 readings_key = f"metric_readings_{metric_id}"
 editor_key = f"metrics_readings_editor_{metric_id}"
 edits: dict[str, Any] = st.session_state.get(editor_key) or {}

@@ -170,7 +170,7 @@ if st.button("Save changes", type="primary", key="milestones_save", disabled=not
 manage.reload_button(record_key, [editor_key], key=f"milestones_reload_{pid}")
 
 # --- One milestone: the staff groups it lands on and the stakeholders it needs -----------------
-st.subheader("Who a milestone affects and whose support it needs")
+st.header("Who a milestone affects and whose support it needs")
 if table.empty:
     st.info("This programme has no milestones yet. Add some in the table above.")
     st.stop()

@@ -36,7 +36,7 @@ choice = manage.choose_programme(viewer)
 programme_id = choice.programme_id
 table = common.cached(narratives.narrative_table, programme_id=programme_id)
 
-st.subheader("The programme's narratives")
+st.header("The programme's narratives")
 if table.empty:
     st.info("This programme has no narratives yet. Write the first one below.")
 else:

@@ -71,7 +71,7 @@ def done(message: str, record_key: str, widget_keys: list[str]) -> None:
 
 
 # --- The register ---------------------------------------------------------------------------
-st.subheader("Register")
+st.header("Register")
 st.caption(
     "Personal data: record only what the programme needs. New stakeholders start neutral, "
     "assessed today. Deleting one also deletes their assessments, links and attendance."
@@ -126,7 +126,7 @@ names: dict[int, str] = common.cached(people.stakeholder_names, programme_id=pid
 if not names:
     st.info("There are no stakeholders yet: add them to the register above.")
     st.stop()
-st.subheader("One stakeholder")
+st.header("One stakeholder")
 sid = st.selectbox(
     "Stakeholder", list(names), format_func=names.get, key=f"stakeholders_chosen_{pid}"
 )

@@ -214,3 +214,18 @@ def test_a_tampered_session_token_is_refused(app_as: object) -> None:
     again.run()
     assert again.title[0].value == "Sign in to Change Tracker"
     assert any("not recognised" in text for text in shown_all(again.info))
+
+
+def test_a_single_sign_on_older_than_the_time_limit_shows_no_page(
+    demo_url: str, demo_engine: Engine
+) -> None:
+    import time
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    # The provider signed Maya in 13 hours ago; its cookie would still vouch for her.
+    at.user = {"is_logged_in": True, "email": MAYA, "iat": int(time.time()) - 13 * 3600}
+    at.run()
+    assert at.title[0].value == "Sign in to Change Tracker"
+    assert any("time limit" in text for text in shown_all(at.info))
+    assert not at.dataframe and not at.metric
+    assert _ended(demo_engine) == ["absolute_timeout"]

@@ -10,6 +10,7 @@ Exit codes: 0 done, 1 refused (a domain error, or the database could not be used
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,11 +18,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker import access, clock, db, demo
 from tracker.errors import DomainError, NotFoundError
-from tracker.models import Programme
+from tracker.models import Organisation, Programme, Role, StaffGroup, User
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -59,7 +60,7 @@ def demo_command(args: argparse.Namespace) -> int:
         summary = demo.seed_demo(engine, reset=args.reset)
     print(summary.describe())
     if summary.created:
-        print("In the app, pick any of these demo users in the sidebar under 'Viewing as':")
+        print("In demo mode the sign-in screen lists these accounts: one click signs in as each.")
         for user in demo.DEMO_USERS:
             print(f"  {user.email:<28} {user.role.value:<11} {user.description}")
     return EXIT_OK
@@ -457,6 +458,225 @@ def retention_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- User accounts -------------------------------------------------------------------------------
+
+
+def _printable(text: str) -> str:
+    """Text from the database, safe to print at a terminal (which would act on escape
+    sequences): control characters show as '?'."""
+    return "".join(char if char.isprintable() else "?" for char in text)
+
+
+def _user_with_email(session: Session, email: str) -> User:
+    address = email.strip().lower()
+    user = session.exec(select(User).where(sa.func.lower(User.email) == address)).first()
+    if user is None or user.id is None:
+        raise NotFoundError("email", f"no user has the e-mail {address}")
+    return user
+
+
+def _organisations_named(session: Session, short_names: Sequence[str]) -> list[Organisation]:
+    """The organisations with these short names (in any case), each once, in the order given."""
+    found: dict[int, Organisation] = {}
+    for short_name in short_names:
+        wanted = short_name.strip()
+        organisation = session.exec(
+            select(Organisation).where(sa.func.upper(Organisation.short_name) == wanted.upper())
+        ).first()
+        if organisation is None or organisation.id is None:
+            raise NotFoundError("org", f"no organisation has the short name {wanted}")
+        found.setdefault(organisation.id, organisation)
+    return list(found.values())
+
+
+def _staff_group_named(session: Session, name: str, organisations: Sequence[Organisation]) -> int:
+    """The id of the staff group called `name` (in any case) in one of `organisations`. When
+    several of them have a group of that name, `SHORT_NAME:name` says whose."""
+    prefix, colon, rest = name.partition(":")
+    chosen = [o for o in organisations if colon and o.short_name.upper() == prefix.strip().upper()]
+    if chosen:
+        organisations, name = chosen, rest
+    name = name.strip()
+    short_names = {o.id: o.short_name for o in organisations if o.id is not None}
+    groups = session.exec(
+        select(StaffGroup).where(
+            col(StaffGroup.organisation_id).in_(list(short_names)),
+            sa.func.lower(StaffGroup.name) == name.lower(),
+        )
+    ).all()
+    if not groups:
+        searched = ", ".join(sorted(short_names.values()))
+        raise NotFoundError("staff-group", f"no staff group called {name} in {searched}")
+    if len(groups) > 1:
+        owners = sorted(short_names[group.organisation_id] for group in groups)
+        raise DomainError(
+            "staff-group",
+            f"{', '.join(owners)} each have a staff group called {name}: "
+            f"write it as {owners[0]}:{name}",
+        )
+    group_id = groups[0].id
+    assert group_id is not None
+    return group_id
+
+
+def _require_staff_group(role: Role, staff_group_id: object) -> None:
+    # The staff pages say what changes for the reader's own staff group (the rule the Users
+    # admin page applies, in the words of this command's options).
+    if role is Role.staff and staff_group_id is None:
+        raise DomainError("staff-group", "a staff user needs a staff group: give --staff-group")
+
+
+def _password_from_stdin() -> str:
+    """A new password from standard input, never from the command line (where other users and
+    the shell history could see it): typed twice, unseen, at a terminal; otherwise the first
+    line, without its line ending."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password for the local account (at least 12 characters): ")
+        if getpass.getpass("The same password again: ") != password:
+            raise DomainError("password", "the two passwords typed differ; nothing was changed")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def users_add_command(args: argparse.Namespace) -> int:
+    """Add a user to one or more organisations (by short name). With --password-stdin they get
+    a local password read from standard input; without, they sign in by single sign-on only."""
+    from tracker.services import organisations
+
+    password = _password_from_stdin() if args.password_stdin else None
+    email = args.email.strip().lower()
+    role = Role(args.role)
+    # The same rules the Users admin page applies.
+    organisations._check_email(email)
+    with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
+        chosen = _organisations_named(session, args.org)
+        group_id = None
+        if args.staff_group:
+            group_id = _staff_group_named(session, args.staff_group, chosen)
+        _require_staff_group(role, group_id)
+        user = organisations.create_user(
+            session=session,
+            data={
+                "email": email,
+                "name": args.name.strip(),
+                "role": role,
+                "staff_group_id": group_id,
+            },
+            organisation_ids=[o.id for o in chosen if o.id is not None],
+        )
+        assert user.id is not None
+        if password is not None:
+            organisations.set_password(session=session, user_id=user.id, password=password)
+        where = ", ".join(o.short_name for o in chosen)
+    how = (
+        "a local password"
+        if password is not None
+        else "no local password (they sign in by single sign-on)"
+    )
+    print(f"Added {email} ({_printable(args.name.strip())}, {role.value}) to {where}, with {how}.")
+    return EXIT_OK
+
+
+def users_list_command(args: argparse.Namespace) -> int:
+    """Every user: e-mail, name, role, organisations, whether active, and whether they have a
+    local password (never the hash)."""
+    with _engine() as engine, db.read_session(engine) as session:
+        users = session.exec(select(User).order_by(sa.func.lower(User.email))).all()
+        table = [
+            (
+                _printable(user.email),
+                _printable(user.name),
+                Role(user.role).value,
+                ", ".join(sorted(o.short_name for o in user.organisations)),
+                "yes" if user.active else "no",
+                "yes" if user.password_hash else "no",
+            )
+            for user in users
+        ]
+    if not table:
+        print("No users yet: add one with 'tracker users add'.")
+        return EXIT_OK
+    header = ("E-MAIL", "NAME", "ROLE", "ORGANISATIONS", "ACTIVE", "LOCAL PASSWORD")
+    widths = [max(len(row[i]) for row in (header, *table)) for i in range(len(header))]
+    for row in (header, *table):
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    print(f"{len(table)} {'user' if len(table) == 1 else 'users'}.")
+    return EXIT_OK
+
+
+def users_set_role_command(args: argparse.Namespace) -> int:
+    """Change a user's role (and, with --staff-group, their staff group). It applies from their
+    next page load: the app reads the user afresh every time."""
+    from tracker.services import organisations
+
+    role = Role(args.role)
+    with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
+        user = _user_with_email(session, args.email)
+        assert user.id is not None
+        changes: dict[str, object] = {}
+        if Role(user.role) is not role:
+            changes["role"] = role
+        if args.staff_group:
+            group_id = _staff_group_named(session, args.staff_group, list(user.organisations))
+            if group_id != user.staff_group_id:
+                changes["staff_group_id"] = group_id
+        email = _printable(user.email)
+        if not changes:
+            print(f"{email} is already {role.value}: nothing changed.")
+            return EXIT_OK
+        before = Role(user.role).value
+        _require_staff_group(role, changes.get("staff_group_id", user.staff_group_id))
+        organisations.update_user(
+            session=session, user_id=user.id, expected_version=user.version, changes=changes
+        )
+    if "role" in changes:
+        print(
+            f"Changed {email} from {before} to {role.value}; it applies from their next page load."
+        )
+    else:
+        print(f"Changed the staff group of {email}; it applies from their next page load.")
+    return EXIT_OK
+
+
+def _set_active(args: argparse.Namespace, *, active: bool) -> int:
+    from tracker.services import organisations
+
+    state = "active" if active else "deactivated"
+    with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
+        user = _user_with_email(session, args.email)
+        assert user.id is not None
+        email = _printable(user.email)
+        if user.active is active:
+            print(f"{email} is already {state}: nothing changed.")
+            return EXIT_OK
+        organisations.update_user(
+            session=session,
+            user_id=user.id,
+            expected_version=user.version,
+            changes={"active": active},
+        )
+    if active:
+        print(f"Reactivated {email}: they can sign in again.")
+    else:
+        print(
+            f"Deactivated {email}: they can no longer sign in, and a session they have open "
+            "ends at its next page load."
+        )
+    return EXIT_OK
+
+
+def users_deactivate_command(args: argparse.Namespace) -> int:
+    """Stop a user signing in (their records and audit history stay)."""
+    return _set_active(args, active=False)
+
+
+def users_reactivate_command(args: argparse.Namespace) -> int:
+    """Let a deactivated user sign in again."""
+    return _set_active(args, active=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one subparser per subcommand, each naming its function."""
     parser = argparse.ArgumentParser(
@@ -695,6 +915,110 @@ def build_parser() -> argparse.ArgumentParser:
         "--months", type=int, metavar="N", help="this run's retention period instead of the setting"
     )
     retention_parser.set_defaults(run=retention_command)
+
+    users_parser = commands.add_parser(
+        "users",
+        help="add and list user accounts, change their role, deactivate or reactivate them",
+        description=(
+            "Manage who may sign in: add a user (single sign-on, or a local password read from "
+            "standard input), list every user, change a role, deactivate or reactivate. "
+            "Changes are recorded in the audit trail as made by --as (default: cli)."
+        ),
+    )
+    user_commands = users_parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    actor = argparse.ArgumentParser(add_help=False)
+    actor.add_argument(
+        "--as",
+        dest="actor",
+        default="cli",
+        metavar="EMAIL",
+        help="who the audit trail records as making the change (default: cli)",
+    )
+    roles = [role.value for role in Role]
+
+    add_user = user_commands.add_parser(
+        "add",
+        parents=[actor],
+        help="add a user to one or more organisations",
+        description=(
+            "Add a user to one or more organisations (by short name, e.g. --org NCC). A staff "
+            "user needs --staff-group. Without --password-stdin the user signs in by single "
+            "sign-on only (their e-mail must match the identity provider's)."
+        ),
+    )
+    add_user.add_argument("email", metavar="EMAIL", help="the address they sign in with")
+    add_user.add_argument("--name", required=True, help="their name, as the app shows it")
+    add_user.add_argument("--role", required=True, choices=roles, help=", ".join(roles))
+    add_user.add_argument(
+        "--org",
+        required=True,
+        action="append",
+        metavar="SHORT_NAME",
+        help="an organisation they work for (repeat for several)",
+    )
+    add_user.add_argument(
+        "--staff-group",
+        metavar="NAME",
+        help="their staff group, in one of those organisations (SHORT_NAME:NAME if ambiguous)",
+    )
+    add_user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=(
+            "give them a local password (at least 12 characters), read from standard input: "
+            "its first line, or typed twice at a terminal"
+        ),
+    )
+    add_user.set_defaults(run=users_add_command)
+
+    list_users = user_commands.add_parser(
+        "list",
+        help="list every user",
+        description=(
+            "List every user: e-mail, name, role, organisations, whether active, and whether "
+            "they have a local password (never the password or its hash)."
+        ),
+    )
+    list_users.set_defaults(run=users_list_command)
+
+    set_role = user_commands.add_parser(
+        "set-role",
+        parents=[actor],
+        help="change a user's role",
+        description=(
+            "Change a user's role; it applies from their next page load. A staff user needs a "
+            "staff group: give it with --staff-group if they have none."
+        ),
+    )
+    set_role.add_argument("email", metavar="EMAIL")
+    set_role.add_argument("role", metavar="ROLE", choices=roles, help=", ".join(roles))
+    set_role.add_argument(
+        "--staff-group",
+        metavar="NAME",
+        help="their staff group, in one of their organisations (SHORT_NAME:NAME if ambiguous)",
+    )
+    set_role.set_defaults(run=users_set_role_command)
+
+    deactivate = user_commands.add_parser(
+        "deactivate",
+        parents=[actor],
+        help="stop a user signing in",
+        description=(
+            "Stop a user signing in, by password or single sign-on; a session they have open "
+            "ends at its next page load. Their records and history stay."
+        ),
+    )
+    deactivate.add_argument("email", metavar="EMAIL")
+    deactivate.set_defaults(run=users_deactivate_command)
+
+    reactivate = user_commands.add_parser(
+        "reactivate",
+        parents=[actor],
+        help="let a deactivated user sign in again",
+        description="Let a deactivated user sign in again, with the role they had.",
+    )
+    reactivate.add_argument("email", metavar="EMAIL")
+    reactivate.set_defaults(run=users_reactivate_command)
     return parser
 
 

@@ -56,9 +56,19 @@ class Timeouts:
     @classmethod
     def from_environment(cls) -> Timeouts:
         """TRACKER_IDLE_MINUTES (default 30) and TRACKER_SESSION_HOURS (default 12)."""
-        idle = float(os.environ.get("TRACKER_IDLE_MINUTES") or 30)
-        absolute = float(os.environ.get("TRACKER_SESSION_HOURS") or 12)
+        idle = _setting("TRACKER_IDLE_MINUTES", 30)
+        absolute = _setting("TRACKER_SESSION_HOURS", 12)
         return cls(dt.timedelta(minutes=idle), dt.timedelta(hours=absolute))
+
+
+def _setting(name: str, default: float) -> float:
+    """A positive number from the environment; the default when unset or not a number (a
+    typo must not stop every page, nor switch the time-out off)."""
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
 
 
 def wait_before_next_attempt(failures: int) -> dt.timedelta:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,26 +154,47 @@ def app_url(
 
 @contextlib.contextmanager
 def running_app(
-    context: BrowserContext, folder: Path, prepare: Callable[[Engine], object]
+    context: BrowserContext,
+    folder: Path,
+    prepare: Callable[[Engine], object],
+    *,
+    port: int | None = None,
+    env: Mapping[str, str | None] | None = None,
+    args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Start the app with `streamlit run` in demo mode on a fresh SQLite database in `folder`,
-    migrated and then filled by `prepare(engine)`, and give its base URL once it has been
-    visited once. The server is stopped on leaving, whatever happens; its log is
-    `folder/streamlit.log`."""
-    database_url = f"sqlite:///{folder / 'tracker.db'}"
-    port = _free_port()
+    """Start the app with `streamlit run` in demo mode on a fresh SQLite database in `folder`
+    (its URL: `app_database_url(folder)`), migrated and then filled by `prepare(engine)`, and give
+    its base URL once it has been visited once. The server is stopped on leaving, whatever
+    happens; its log is `folder/streamlit.log`.
+
+    Optionally: the `port` to listen on (default: a free one); `env`, environment variables to
+    set, or with None to remove (`{"TRACKER_DEMO": None}`: not in demo mode); and `args`, more
+    arguments for `streamlit run` (`["--secrets.files", path]`)."""
+    database_url = app_database_url(folder)
+    port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = folder / "streamlit.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "TRACKER_DEMO": "1"}
+    environment = {**os.environ, "DATABASE_URL": database_url, "TRACKER_DEMO": "1"}
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     command = [
         *(sys.executable, "-m", "streamlit", "run", "streamlit_app.py"),
         *("--server.headless", "true", "--server.port", str(port)),
         *("--server.address", "127.0.0.1", "--server.fileWatcherType", "none"),
         *("--browser.gatherUsageStats", "false"),
+        *args,
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         # The server reads the database only when the first page is opened: fill it meanwhile.
@@ -193,6 +214,11 @@ def running_app(
         yield base
     finally:
         _stop(process)
+
+
+def app_database_url(folder: Path) -> str:
+    """The database of the app `running_app` started in `folder`."""
+    return f"sqlite:///{folder / 'tracker.db'}"
 
 
 def _warm_up(context: BrowserContext, base: str) -> None:
