@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from tracker import clock, db, queries
-from tracker.access import Viewer
+from tracker.access import Viewer, record_refusal
 from tracker.models import Role, Stage, Stance
 from tracker.safe_text import plain_text
 from tracker.stages import STAGE_INFO
@@ -60,6 +60,7 @@ def require_viewer(*roles: Role) -> Viewer:
         st.error("You are not signed in, or your account is not active.")
         st.stop()
     if roles and viewer.role not in roles:
+        record_refusal(viewer.email, f"a {'/'.join(r.value for r in roles)} page")
         st.error("This page is not available to your role.")
         st.stop()
     return viewer

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from tracker import db
-from tracker.access import Viewer
+from tracker.access import Viewer, record_refusal
 from tracker.errors import ConflictError, DomainError
 from tracker.models import Role
 from tracker.safe_text import plain_text
@@ -44,6 +44,7 @@ def choose_programme(viewer: Viewer) -> ProgrammeChoice:
     by_code = {choice.code: choice for choice in choices}
     asked = st.query_params.get("programme")
     if asked is not None and asked not in by_code:
+        record_refusal(viewer.email, f"programme {asked!r} to change")
         st.warning(
             "That link names a programme that does not exist or is not yours to change. "
             "Showing the first one instead."

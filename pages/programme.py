@@ -7,6 +7,7 @@ from pages import _common as common
 from pages import _leadership as leadership
 from pages import _programme_views as views
 from tracker import charts, db, queries
+from tracker.access import record_refusal
 from tracker.errors import DomainError
 from tracker.models import Audience, DeliveryConfidence, Role
 from tracker.safe_text import plain_text, safe_markdown
@@ -25,6 +26,7 @@ codes = list(rows["code"])
 titles = dict(zip(rows["code"], rows["title"], strict=True))
 asked = st.query_params.get("programme")
 if asked is not None and asked not in titles:
+    record_refusal(viewer.email, f"programme {asked!r}")
     st.warning(
         "That link names a programme that does not exist or is not yours to see. "
         "Showing the first one instead."

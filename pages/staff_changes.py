@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages import _common as common
 from tracker import db, staff_view, wording
+from tracker.access import record_refusal
 from tracker.models import Role
 from tracker.safe_text import plain_text, safe_markdown
 
@@ -32,6 +33,7 @@ switched = st.session_state.get(VIEWER_KEY, viewer.email) != viewer.email
 st.session_state[VIEWER_KEY] = viewer.email
 asked = st.query_params.get("programme")
 if asked is not None and asked not in rows.index:
+    record_refusal(viewer.email, f"programme {asked!r}")
     if not switched:
         st.warning("We could not find the programme in that link. Showing the first one instead.")
     asked = None

@@ -235,3 +235,24 @@ def test_two_people_with_different_scopes_never_see_each_others_rows(
         at.switch_page("pages/manage_milestones.py").run()
         offered = set(at.selectbox(key="manage_programme_choice").options)
         assert not any(code in option for option in offered for code in hidden)
+
+
+def test_reaching_outside_ones_role_or_scope_is_recorded(
+    app_as: Callable[[str], AppTest], demo_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    at = AppTest.from_file(str(ROOT / "pages/manage_milestones.py"), default_timeout=60)
+    sign_in(at, USER_OF[Role.leadership])
+    at.run()
+    district = app_as("dev.district@demo.example")
+    district.query_params["programme"] = "NCC-ASC-ONLINE"
+    district.switch_page("pages/programme.py").run()
+    assert "not yours to see" in " ".join(shown_all(district.warning))
+    refusals = [r.getMessage() for r in caplog.records if r.name == "tracker.access"]
+    assert any(
+        USER_OF[Role.leadership] in message and "admin/manager page" in message
+        for message in refusals
+    )
+    assert any(
+        "dev.district@demo.example" in message and "'NCC-ASC-ONLINE'" in message
+        for message in refusals
+    )

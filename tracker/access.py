@@ -3,6 +3,7 @@ and pass it to services and queries, which scope every read by it."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,15 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from tracker.errors import PermissionDeniedError
 from tracker.models import Programme, ProgrammePartner, Role, User
+
+# Refused attempts to reach a page or a programme: the server's security log (Streamlit's log
+# handler sends WARNING records to standard error, which deployments keep).
+REFUSALS = logging.getLogger("tracker.access")
+
+
+def record_refusal(email: str, what: str) -> None:
+    """Record that `email` tried to reach something outside their role or scope."""
+    REFUSALS.warning("access refused: %s tried to reach %s", email or "(not signed in)", what)
 
 
 @dataclass(frozen=True)
