@@ -71,6 +71,7 @@ from tracker.models import (
     Stakeholder,
     Stance,
 )
+from tracker.services.barriers import CATEGORY_WORDS
 from tracker.stages import STAGE_INFO
 from tracker.wording import amount_text, date_words
 
@@ -202,16 +203,6 @@ def _direction_words(direction: object, change: object) -> str:
 
 def _status_words(status: object) -> str:
     return str(status).replace("_", " ").capitalize()
-
-
-_CATEGORY_WORDS = {
-    BarrierCategory.financial: "Financial",
-    BarrierCategory.cultural: "Cultural",
-    BarrierCategory.legal_data_protection: "Legal and data protection",
-    BarrierCategory.technical: "Technical",
-    BarrierCategory.capacity: "Capacity",
-    BarrierCategory.other: "Other",
-}
 
 
 def _stage_words(stage: object) -> str:
@@ -1003,7 +994,7 @@ def _barrier_section(pack: _Pack, session: Session, programme_id: int) -> None:
             [
                 title,
                 _status_words(barrier.kind),
-                _CATEGORY_WORDS[BarrierCategory(barrier.category)],
+                CATEGORY_WORDS[BarrierCategory(barrier.category).value],
                 _lines(
                     f"{barrier.likelihood} × {barrier.impact} = {score}\n"
                     f"{charts.barrier_band(barrier.likelihood, barrier.impact)}"
