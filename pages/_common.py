@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from tracker import clock, db, queries
+from tracker import clock, db
 from tracker.access import Viewer, record_refusal
 from tracker.models import Role, Stage, Stance
 from tracker.safe_text import plain_text
@@ -119,15 +119,6 @@ def warn_unknown_params(allowed: dict[str, list[str]]) -> None:
 
 def today() -> dt.date:
     return clock.today()
-
-
-def visible_portfolio(viewer: Viewer) -> pd.DataFrame:
-    """The portfolio rows this viewer may see (scoping runs on every rerun, not from cache)."""
-    with db.read_session(get_engine()) as session:
-        return queries.portfolio(session=session, viewer=viewer, today=today())
-
-
-# --- Display helpers ---------------------------------------------------------------------------
 
 
 def percent(value: float | None, *, not_defined: str = "Not planned") -> str:

@@ -16,7 +16,8 @@ from tracker.services import programmes
 VIEWS = ["Journey", "Milestones", "People", "Barriers", "Metrics", "Narrative"]
 
 viewer = common.require_viewer(Role.admin, Role.manager, Role.leadership)
-rows = common.visible_portfolio(viewer)
+today = common.today()
+rows = common.scoped(queries.portfolio, viewer, today=today)
 st.title("Programme dashboard")
 if rows.empty:
     st.info("There are no programmes in your organisations yet.")
@@ -43,7 +44,6 @@ code = st.selectbox(
 st.query_params["programme"] = code
 row = rows.set_index("code").loc[code]
 programme_id = int(row["programme_id"])
-today = common.today()
 figures = common.cached(queries.programme_figures, programme_id=programme_id, today=today)
 target = common.date_text(row["target_end_date"])
 
