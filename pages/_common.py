@@ -86,6 +86,26 @@ def _cached_call(
         return loader(session=session, **dict(items))
 
 
+def chart(build: Callable[..., Any], *inputs: Any, **options: Any) -> dict[str, Any]:
+    """The Vega-Lite spec of the Altair chart `build(*inputs, **options)`, cached on those inputs:
+    building and validating an Altair chart takes longer than the queries behind it, so a rerun
+    on the same data reuses the spec. Show it with st.vega_lite_chart."""
+    return _chart_spec(build.__module__, build.__name__, inputs, tuple(options.items()))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _chart_spec(
+    module: str, name: str, inputs: tuple[Any, ...], options: tuple[tuple[str, Any], ...]
+) -> dict[str, Any]:
+    import importlib
+
+    import altair as alt
+
+    made = getattr(importlib.import_module(module), name)(*inputs, **dict(options))
+    with alt.data_transformers.disable_max_rows():
+        return dict(made.to_dict())
+
+
 def scoped(loader: Callable[..., Any], viewer: Viewer, **kwargs: Any) -> Any:
     """Call a viewer-scoped query through the cache. The key is the viewer's organisations and
     role, never who they are: two people with the same scope share rows they may both see, and

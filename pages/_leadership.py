@@ -146,9 +146,10 @@ def confidence_badge(rating: str) -> None:
     st.badge(charts.confidence_text(rating), color=_BADGE[rating])  # type: ignore[arg-type]
 
 
-def show_chart(chart: object, summary: str, data: pd.DataFrame | None = None) -> None:
-    """A chart with its text alternative: a one-sentence summary, and the table behind it."""
-    st.altair_chart(chart, width="stretch")  # type: ignore[arg-type]
+def show_chart(spec: dict[str, object], summary: str, data: pd.DataFrame | None = None) -> None:
+    """A chart (a spec from common.chart) with its text alternative: a one-sentence summary,
+    and the table behind it."""
+    st.vega_lite_chart(spec, width="stretch")
     st.markdown(f"**In short:** {plain_text(summary)}")  # summaries quote user text
     if data is not None:
         with st.expander("Show the data behind this chart"):

@@ -59,8 +59,13 @@ def show_milestones(
     p85 = forecast.p85 if forecast else None
     st.subheader("Milestone burn-up")
     show_chart(
-        charts.burnup_chart(
-            data, forecast_p50=p50, forecast_p85=p85, target_end_date=target, today=today
+        common.chart(
+            charts.burnup_chart,
+            data,
+            forecast_p50=p50,
+            forecast_p85=p85,
+            target_end_date=target,
+            today=today,
         ),
         charts.burnup_summary(data, forecast_p50=p50, forecast_p85=p85, target_end_date=target),
         data.rename(columns={"week": "Week ending", "done": "Done", "scope": "Planned"}),
@@ -95,18 +100,20 @@ def show_people(programme_id: int, today: dt.date, *, named: bool) -> None:
             "Only resistance hotspots are named here; other stakeholders are shown as points."
         )
     show_chart(
-        charts.power_interest_chart(grid),
+        common.chart(charts.power_interest_chart, grid),
         charts.power_interest_summary(grid),
         grid[["label", "role", "influence", "interest", "stance_label", "quadrant", "hotspot"]],
     )
     history = common.cached(queries.stance_history, programme_id=programme_id, today=today)
     st.subheader("Stance over time, against the stance we want")
     show_chart(
-        charts.stance_history_chart(history), charts.stance_history_summary(history), history
+        common.chart(charts.stance_history_chart, history),
+        charts.stance_history_summary(history),
+        history,
     )
     adkar = common.cached(queries.adkar_by_group, programme_id=programme_id)
     st.subheader("ADKAR by staff group")
-    show_chart(charts.adkar_chart(adkar), charts.adkar_summary(adkar), adkar)
+    show_chart(common.chart(charts.adkar_chart, adkar), charts.adkar_summary(adkar), adkar)
     st.subheader("Resistance hotspots")
     hot = common.cached(queries.hotspots, programme_id=programme_id)
     if hot.empty:
@@ -130,7 +137,11 @@ def show_people(programme_id: int, today: dt.date, *, named: bool) -> None:
 def show_barriers(programme_id: int) -> None:
     matrix = common.cached(queries.barrier_matrix, programme_id=programme_id)
     st.subheader("Barriers by likelihood and impact")
-    show_chart(charts.barrier_matrix_chart(matrix), charts.barrier_matrix_summary(matrix), matrix)
+    show_chart(
+        common.chart(charts.barrier_matrix_chart, matrix),
+        charts.barrier_matrix_summary(matrix),
+        matrix,
+    )
 
 
 def show_metrics(programme_id: int) -> None:
@@ -152,7 +163,7 @@ def show_metrics(programme_id: int) -> None:
         }
         st.markdown(f"#### {plain_text(str(metric.name))}")
         show_chart(
-            charts.metric_chart(values[["reading_on", "value"]], **details),
+            common.chart(charts.metric_chart, values[["reading_on", "value"]], **details),
             charts.metric_summary(values[["reading_on", "value"]], **details),
             values[["reading_on", "value"]].rename(
                 columns={"reading_on": "Date", "value": "Value"}

@@ -142,7 +142,7 @@ start = dt.date(start.year, start.month, 1)
 load, stance = common.scoped(
     queries.change_load_with_stance, viewer, start=start, months=9, today=today
 )
-st.altair_chart(charts.change_load_chart(load, stance), width="content")
+st.vega_lite_chart(common.chart(charts.change_load_chart, load, stance), width="content")
 st.markdown(f"**In short:** {plain_text(charts.change_load_summary(load, stance))}")
 with st.expander("Show the data behind this chart"):
     st.dataframe(leadership.change_load_table(load, stance), hide_index=True, width="stretch")
