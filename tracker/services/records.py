@@ -50,8 +50,12 @@ def validated(base: type[B], data: Mapping[str, Any]) -> B:
 
 def get(session: Session, table: type[T], record_id: Any, *, for_update: bool = False) -> T:
     """The record with this id, or NotFoundError. `for_update` locks the row on PostgreSQL
-    (SQLite write sessions already hold the write lock)."""
-    record = session.get(table, record_id, with_for_update=for_update or None)
+    (SQLite write sessions already hold the write lock) and re-reads it once locked: a copy the
+    session loaded earlier, before the lock, may be older than what another save committed, and
+    checking a version against it would let both saves through."""
+    record = session.get(
+        table, record_id, with_for_update=for_update or None, populate_existing=for_update
+    )
     if record is None:
         raise NotFoundError(None, f"That {label(table)} no longer exists. Reload the page.")
     return record
