@@ -19,10 +19,22 @@ from tracker import clock
 
 _ACTOR_KEY = "tracker_actor"
 _CASCADED_KEY = "tracker_cascaded"
+_CHANGED_KEY = "tracker_changed"
 
 
 class MissingActorError(RuntimeError):
     """A write was attempted outside db.write_session, so nobody would be accountable for it."""
+
+
+def mark_changed(session: OrmSession) -> None:
+    """Note that this transaction changed data, so db.write_session raises the data version
+    when it commits (done for every audited flush; call it after writing audit rows by hand)."""
+    session.info[_CHANGED_KEY] = True
+
+
+def take_changed(session: OrmSession) -> bool:
+    """Whether the transaction changed data since the last call (and forget it)."""
+    return bool(session.info.pop(_CHANGED_KEY, False))
 
 
 def set_actor(session: OrmSession, actor: str) -> None:
@@ -188,6 +200,7 @@ def _record_changes(session: OrmSession, _flush: UOWTransaction) -> None:
         for action, record_type, record_id, before, after in changes
     ]
     session.connection().execute(sa.insert(AuditEvent), rows)
+    mark_changed(session)
 
 
 def _table_of(obj: Any) -> str:

@@ -292,6 +292,7 @@ def restore(*, engine: Engine, source: Path) -> RestoreReport:
     `PRAGMA integrity_check`); a backup from an older schema is then migrated to the head."""
     started = time.monotonic()
     info = check_backup(engine=engine, source=source)
+    seen = _data_version_or_zero(engine)
     if info.kind == "sqlite":
         _restore_sqlite(engine, info)
     else:
@@ -307,6 +308,7 @@ def restore(*, engine: Engine, source: Path) -> RestoreReport:
             f"the data was restored but the database is at revision {revision}, not {head}: "
             "run `tracker migrate`",
         )
+    db.move_data_version_past(engine, seen)
     return RestoreReport(
         source=info.path,
         kind=info.kind,
@@ -316,6 +318,15 @@ def restore(*, engine: Engine, source: Path) -> RestoreReport:
         migrated=migrated,
         duration_seconds=time.monotonic() - started,
     )
+
+
+def _data_version_or_zero(engine: Engine) -> int:
+    """The data version before a restore; 0 when the database has none yet."""
+    with engine.connect() as connection:
+        if "data_version" not in sa.inspect(connection).get_table_names():
+            return 0
+        with db.read_session(engine) as session:
+            return db.data_version(session)
 
 
 def table_counts(*, engine: Engine) -> dict[str, int]:

@@ -91,6 +91,11 @@ def write_session(engine: Engine, *, actor: str) -> Iterator[Session]:
         audit.set_actor(session, actor)
         try:
             yield session
+            session.flush()
+            if audit.take_changed(session):
+                # Last, just before the commit: the counter's row lock is held for no longer
+                # than the commit, and is the last lock a write takes (no deadlock).
+                bump_data_version(session.connection())
             session.commit()
         except BaseException:
             session.rollback()
@@ -182,9 +187,30 @@ def compact(engine: Engine, tables: Iterable[str] = ()) -> bool:
 
 
 def data_version(session: Session) -> int:
-    """A number that grows with every committed change (the newest audit event's id). Cached
-    reads key on it, so a save in one process shows in every other on its next rerun."""
-    from tracker.models import AuditEvent
-
-    value = session.exec(sa.select(sa.func.max(AuditEvent.id))).one()[0]  # type: ignore[call-overload]
+    """A number that grows with every committed change, in commit order, in any process (the
+    data_version table's counter, raised by write_session). Cached reads key on it, so a save in
+    one process shows in every other on its next rerun. (The newest audit event's id would not
+    do on PostgreSQL: ids are handed out at insert, not at commit, so a slow transaction can
+    commit a smaller id after a reader has cached under a bigger one.)"""
+    value = session.connection().execute(_READ_VERSION).scalar()
     return int(value or 0)
+
+
+_READ_VERSION = sa.text("SELECT value FROM data_version WHERE id = 1")
+_BUMP_VERSION = sa.text("UPDATE data_version SET value = value + 1 WHERE id = 1")
+
+
+def bump_data_version(connection: sa.Connection) -> None:
+    """Raise the data version in `connection`'s transaction (write_session does this)."""
+    connection.execute(_BUMP_VERSION)
+
+
+def move_data_version_past(engine: Engine, floor: int) -> None:
+    """Set the data version above both `floor` and its current value: after a restore, which
+    brings back an older counter, no process may meet a version it has already cached under."""
+    with engine.begin() as connection:
+        current = int(connection.execute(_READ_VERSION).scalar() or 0)
+        connection.execute(
+            sa.text("UPDATE data_version SET value = :value WHERE id = 1"),
+            {"value": max(current, floor) + 1},
+        )

@@ -3068,10 +3068,12 @@ def seed_demo(engine: Engine, *, reset: bool = False) -> DemoSummary:
 
 def _delete_everything(session: Session) -> None:
     # Children before parents, so foreign keys hold on both databases. Bulk deletes bypass the
-    # audit listener on purpose: the audit trail itself is being emptied.
+    # audit listener on purpose: the audit trail itself is being emptied. The data version
+    # stays: it only ever grows (the reload raises it, so every process reads afresh).
     connection = session.connection()
     for table in reversed(SQLModel.metadata.sorted_tables):
-        connection.execute(sa.delete(table))
+        if table.name != "data_version":
+            connection.execute(sa.delete(table))
 
 
 def _demo_present(session: Session) -> bool:

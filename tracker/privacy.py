@@ -440,6 +440,7 @@ def _anonymise(session: Session, stakeholder_id: int) -> ErasureReport | None:
         "audit_events_redacted": redacted,
     }
     events = _table("audit_event")
+    audit.mark_changed(session)
     event_id = connection.execute(
         sa.insert(events)
         .values(

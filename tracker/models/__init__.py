@@ -68,7 +68,7 @@ from tracker.models.programme import (
     StageRecord,
     StageRecordBase,
 )
-from tracker.models.settings import Setting, SettingBase
+from tracker.models.settings import DataVersion, Setting, SettingBase
 from tracker.models.signin import (
     SignInAttempt,
     SignInMethod,
@@ -127,6 +127,7 @@ __all__ = [
     "SignInAttempt",
     "SignInMethod",
     "SignInOutcome",
+    "DataVersion",
     "Setting",
     "SettingBase",
     "StaffGroup",
