@@ -563,6 +563,60 @@ def _password_from_stdin() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def organisations_add_command(args: argparse.Namespace) -> int:
+    """Add an organisation (and any staff groups named): on a new installation, the first step
+    before the first administrator can be added with `tracker users add`."""
+    from tracker.services import organisations
+
+    with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
+        organisation = organisations.create_organisation(
+            session=session, data={"name": args.name.strip(), "short_name": args.short_name.strip()}
+        )
+        for group in args.staff_group or []:
+            organisations.create_staff_group(
+                session=session, data={"organisation_id": organisation.id, "name": group.strip()}
+            )
+    groups = len(args.staff_group or [])
+    print(
+        f"Added {_printable(organisation.name)} ({_printable(organisation.short_name)})"
+        + (f" with {groups} staff group{'s' if groups != 1 else ''}." if groups else ".")
+    )
+    return EXIT_OK
+
+
+def organisations_list_command(args: argparse.Namespace) -> int:
+    """Every organisation: short name, name, and how many users and programmes it has."""
+    from sqlmodel import col, func, select
+
+    from tracker.models import Organisation, Programme, UserOrganisation
+
+    with _engine() as engine, db.read_session(engine) as session:
+        users = dict(
+            session.exec(
+                select(UserOrganisation.organisation_id, func.count()).group_by(
+                    col(UserOrganisation.organisation_id)
+                )
+            ).all()
+        )
+        programmes = dict(
+            session.exec(
+                select(Programme.organisation_id, func.count()).group_by(
+                    col(Programme.organisation_id)
+                )
+            ).all()
+        )
+        found = session.exec(select(Organisation).order_by(col(Organisation.short_name))).all()
+    if not found:
+        print("No organisations yet: add one with `tracker organisations add`.")
+    for organisation in found:
+        key = organisation.id or 0
+        print(
+            f"{_printable(organisation.short_name):<12} {_printable(organisation.name):<40} "
+            f"{users.get(key, 0)} users, {programmes.get(key, 0)} programmes"
+        )
+    return EXIT_OK
+
+
 def users_add_command(args: argparse.Namespace) -> int:
     """Add a user to one or more organisations (by short name). With --password-stdin they get
     a local password read from standard input; without, they sign in by single sign-on only."""
@@ -981,6 +1035,45 @@ def build_parser() -> argparse.ArgumentParser:
         "--months", type=int, metavar="N", help="this run's retention period instead of the setting"
     )
     retention_parser.set_defaults(run=retention_command)
+
+    organisations_parser = commands.add_parser(
+        "organisations",
+        help="add an organisation (the first step on a new installation), list them",
+        description=(
+            "Add an organisation, with any staff groups, or list them. A new installation has "
+            "none: add the first, then its first administrator with `tracker users add`."
+        ),
+    )
+    organisation_commands = organisations_parser.add_subparsers(
+        title="commands", metavar="COMMAND", required=True
+    )
+    add_organisation = organisation_commands.add_parser(
+        "add",
+        help="add an organisation",
+        description="Add an organisation, and optionally its staff groups.",
+    )
+    add_organisation.add_argument("name", help='its full name, e.g. "Northmoor County Council"')
+    add_organisation.add_argument(
+        "--short-name", required=True, help="2 to 12 characters, e.g. NCC (used by --org)"
+    )
+    add_organisation.add_argument(
+        "--staff-group",
+        action="append",
+        metavar="NAME",
+        help="a staff group to add with it (repeat for several)",
+    )
+    add_organisation.add_argument(
+        "--as",
+        dest="actor",
+        default="cli",
+        metavar="EMAIL",
+        help="who the audit trail records as making the change (default: cli)",
+    )
+    add_organisation.set_defaults(run=organisations_add_command)
+    list_organisations = organisation_commands.add_parser(
+        "list", help="list every organisation", description="List every organisation."
+    )
+    list_organisations.set_defaults(run=organisations_list_command)
 
     users_parser = commands.add_parser(
         "users",
