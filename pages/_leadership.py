@@ -16,7 +16,9 @@ from tracker.safe_text import plain_text
 _DIRECTION = {"improving": "▲ improving", "worsening": "▼ worsening", "steady": "► steady"}
 
 PORTFOLIO_COLUMNS = {
-    "open": st.column_config.LinkColumn("Code", display_text=r"programme=(.*)$"),
+    # Plain text, not a link: a link opens a new tab, a new Streamlit session, where someone
+    # signed in with a local or demo account is signed out. Selecting the row opens it here.
+    "code": st.column_config.TextColumn("Code"),
     "title": st.column_config.TextColumn("Programme", width="medium"),
     "confidence_text": st.column_config.TextColumn(
         "Delivery confidence", help="The rating shown: a manager's override where there is one."
@@ -62,7 +64,7 @@ def portfolio_table(rows: pd.DataFrame) -> pd.DataFrame:
     """The portfolio dashboard's rows as the table shows them: words and symbols, not codes."""
     return pd.DataFrame(
         {
-            "open": [f"programme?programme={code}" for code in rows["code"]],
+            "code": rows["code"],
             "title": rows["title"],
             "confidence_text": [charts.confidence_text(c) for c in rows["confidence"]],
             "progress_pct": [None if v is None else round(v * 100) for v in rows["progress"]],

@@ -103,7 +103,7 @@ else:
         key="portfolio_table",
     )
     st.caption(
-        "Select a row, or follow a programme's code, to open its dashboard. Delivery confidence "
+        "Select a row to open that programme's dashboard. Delivery confidence "
         "shows a symbol and a word as well as a colour; ▲ and ▼ show the stance over 90 days."
     )
     picked = event.selection.rows if event is not None else []
