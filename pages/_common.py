@@ -102,8 +102,10 @@ def _chart_spec(
     import altair as alt
 
     made = getattr(importlib.import_module(module), name)(*inputs, **dict(options))
+    # Not validated against the Vega-Lite schema here (a third of the cost): tests/test_charts.py
+    # validates every chart builder, with data and empty.
     with alt.data_transformers.disable_max_rows():
-        return dict(made.to_dict())
+        return dict(made.to_dict(validate=False))
 
 
 def scoped(loader: Callable[..., Any], viewer: Viewer, **kwargs: Any) -> Any:
