@@ -1063,6 +1063,85 @@ def test_change_load_comes_with_each_staff_groups_stance_and_whether_it_is_falli
     assert rows["ICT"]["falling"] is False
 
 
+def test_the_stance_90_days_ago_takes_each_stakeholders_latest_assessment_by_date_then_entry(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlmodel import select
+
+    from tracker.models import Assessment, Stakeholder
+
+    org = factories.organisation(engine)
+    group = factories.staff_group(engine, org)
+    pid = factories.programme(engine, org)
+    on_day(monkeypatch, date(2026, 1, 10))
+    head = factories.stakeholder(engine, pid, influence=5, stance=0, staff_group_id=group)
+    rep = factories.stakeholder(engine, pid, influence=3, stance=-1, staff_group_id=group)
+    on_day(monkeypatch, date(2026, 4, 1))  # after the day 90 days ago (17 March)
+    factories.stakeholder(engine, pid, influence=2, stance=0, staff_group_id=group)
+    on_day(monkeypatch, TODAY)
+    for stakeholder_id, assessed_on, stance in (
+        # Two on the day itself: the later recorded stands.
+        (head, date(2026, 3, 17), -2),
+        (head, date(2026, 3, 17), 1),
+        # After the day: counts now, not then.
+        (head, date(2026, 3, 18), 2),
+        # Recorded last but dated earlier: older than the two on the 17th.
+        (head, date(2026, 2, 1), -1),
+        # Two on one day before the day: the later recorded stands.
+        (rep, date(2026, 3, 10), 0),
+        (rep, date(2026, 3, 10), -2),
+    ):
+        assess(engine, stakeholder_id, assessed_on, stance)
+
+    viewer = viewer_of(engine, [org])
+    row = dashboard_row(engine, viewer, pid)
+    with db.read_session(engine) as session:
+        _load, stance = queries.change_load_with_stance(
+            session=session, viewer=viewer, start=TODAY, months=1, today=TODAY
+        )
+        history: dict[int, list[tuple[date, int, int]]] = {}
+        for assessment in session.exec(select(Assessment)).all():
+            assert assessment.id is not None
+            history.setdefault(assessment.stakeholder_id, []).append(
+                (assessment.assessed_on, assessment.id, assessment.stance)
+            )
+        people = session.exec(select(Stakeholder).where(Stakeholder.programme_id == pid)).all()
+    ninety_days_ago = TODAY - dt.timedelta(days=figures.STANCE_WINDOW_DAYS)
+    then = [
+        (person.influence, latest[2])
+        for person in people
+        if (latest := _latest_on_or_before(history[person.id or 0], ninety_days_ago))
+    ]
+    # On 17 March: the head at 1, the rep at -2; the newcomer not yet assessed.
+    assert figures.stance_index(then) == pytest.approx((5 * 1 + 3 * -2) / 8)
+    assert row["stance_index_90d"] == pytest.approx(figures.stance_index(then))
+    # Now: the head at 2 (18 March), the rep at -2, the newcomer at 0.
+    assert row["stance_index"] == pytest.approx((5 * 2 + 3 * -2 + 2 * 0) / 10)
+    (group_row,) = stance.to_dict("records")
+    assert group_row["stance_index_90d"] == pytest.approx(figures.stance_index(then))
+    assert group_row["stance_index"] == pytest.approx(row["stance_index"])
+
+
+def test_mean_attainment_on_the_dashboard_takes_each_metrics_latest_reading_by_date(
+    engine: Engine,
+) -> None:
+    org = factories.organisation(engine)
+    pid = factories.programme(engine, org)
+    # Recorded out of date order: the latest by date counts (20), not the last entered (90).
+    metric_with_readings(
+        engine, pid, "Staff trained",
+        [(date(2026, 5, 1), 40), (date(2026, 6, 1), 20), (date(2026, 3, 1), 90)],
+    )  # fmt: skip
+    metric_with_readings(engine, pid, "Sites live", [(date(2026, 4, 1), 60)])
+    # Undefined attainment (target equals baseline) and no readings: neither counts.
+    metric_with_readings(engine, pid, "Flat", [(date(2026, 6, 1), 5)], baseline=50, target=50)
+    metric_with_readings(engine, pid, "Not measured yet", [])
+
+    row = dashboard_row(engine, viewer_of(engine, [org]), pid)
+    assert row["mean_attainment"] == pytest.approx((0.2 + 0.6) / 2)
+    assert row["mean_attainment"] == pytest.approx(figures_of(engine, pid).mean_attainment)
+
+
 # --- One programme's dashboard --------------------------------------------------------------
 
 

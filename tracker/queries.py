@@ -1,11 +1,14 @@
 """Dashboard aggregates, counted in the database (STYLE.md: the read side, cosmicpython's views).
 
 Every figure has one definition in `tracker.figures`; these queries give the same numbers with
-GROUP BY, SUM(CASE ...) and window functions, so no page loads a table to add it up. Sums are
-taken in SQL and divided in Python, so a ratio is the same float `figures` would compute. The
+GROUP BY and SUM(CASE ...), so no page loads a table to add it up. Sums are taken in SQL and
+divided in Python, so a ratio is the same float `figures` would compute. A "latest row" (a
+stakeholder's latest assessment, a metric's latest reading, a programme's latest override) is
+one index seek per parent (`_latest_row`), so the portfolio's cost follows how many
+stakeholders, metrics and programmes there are, not how long their histories are. The
 statements run unchanged on SQLite and PostgreSQL; the only dialect branches are in
-`_month_start`, `_joined_names` and `_aggregate_strings`. Delivery confidence is judged by
-`tracker.confidence` over evidence gathered here.
+`_month_start`, `_joined_names`, `_aggregate_strings` and `_latest_row`. Delivery confidence
+is judged by `tracker.confidence` over evidence gathered here.
 
 Viewer-scoped queries see only `tracker.access.visible_programme_ids(viewer)`. Queries given a
 `programme_id` trust the caller to have checked access (`tracker.access.require_programme`).
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +31,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.sql import Executable
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from tracker import clock, confidence, figures
 from tracker.access import Viewer, visible_programme_ids
@@ -132,6 +136,41 @@ def _ratio(numerator: int | None, denominator: int | None) -> float | None:
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def _latest_row(
+    session: Session,
+    model: type[SQLModel],
+    *,
+    link: Any,
+    parent: Any,
+    newest_first: Sequence[Any],
+    where: Sequence[sa.ColumnElement[bool]] = (),
+    name: str,
+) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+    """(FROM item, ON clause) joining each row of the enclosing query to the newest row of
+    `model` whose `link` column equals `parent` (a column of the enclosing query) and that meets
+    `where`: newest by `newest_first`, each descending, the last one unique (such as the id).
+    `link`, `newest_first` and `where` are columns of `model` itself; the joined row's columns
+    are the FROM item's `.c`, by column name.
+
+    Join it (inner: parents without such a row drop out; outer: they get NULLs) instead of
+    numbering every row with ROW_NUMBER(): each parent then costs one seek in an index on
+    `link` and `newest_first`, so the work follows the parents asked about, not the length of
+    the history behind them. PostgreSQL takes a LATERAL subquery; SQLite, which has no LATERAL,
+    joins the table on its id being the newest row's, found by a correlated scalar subquery."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    newest = (
+        sa.select(table)
+        .where(link == parent, *where)
+        .order_by(*(sa.desc(column) for column in newest_first))
+        .limit(1)
+        .correlate_except(table)
+    )
+    if _dialect(session) == "postgresql":
+        return newest.lateral(name), sa.true()
+    row = table.alias(name)
+    return row, row.c.id == newest.with_only_columns(table.c.id).scalar_subquery()
 
 
 def _count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -515,6 +554,22 @@ def _throughput_windows(today: dt.date, weeks: int) -> list[tuple[dt.date, dt.da
     ]
 
 
+@functools.lru_cache(maxsize=4096)
+def _forecast(
+    remaining: int, throughput: tuple[int, ...], today: dt.date, seed: int
+) -> figures.Forecast | None:
+    """figures.forecast_finish(remaining=..., throughput=..., today=..., seed=...), remembered.
+
+    It is a pure function of these arguments (a seeded Monte Carlo run), so a remembered
+    answer is exactly the one it would give again, and its cost (about a millisecond a
+    programme) is paid once per programme state in a process: the portfolio dashboard, the
+    needs-a-decision list, confidence_for and programme_figures forecast the same programmes,
+    and after a save only the programmes whose milestones changed are forecast again."""
+    return figures.forecast_finish(
+        remaining=remaining, throughput=throughput, today=today, seed=seed
+    )
+
+
 def programme_figures(*, session: Session, programme_id: int, today: dt.date) -> ProgrammeFigures:
     """The headline figures of one programme as of `today` (see ProgrammeFigures)."""
     completed = col(Milestone.completed_date)
@@ -546,11 +601,7 @@ def programme_figures(*, session: Session, programme_id: int, today: dt.date) ->
     remaining = milestone["milestones"] - milestone["done"]
     throughput = tuple(int(milestone_row[f"week_{i}"] or 0) for i in range(THROUGHPUT_WEEKS))
     forecast = (
-        figures.forecast_finish(
-            remaining=remaining, throughput=throughput, today=today, seed=programme_id
-        )
-        if milestone["milestones"]
-        else None
+        _forecast(remaining, throughput, today, programme_id) if milestone["milestones"] else None
     )
     return ProgrammeFigures(
         programme_id=programme_id,
@@ -681,21 +732,15 @@ METRIC_COLUMNS = (
 
 
 def _metric_rows(session: Session, programme_id: int) -> list[dict[str, Any]]:
-    """Each metric of the programme with its latest reading (a window function picks it) and
-    attainment (figures.metric_attainment), ordered by name."""
-    reading_on = col(MetricReading.reading_on)
-    ranked = (
-        sa.select(
-            col(MetricReading.metric_id),
-            col(MetricReading.value),
-            reading_on,
-            sa.func.row_number()
-            .over(partition_by=col(MetricReading.metric_id), order_by=reading_on.desc())
-            .label("position"),
-        )
-        .join(Metric, col(Metric.id) == col(MetricReading.metric_id))
-        .where(col(Metric.programme_id) == programme_id)
-        .subquery("ranked")
+    """Each metric of the programme with its latest reading (one seek each in the index on
+    (metric_id, reading_on)) and attainment (figures.metric_attainment), ordered by name."""
+    latest, on = _latest_row(
+        session,
+        MetricReading,
+        link=col(MetricReading.metric_id),
+        parent=col(Metric.id),
+        newest_first=(col(MetricReading.reading_on),),  # unique per metric
+        name="latest_reading",
     )
     statement = (
         sa.select(
@@ -706,10 +751,11 @@ def _metric_rows(session: Session, programme_id: int) -> list[dict[str, Any]]:
             col(Metric.target),
             col(Metric.target_date),
             col(Metric.direction),
-            ranked.c.value.label("latest"),
-            ranked.c.reading_on.label("latest_on"),
+            latest.c.value.label("latest"),
+            latest.c.reading_on.label("latest_on"),
         )
-        .outerjoin(ranked, sa.and_(ranked.c.metric_id == col(Metric.id), ranked.c.position == 1))
+        .select_from(Metric)
+        .outerjoin(latest, on)
         .where(col(Metric.programme_id) == programme_id)
         .order_by(col(Metric.name), col(Metric.id))
     )
@@ -836,7 +882,8 @@ def stance_trend(
 
     For each month-end (today, for the current month) each stakeholder counts with their latest
     assessment on or before it (ties on a date: the later recorded), weighted by their current
-    influence; stakeholders not yet assessed by then are left out. Picked by ROW_NUMBER() in SQL.
+    influence; stakeholders not yet assessed by then are left out. One statement: an index
+    seek per stakeholder and month-end (_latest_assessment).
 
     Columns: month (date, first of the month), as_of (the day the index is taken), stakeholders
     (how many counted), stance_index (float in [-2, 2], None when nobody was assessed yet).
@@ -873,36 +920,21 @@ def _stance_by_month(
             for first, as_of in ends_list
         )
     ).subquery("ends")
-    ranked = (
-        sa.select(
-            ends.c.month,
-            col(Assessment.stakeholder_id),
-            col(Assessment.stance),
-            sa.func.row_number()
-            .over(
-                partition_by=(ends.c.month, col(Assessment.stakeholder_id)),
-                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.id).desc()),
-            )
-            .label("position"),
-        )
-        .select_from(ends)
-        .join(Assessment, col(Assessment.assessed_on) <= ends.c.as_of)
-        .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
-        .where(col(Stakeholder.programme_id) == programme_id)
-        .subquery("ranked")
-    )
+    latest, on = _latest_assessment(session, ends.c.as_of)
     influence = col(Stakeholder.influence)
     statement = (
         sa.select(
-            ranked.c.month,
+            ends.c.month,
             sa.func.count().label("stakeholders"),
-            sa.func.sum(influence * ranked.c.stance).label("weighted"),
+            sa.func.sum(influence * latest.c.stance).label("weighted"),
             sa.func.sum(influence * col(Stakeholder.desired_stance)).label("desired"),
             sa.func.sum(influence).label("influence"),
         )
-        .join(Stakeholder, col(Stakeholder.id) == ranked.c.stakeholder_id)
-        .where(ranked.c.position == 1)
-        .group_by(ranked.c.month)
+        .select_from(ends)
+        .join(Stakeholder, sa.true())
+        .join(latest, on)
+        .where(col(Stakeholder.programme_id) == programme_id)
+        .group_by(ends.c.month)
     )
     by_month = {row["month"]: row for row in _rows(session, statement)}
     return [(first, as_of, by_month.get(first)) for first, as_of in ends_list]
@@ -971,25 +1003,22 @@ def _open_milestone() -> sa.ColumnElement[bool]:
     return col(Milestone.status).not_in([_DONE, _CANCELLED])
 
 
-def _ranked_assessments(
-    columns: Sequence[Any], *where: sa.ColumnElement[bool], name: str
-) -> sa.Subquery:
-    """Assessments matching `where` with `columns`, numbered per stakeholder newest first
-    (ties: the later recorded) in `position`: position 1 is each stakeholder's latest."""
-    return (
-        sa.select(
-            col(Assessment.stakeholder_id),
-            *columns,
-            sa.func.row_number()
-            .over(
-                partition_by=col(Assessment.stakeholder_id),
-                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.id).desc()),
-            )
-            .label("position"),
-        )
-        .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
-        .where(*where)
-        .subquery(name)
+def _latest_assessment(
+    session: Session, as_of: Any, *, name: str = "latest_assessment"
+) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+    """(FROM item, ON clause) joining each Stakeholder row of the enclosing query to their
+    latest assessment on or before `as_of`, a date or a date column of the enclosing query (ties
+    on a date: the later recorded, so the higher id): one seek in the index
+    ix_assessment_stakeholder_latest each. Stakeholders not assessed by then drop out of an
+    inner join."""
+    return _latest_row(
+        session,
+        Assessment,
+        link=col(Assessment.stakeholder_id),
+        parent=col(Stakeholder.id),
+        newest_first=(col(Assessment.assessed_on), col(Assessment.id)),
+        where=(col(Assessment.assessed_on) <= as_of,),
+        name=name,
     )
 
 
@@ -1003,19 +1032,19 @@ def _stance_as_of(
     """The stance index of each group of stakeholders (grouped by the Stakeholder column `key`,
     filtered by `where`) as of a day: each stakeholder's latest assessment on or before it (ties:
     the later recorded), weighted by current influence. Groups with nobody assessed by then are
-    missing. One statement."""
-    ranked = _ranked_assessments(
-        [col(Assessment.stance)], col(Assessment.assessed_on) <= as_of, *where, name="ranked_as_of"
-    )
+    missing. One statement: an index seek per stakeholder (_latest_assessment), however long
+    their histories."""
+    latest, on = _latest_assessment(session, as_of)
     influence = col(Stakeholder.influence)
     statement = (
         sa.select(
             key.label("key"),
-            sa.func.sum(influence * ranked.c.stance).label("weighted"),
+            sa.func.sum(influence * latest.c.stance).label("weighted"),
             sa.func.sum(influence).label("influence"),
         )
-        .join(ranked, ranked.c.stakeholder_id == col(Stakeholder.id))
-        .where(ranked.c.position == 1)
+        .select_from(Stakeholder)
+        .join(latest, on)
+        .where(*where)
         .group_by(key)
     )
     return {
@@ -1071,18 +1100,16 @@ def _confidence_rows(
 ) -> dict[int, _Confidence]:
     """Evidence, suggestion and latest override for each of these programmes, by programme id.
 
-    One statement, however many programmes: milestone weights and weekly throughput, hotspots
-    and those blocking open work, mean metric attainment and the latest override are each
-    grouped per programme in a subquery. The forecast is figures.forecast_finish seeded by the
-    programme id, exactly as programme_figures does it."""
+    One statement, however many programmes: milestone weights, weekly throughput, hotspots and
+    those blocking open work, mean metric attainment and the latest override are each grouped
+    per programme in a subquery; the latest reading of each metric and the latest override
+    are index seeks (_latest_row), not windows over every reading. The forecast is
+    figures.forecast_finish seeded by the programme id, exactly as programme_figures does it
+    (remembered: _forecast)."""
     status = col(Milestone.status)
     weight = col(Milestone.weight)
     completed = col(Milestone.completed_date)
     is_open = _open_milestone()
-    weeks = [
-        _count_where(sa.and_(completed > after, completed <= until)).label(f"week_{i}")
-        for i, (after, until) in enumerate(_throughput_windows(today, THROUGHPUT_WEEKS))
-    ]
     milestone_sums = (
         sa.select(
             col(Milestone.programme_id),
@@ -1093,11 +1120,29 @@ def _confidence_rows(
                 "weight_overdue"
             ),
             _sum_where(status == _BLOCKED, weight).label("weight_blocked"),
-            *weeks,
         )
         .where(col(Milestone.programme_id).in_(programme_ids))
         .group_by(col(Milestone.programme_id))
         .subquery("confidence_milestones")
+    )
+    # Weekly throughput reads only the milestones completed in the whole window (a range of
+    # ix_milestone_completed per programme), not every milestone ever planned.
+    windows = _throughput_windows(today, THROUGHPUT_WEEKS)
+    weekly = (
+        sa.select(
+            col(Milestone.programme_id),
+            *(
+                _count_where(sa.and_(completed > after, completed <= until)).label(f"week_{i}")
+                for i, (after, until) in enumerate(windows)
+            ),
+        )
+        .where(
+            col(Milestone.programme_id).in_(programme_ids),
+            completed > windows[0][0],
+            completed <= windows[-1][1],
+        )
+        .group_by(col(Milestone.programme_id))
+        .subquery("confidence_throughput")
     )
     blockers = (
         sa.select(col(MilestoneDependency.stakeholder_id))
@@ -1117,26 +1162,19 @@ def _confidence_rows(
         .group_by(col(Stakeholder.programme_id))
         .subquery("hotspot_sums")
     )
-    latest_readings = (
-        sa.select(
-            col(MetricReading.metric_id),
-            col(MetricReading.value),
-            sa.func.row_number()
-            .over(
-                partition_by=col(MetricReading.metric_id),
-                order_by=col(MetricReading.reading_on).desc(),
-            )
-            .label("position"),
-        )
-        .join(Metric, col(Metric.id) == col(MetricReading.metric_id))
-        .where(col(Metric.programme_id).in_(programme_ids))
-        .subquery("latest_readings")
+    latest_reading, on_metric = _latest_row(
+        session,
+        MetricReading,
+        link=col(MetricReading.metric_id),
+        parent=col(Metric.id),
+        newest_first=(col(MetricReading.reading_on),),  # unique per metric
+        name="latest_reading",
     )
     baseline, target = col(Metric.baseline), col(Metric.target)
     # figures.metric_attainment: one quotient for both directions, undefined at target = baseline.
     attainment = sa.case(
         (target == baseline, sa.null()),
-        else_=(latest_readings.c.value - baseline) / (target - baseline),
+        else_=(latest_reading.c.value - baseline) / (target - baseline),
     )
     attainment_sums = (
         sa.select(
@@ -1144,33 +1182,19 @@ def _confidence_rows(
             sa.func.sum(attainment).label("attainment_total"),
             sa.func.count(attainment).label("attainments"),
         )
-        .join(
-            latest_readings,
-            sa.and_(latest_readings.c.metric_id == col(Metric.id), latest_readings.c.position == 1),
-        )
+        .select_from(Metric)
+        .join(latest_reading, on_metric)
         .where(col(Metric.programme_id).in_(programme_ids))
         .group_by(col(Metric.programme_id))
         .subquery("attainment_sums")
     )
-    overrides = (
-        sa.select(
-            col(ConfidenceOverride.programme_id),
-            col(ConfidenceOverride.rating),
-            col(ConfidenceOverride.reason),
-            col(ConfidenceOverride.set_by),
-            col(ConfidenceOverride.set_at),
-            sa.func.row_number()
-            .over(
-                partition_by=col(ConfidenceOverride.programme_id),
-                order_by=(
-                    col(ConfidenceOverride.set_at).desc(),
-                    col(ConfidenceOverride.id).desc(),
-                ),
-            )
-            .label("position"),
-        )
-        .where(col(ConfidenceOverride.programme_id).in_(programme_ids))
-        .subquery("overrides")
+    latest_override, on_programme = _latest_row(
+        session,
+        ConfidenceOverride,
+        link=col(ConfidenceOverride.programme_id),
+        parent=col(Programme.id),
+        newest_first=(col(ConfidenceOverride.set_at), col(ConfidenceOverride.id)),
+        name="latest_override",
     )
     statement = (
         sa.select(
@@ -1187,25 +1211,23 @@ def _confidence_rows(
                     "weight_planned",
                     "weight_overdue",
                     "weight_blocked",
-                    *(f"week_{i}" for i in range(THROUGHPUT_WEEKS)),
                 )
             ),
+            *(weekly.c[f"week_{i}"] for i in range(THROUGHPUT_WEEKS)),
             hotspot_sums.c.hotspots,
             hotspot_sums.c.hotspots_blocking,
             attainment_sums.c.attainment_total,
             attainment_sums.c.attainments,
-            overrides.c.rating,
-            overrides.c.reason,
-            overrides.c.set_by,
-            overrides.c.set_at,
+            latest_override.c.rating,
+            latest_override.c.reason,
+            latest_override.c.set_by,
+            latest_override.c.set_at,
         )
         .outerjoin(milestone_sums, milestone_sums.c.programme_id == col(Programme.id))
+        .outerjoin(weekly, weekly.c.programme_id == col(Programme.id))
         .outerjoin(hotspot_sums, hotspot_sums.c.programme_id == col(Programme.id))
         .outerjoin(attainment_sums, attainment_sums.c.programme_id == col(Programme.id))
-        .outerjoin(
-            overrides,
-            sa.and_(overrides.c.programme_id == col(Programme.id), overrides.c.position == 1),
-        )
+        .outerjoin(latest_override, on_programme)
         .where(col(Programme.id).in_(programme_ids))
     )
     found: dict[int, _Confidence] = {}
@@ -1214,13 +1236,7 @@ def _confidence_rows(
         milestones = int(row["milestones"] or 0)
         remaining = milestones - int(row["done"] or 0)
         throughput = tuple(int(row[f"week_{i}"] or 0) for i in range(THROUGHPUT_WEEKS))
-        forecast = (
-            figures.forecast_finish(
-                remaining=remaining, throughput=throughput, today=today, seed=programme_id
-            )
-            if milestones
-            else None
-        )
+        forecast = _forecast(remaining, throughput, today, programme_id) if milestones else None
         evidence = confidence.Evidence(
             overdue_share=_ratio(row["weight_overdue"], row["weight_planned"]),
             blocked_share=_ratio(row["weight_blocked"], row["weight_planned"]),
@@ -1725,10 +1741,13 @@ def adkar_by_group(*, session: Session, programme_id: int) -> pd.DataFrame:
     stakeholders (how many scores the mean is of).
     """
     has_adkar = sa.or_(*(col(getattr(Assessment, name)).is_not(None) for name in ADKAR_ELEMENTS))
-    ranked = _ranked_assessments(
-        [col(getattr(Assessment, name)) for name in ADKAR_ELEMENTS],
-        col(Stakeholder.programme_id) == programme_id,
-        has_adkar,
+    latest, on = _latest_row(
+        session,
+        Assessment,
+        link=col(Assessment.stakeholder_id),
+        parent=col(Stakeholder.id),
+        newest_first=(col(Assessment.assessed_on), col(Assessment.id)),
+        where=(has_adkar,),
         name="latest_adkar",
     )
     statement: Executable = (
@@ -1740,15 +1759,16 @@ def adkar_by_group(*, session: Session, programme_id: int) -> pd.DataFrame:
                 column
                 for name in ADKAR_ELEMENTS
                 for column in (
-                    sa.func.sum(ranked.c[name]).label(f"{name}_total"),
-                    sa.func.count(ranked.c[name]).label(f"{name}_count"),
+                    sa.func.sum(latest.c[name]).label(f"{name}_total"),
+                    sa.func.count(latest.c[name]).label(f"{name}_count"),
                 )
             ),
         )
-        .join(Stakeholder, col(Stakeholder.id) == ranked.c.stakeholder_id)
+        .select_from(Stakeholder)
+        .join(latest, on)
         .outerjoin(StaffGroup, col(StaffGroup.id) == col(Stakeholder.staff_group_id))
         .outerjoin(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
-        .where(ranked.c.position == 1)
+        .where(col(Stakeholder.programme_id) == programme_id)
         .group_by(
             col(Stakeholder.staff_group_id), col(StaffGroup.name), col(Organisation.short_name)
         )

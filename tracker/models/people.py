@@ -64,7 +64,8 @@ class AssessmentBase(SQLModel):
 class Assessment(AssessmentBase, table=True):
     __table_args__ = (
         *checks_for(AssessmentBase),
-        sa.Index("ix_assessment_stakeholder_date", "stakeholder_id", "assessed_on"),
+        # Each stakeholder's latest assessment (ties on a date: the higher id) is one seek.
+        sa.Index("ix_assessment_stakeholder_latest", "stakeholder_id", "assessed_on", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     stakeholder: "Stakeholder" = Relationship(back_populates="assessments")
