@@ -165,20 +165,21 @@ def _nearest_rank(sorted_values: Sequence[int], percent: int) -> int:
 def _weeks_needed(remaining: int, throughput: Sequence[int], runs: int, seed: int) -> Any:
     """Weeks each run takes to reach `remaining` (capped), all runs at once with NumPy: a
     portfolio forecasts every programme, and a draw at a time in Python took seconds each."""
-    values = np.asarray(throughput, dtype=np.int64)
+    values = np.asarray(throughput, dtype=np.int32)
     rng = np.random.default_rng(seed)
     # Draw blocks of weeks about as long as the expected finish, and more only for the runs
     # that have not finished yet.
     block = int(min(_MAX_FORECAST_WEEKS, max(8, math.ceil(1.5 * remaining / values.mean()))))
     weeks = np.full(runs, _MAX_FORECAST_WEEKS, dtype=np.int64)
-    totals = np.zeros(runs, dtype=np.int64)
+    totals = np.zeros(runs, dtype=np.int32)
     pending = np.arange(runs)
     elapsed = 0
     while pending.size and elapsed < _MAX_FORECAST_WEEKS:
         width = min(block, _MAX_FORECAST_WEEKS - elapsed)
-        sums = totals[pending, None] + np.cumsum(
-            rng.choice(values, size=(pending.size, width)), axis=1
-        )
+        # Small integer draws (indexes into the weeks) are about twice as fast as rng.choice.
+        drawn = rng.integers(0, values.size, size=(pending.size, width), dtype=np.int16)
+        sums = np.cumsum(values[drawn], axis=1, dtype=np.int32)
+        sums += totals[pending, None]
         reached = sums >= remaining
         finished = reached.any(axis=1)
         weeks[pending[finished]] = elapsed + reached[finished].argmax(axis=1) + 1
@@ -212,7 +213,7 @@ def forecast_finish(
         return Forecast(p50=today, p85=today, weeks_p50=0, weeks_p85=0)
     if not any(count > 0 for count in throughput):
         return None
-    weeks_needed = sorted(_weeks_needed(remaining, throughput, runs, seed).tolist())
+    weeks_needed = np.sort(_weeks_needed(remaining, throughput, runs, seed)).tolist()
     weeks_p50 = _nearest_rank(weeks_needed, 50)
     weeks_p85 = _nearest_rank(weeks_needed, 85)
     return Forecast(
