@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from tracker import db
-from tracker.models import Role
-from tracker.services import milestones, organisations, programmes, stakeholders
+from tracker.models import Organisation, OrganisationBase, Role
+from tracker.services import milestones, organisations, programmes, records, stakeholders
 
 ACTOR = "tester@example.org"
 _counter = itertools.count(1)
@@ -84,3 +84,22 @@ def user(
         u = organisations.create_user(session=session, data=data, organisation_ids=organisation_ids)
         assert u.id is not None
         return u.id
+
+
+def organisation_and_counter_change(engine: Engine, label: str, counter_id: int) -> None:
+    """One change as a person would make it, for the concurrency tests: a new organisation, and
+    an edit of a shared counter record read inside the same transaction (a lost update would
+    leave its version short)."""
+    with db.write_session(engine, actor=f"{label.lower()}@example.org") as session:
+        organisations.create_organisation(
+            session=session, data={"name": f"Writer {label}", "short_name": label}
+        )
+        counter = records.get(session, Organisation, counter_id, for_update=True)
+        records.update(
+            session,
+            Organisation,
+            OrganisationBase,
+            counter_id,
+            expected_version=counter.version,
+            changes={"name": f"Counter last set by {label}"},
+        )

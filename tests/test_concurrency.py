@@ -30,7 +30,7 @@ from sqlmodel import func, select
 from tests import factories
 from tracker import db
 from tracker.errors import ConflictError
-from tracker.models import AuditEvent, Milestone, Organisation, OrganisationBase
+from tracker.models import AuditEvent, Milestone, Organisation
 from tracker.services import milestones, organisations, records
 
 # Ten writers, all started by one barrier: four threads here and three in each of two other
@@ -99,21 +99,8 @@ def _error_text(where: str, error: BaseException) -> str:
 
 
 def write_one(engine: Engine, label: str, counter_id: int, outcome: Outcome) -> None:
-    """One change as a person would make it: a new organisation, and an edit of a shared counter
-    record read inside the same transaction (a lost update would leave its version short)."""
-    with db.write_session(engine, actor=f"{label.lower()}@example.org") as session:
-        organisations.create_organisation(
-            session=session, data={"name": f"Writer {label}", "short_name": label}
-        )
-        counter = records.get(session, Organisation, counter_id, for_update=True)
-        records.update(
-            session,
-            Organisation,
-            OrganisationBase,
-            counter_id,
-            expected_version=counter.version,
-            changes={"name": f"Counter last set by {label}"},
-        )
+    """One organisation created and the shared counter edited, in one transaction."""
+    factories.organisation_and_counter_change(engine, label, counter_id)
     outcome.done += 1
 
 

@@ -19,8 +19,8 @@ from sqlmodel import Session, func, select
 from tests import factories
 from tracker import db
 from tracker.audit import MissingActorError
-from tracker.models import AuditEvent, Organisation, OrganisationBase
-from tracker.services import organisations, records
+from tracker.models import AuditEvent, Organisation
+from tracker.services import organisations
 
 ACTOR = factories.ACTOR
 
@@ -41,22 +41,7 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def write_one(engine: Engine, label: str, counter_id: int) -> None:
-    """One change as a person would make it: a new organisation, and an edit of a shared record
-    read inside the same transaction (a lost update would leave its version short)."""
-    with db.write_session(engine, actor=f"{label}@example.org") as session:
-        organisations.create_organisation(
-            session=session, data={"name": f"Writer {label}", "short_name": label}
-        )
-        counter = records.get(session, Organisation, counter_id, for_update=True)
-        records.update(
-            session,
-            Organisation,
-            OrganisationBase,
-            counter_id,
-            expected_version=counter.version,
-            changes={"name": f"Counter last set by {label}"},
-        )
+write_one = factories.organisation_and_counter_change
 
 
 def write_many_in_a_process(url: str, prefix: str, count: int, counter_id: int, start: Any) -> None:

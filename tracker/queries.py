@@ -731,10 +731,9 @@ METRIC_COLUMNS = (
 )
 
 
-def _metric_rows(session: Session, programme_id: int) -> list[dict[str, Any]]:
-    """Each metric of the programme with its latest reading (one seek each in the index on
-    (metric_id, reading_on)) and attainment (figures.metric_attainment), ordered by name."""
-    latest, on = _latest_row(
+def _latest_reading(session: Session) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+    """Each metric's latest reading, to join to a query of Metric (see _latest_row)."""
+    return _latest_row(
         session,
         MetricReading,
         link=col(MetricReading.metric_id),
@@ -742,6 +741,12 @@ def _metric_rows(session: Session, programme_id: int) -> list[dict[str, Any]]:
         newest_first=(col(MetricReading.reading_on),),  # unique per metric
         name="latest_reading",
     )
+
+
+def _metric_rows(session: Session, programme_id: int) -> list[dict[str, Any]]:
+    """Each metric of the programme with its latest reading (one seek each in the index on
+    (metric_id, reading_on)) and attainment (figures.metric_attainment), ordered by name."""
+    latest, on = _latest_reading(session)
     statement = (
         sa.select(
             col(Metric.id).label("metric_id"),
@@ -1162,14 +1167,7 @@ def _confidence_rows(
         .group_by(col(Stakeholder.programme_id))
         .subquery("hotspot_sums")
     )
-    latest_reading, on_metric = _latest_row(
-        session,
-        MetricReading,
-        link=col(MetricReading.metric_id),
-        parent=col(Metric.id),
-        newest_first=(col(MetricReading.reading_on),),  # unique per metric
-        name="latest_reading",
-    )
+    latest_reading, on_metric = _latest_reading(session)
     baseline, target = col(Metric.baseline), col(Metric.target)
     # figures.metric_attainment: one quotient for both directions, undefined at target = baseline.
     attainment = sa.case(
