@@ -79,11 +79,16 @@ def cached(loader: Callable[..., Any], **kwargs: Any) -> Any:
 def _cached_call(
     url: str, module: str, name: str, version: int, items: tuple[tuple[str, Any], ...]
 ) -> Any:
-    import importlib
-
-    loader = getattr(importlib.import_module(module), name)
+    loader = _named(module, name)
     with db.read_session(get_engine()) as session:
         return loader(session=session, **dict(items))
+
+
+def _named(module: str, name: str) -> Any:
+    """The function that a cache entry's key names by its module and name."""
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 def chart(build: Callable[..., Any], *inputs: Any, **options: Any) -> dict[str, Any]:
@@ -97,11 +102,9 @@ def chart(build: Callable[..., Any], *inputs: Any, **options: Any) -> dict[str, 
 def _chart_spec(
     module: str, name: str, inputs: tuple[Any, ...], options: tuple[tuple[str, Any], ...]
 ) -> dict[str, Any]:
-    import importlib
-
     import altair as alt
 
-    made = getattr(importlib.import_module(module), name)(*inputs, **dict(options))
+    made = _named(module, name)(*inputs, **dict(options))
     # Not validated against the Vega-Lite schema here (a third of the cost): tests/test_charts.py
     # validates every chart builder, with data and empty.
     with alt.data_transformers.disable_max_rows():

@@ -322,11 +322,10 @@ def restore(*, engine: Engine, source: Path) -> RestoreReport:
 
 def _data_version_or_zero(engine: Engine) -> int:
     """The data version before a restore; 0 when the database has none yet."""
-    with engine.connect() as connection:
-        if "data_version" not in sa.inspect(connection).get_table_names():
-            return 0
-        with db.read_session(engine) as session:
-            return db.data_version(session)
+    if "data_version" not in sa.inspect(engine).get_table_names():
+        return 0
+    with db.read_session(engine) as session:
+        return db.data_version(session)
 
 
 def table_counts(*, engine: Engine) -> dict[str, int]:

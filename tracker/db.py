@@ -200,6 +200,21 @@ _READ_VERSION = sa.text("SELECT value FROM data_version WHERE id = 1")
 _BUMP_VERSION = sa.text("UPDATE data_version SET value = value + 1 WHERE id = 1")
 
 
+def tables_to_empty() -> list[sa.Table]:
+    """Every table a full reset (`tracker demo --reset`, `tracker generate --reset`) deletes the
+    rows of, children before parents so foreign keys hold on both databases, the audit trail
+    last among them (its triggers allow that once no user or organisation is left). The data
+    version is not among them: it must never go back, or a process would meet a version it has
+    already cached under."""
+    from sqlmodel import SQLModel
+
+    import tracker.models  # noqa: F401  (every table registered)
+
+    return [
+        table for table in reversed(SQLModel.metadata.sorted_tables) if table.name != "data_version"
+    ]
+
+
 def bump_data_version(connection: sa.Connection) -> None:
     """Raise the data version in `connection`'s transaction (write_session does this)."""
     connection.execute(_BUMP_VERSION)

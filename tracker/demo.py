@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from tracker import clock, db
 from tracker.figures import month_start
@@ -3067,13 +3067,11 @@ def seed_demo(engine: Engine, *, reset: bool = False) -> DemoSummary:
 
 
 def _delete_everything(session: Session) -> None:
-    # Children before parents, so foreign keys hold on both databases. Bulk deletes bypass the
-    # audit listener on purpose: the audit trail itself is being emptied. The data version
-    # stays: it only ever grows (the reload raises it, so every process reads afresh).
+    # Bulk deletes bypass the audit listener on purpose: the audit trail itself is being emptied.
+    # The reload raises the data version, so every process reads afresh.
     connection = session.connection()
-    for table in reversed(SQLModel.metadata.sorted_tables):
-        if table.name != "data_version":
-            connection.execute(sa.delete(table))
+    for table in db.tables_to_empty():
+        connection.execute(sa.delete(table))
 
 
 def _demo_present(session: Session) -> bool:

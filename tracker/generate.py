@@ -751,20 +751,9 @@ def _max_id(connection: sa.Connection, name: str) -> int:
     return int(connection.execute(sa.select(sa.func.max(_table(name).c.id))).scalar() or 0)
 
 
-# Kept by a reset: the data version's counter must never go back (or vanish), or a process
-# would meet a version it has already cached under.
-_KEPT_BY_RESET = frozenset({"data_version"})
-
-
 def _delete_everything(connection: sa.Connection, progress: Progress | None) -> None:
-    # As `tracker demo --reset`: children before parents, so foreign keys hold on both
-    # databases, and the audit trail last (its triggers allow that once no user or organisation
-    # is left).
-    tables = [
-        table
-        for table in reversed(SQLModel.metadata.sorted_tables)
-        if table.name not in _KEPT_BY_RESET
-    ]
+    # As `tracker demo --reset` (see db.tables_to_empty).
+    tables = db.tables_to_empty()
     for done, table in enumerate(tables, start=1):
         connection.execute(sa.delete(table))
         if progress is not None:
