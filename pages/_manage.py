@@ -12,7 +12,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from pages import _common as common
-from tracker import db
+from tracker import db, permissions
 from tracker.access import Viewer, record_refusal
 from tracker.errors import ConflictError, DomainError
 from tracker.models import Role
@@ -60,6 +60,28 @@ def choose_programme(viewer: Viewer) -> ProgrammeChoice:
     )
     st.query_params["programme"] = code
     return by_code[code]
+
+
+NO_PEOPLE = (
+    "This programme's stakeholders are held by its owning organisation, and no data-sharing "
+    "agreement with your organisation is recorded, so its people are not shown to you."
+)
+
+
+def may_see_people(viewer: Viewer, programme_id: int) -> bool:
+    """Whether the viewer may see the programme's stakeholders (tracker.permissions decides)."""
+    with db.read_session(common.get_engine()) as session:
+        scope = permissions.programme_scope(session, programme_id)
+    return permissions.allowed(viewer, permissions.Action.stakeholder_read, scope)
+
+
+def require_people(viewer: Viewer, programme_id: int) -> None:
+    """Stop the page with a plain message when the viewer may not see this programme's people
+    (a partner without a data-sharing agreement)."""
+    if not may_see_people(viewer, programme_id):
+        record_refusal(viewer.email, f"the people of programme {programme_id}")
+        st.info(NO_PEOPLE, icon=":material/lock:")
+        st.stop()
 
 
 def open_programme(code: str) -> None:

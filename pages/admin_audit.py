@@ -82,8 +82,8 @@ with signins_tab:
 
 with changes_tab:
     with db.read_session(engine) as session:
-        actors = admin_view.audit_actors(session=session)
-        record_types = admin_view.audit_record_types(session=session)
+        actors = admin_view.audit_actors(session=session, viewer=viewer)
+        record_types = admin_view.audit_record_types(session=session, viewer=viewer)
 
     manage.seed("audit_dates", (today - dt.timedelta(days=DEFAULT_DAYS), today))
     left, middle, right = st.columns(3)
@@ -116,7 +116,7 @@ with changes_tab:
     )
     try:
         with db.read_session(engine) as session:
-            total = admin_view.audit_count(session=session, where=where)
+            total = admin_view.audit_count(session=session, viewer=viewer, where=where)
     except DomainError as error:
         st.error(plain_text(error.reason))
         st.stop()
@@ -130,7 +130,11 @@ with changes_tab:
     )
     with db.read_session(engine) as session:
         events = admin_view.audit_events(
-            session=session, where=where, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE
+            session=session,
+            viewer=viewer,
+            where=where,
+            limit=PAGE_SIZE,
+            offset=(int(page) - 1) * PAGE_SIZE,
         )
 
     first = (int(page) - 1) * PAGE_SIZE + 1
@@ -163,7 +167,7 @@ with changes_tab:
     )
 
     with db.read_session(engine) as session:
-        everything = admin_view.audit_events(session=session, where=where)
+        everything = admin_view.audit_events(session=session, viewer=viewer, where=where)
     st.download_button(
         f"Download these {total} events (CSV)",
         data=admin_view.audit_csv(everything),

@@ -123,9 +123,18 @@ with st.expander("Add a user", icon=":material/person_add:"):
                 st.rerun()
 
 st.header("Change a user")
-by_id: dict[int, dict[str, Any]] = {int(row["id"]): row for row in users.to_dict("records")}
+by_id: dict[int, dict[str, Any]] = {
+    int(row["id"]): row for row in users.to_dict("records") if row["administrable"]
+}
+shared = len(users) - len(by_id)
+if shared:
+    st.caption(
+        f"{shared} {'user also belongs' if shared == 1 else 'users also belong'} to an "
+        "organisation you do not administer: only an administrator of all their organisations "
+        "can change them."
+    )
 if not by_id:
-    st.info("There are no users in your organisations yet.")
+    st.info("There are no users you can change in your organisations yet.")
     st.stop()
 if st.session_state.get("users_choice") not in by_id:
     st.session_state.pop("users_choice", None)
@@ -232,7 +241,7 @@ with st.form(f"users_password_{uid}", clear_on_submit=True):
         else:
 
             def set_password(session: Session) -> tuple[int, int]:
-                before = organisations.require_user_admin(session, viewer, uid).version
+                before = organisations.require_user_administer(session, viewer, uid).version
                 after = organisations.reset_password(
                     session=session, viewer=viewer, user_id=uid, password=password
                 ).version

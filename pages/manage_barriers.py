@@ -163,16 +163,19 @@ def save_edits(session: Session) -> TableEditCounts:
         changes=st.session_state.get(editor_key) or {},
         columns=COLUMNS,
         create=lambda values: barriers.create_barrier(
-            session=session, data=text_blanks(values) | {"programme_id": programme_id}
+            session=session,
+            viewer=viewer,
+            data=text_blanks(values) | {"programme_id": programme_id},
         ),
         update=lambda barrier_id, version, values: barriers.update_barrier(
             session=session,
+            viewer=viewer,
             barrier_id=barrier_id,
             expected_version=version,
             changes=text_blanks(values),
         ),
         delete=lambda barrier_id, version: barriers.delete_barrier(
-            session=session, barrier_id=barrier_id, expected_version=version
+            session=session, viewer=viewer, barrier_id=barrier_id, expected_version=version
         ),
     )
 

@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access
+from tracker import permissions
 from tracker.models import EngagementBase, EngagementKind
+from tracker.permissions import Action
 from tracker.safe_text import plain_text
 from tracker.services import engagements, stakeholders
 from tracker.services.stakeholders import max_length
@@ -53,6 +54,7 @@ st.title("Engagements")
 manage.show_flash()
 choice = manage.choose_programme(viewer)
 pid = choice.programme_id
+manage.require_people(viewer, pid)
 today = common.today()
 
 
@@ -62,8 +64,8 @@ def write(service: Callable[..., Any], **arguments: Any) -> Any:
     is shown here)."""
 
     def checked(session: Session) -> Any:
-        access.require_manager(session, viewer, pid)
-        result = service(session=session, **arguments)
+        permissions.require_programme(session, viewer, Action.stakeholder_edit, pid)
+        result = service(session=session, viewer=viewer, **arguments)
         return True if result is None else result
 
     return manage.save(viewer, checked, labels=LABELS)
@@ -82,7 +84,9 @@ def mark_done(engagement_id: int, version: int) -> None:
 
 
 # --- Log a contact --------------------------------------------------------------------------
-names: dict[int, str] = common.cached(stakeholders.stakeholder_names, programme_id=pid)
+names: dict[int, str] = common.cached(
+    stakeholders.stakeholder_names, viewer=viewer, programme_id=pid
+)
 st.header("Log a contact")
 log = {
     field: f"engagements_log_{field}_{pid}"
@@ -139,7 +143,9 @@ if asked is not None:
     )
     if closed is not None:
         done("Marked the follow-up done.", f"engagement_{engagement_id}", [])
-open_follow_ups = common.cached(engagements.follow_ups, programme_id=pid, today=today)
+open_follow_ups = common.cached(
+    engagements.follow_ups, viewer=viewer, programme_id=pid, today=today
+)
 for heading, rows, icon in (
     ("Overdue", open_follow_ups[open_follow_ups["overdue"]], ":material/warning:"),
     ("Due today or later", open_follow_ups[~open_follow_ups["overdue"]], ":material/event:"),
@@ -160,7 +166,7 @@ for heading, rows, icon in (
 
 # --- All engagements ------------------------------------------------------------------------
 st.header("All engagements")
-table: pd.DataFrame = common.cached(engagements.engagement_table, programme_id=pid)
+table: pd.DataFrame = common.cached(engagements.engagement_table, viewer=viewer, programme_id=pid)
 if table.empty:
     st.info("No engagements logged yet.")
     st.stop()

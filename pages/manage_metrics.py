@@ -88,7 +88,7 @@ with st.expander("Define a new metric", expanded=table.empty), st.form("metrics_
         def define(session: Session) -> str:
             access.require_manager(session, viewer, programme_id)
             data = new_values | {"programme_id": programme_id}
-            return metrics.define_metric(session=session, data=data).name
+            return metrics.define_metric(session=session, viewer=viewer, data=data).name
 
         defined = manage.save(viewer, define, labels=LABELS)
         if defined is not None:
@@ -122,7 +122,11 @@ if submitted:
     def update(session: Session) -> int:
         access.require_manager(session, viewer, programme_id)
         changed = metrics.update_metric(
-            session=session, metric_id=metric_id, expected_version=expected, changes=values
+            session=session,
+            viewer=viewer,
+            metric_id=metric_id,
+            expected_version=expected,
+            changes=values,
         )
         return changed.version
 
@@ -162,7 +166,9 @@ with st.form(f"metrics_reading_{metric_id}"):
 
         def record(session: Session) -> str:
             access.require_manager(session, viewer, programme_id)
-            metrics.record_reading(session=session, data=reading | {"metric_id": metric_id})
+            metrics.record_reading(
+                session=session, viewer=viewer, data=reading | {"metric_id": metric_id}
+            )
             day = common.date_text(reading["reading_on"])
             return f"{plain_text(amount_text(reading['value'], row['unit']))} on {day}"
 
@@ -207,16 +213,17 @@ def save_readings(session: Session) -> TableEditCounts:
         changes=st.session_state.get(editor_key) or {},
         columns=["reading_on", "value", "note"],
         create=lambda values: metrics.record_reading(
-            session=session, data=text_blanks(values) | {"metric_id": metric_id}
+            session=session, viewer=viewer, data=text_blanks(values) | {"metric_id": metric_id}
         ),
         update=lambda reading_id, version, values: metrics.update_reading(
             session=session,
+            viewer=viewer,
             reading_id=reading_id,
             expected_version=version,
             changes=text_blanks(values),
         ),
         delete=lambda reading_id, version: metrics.delete_reading(
-            session=session, reading_id=reading_id, expected_version=version
+            session=session, viewer=viewer, reading_id=reading_id, expected_version=version
         ),
     )
 

@@ -152,13 +152,17 @@ if st.button("Save changes", type="primary", key="milestones_save", disabled=not
             changes=edits,
             columns=EDITABLE,
             create=lambda values: milestones.create_milestone(
-                session=session, data={**values, "programme_id": pid}
+                session=session, viewer=viewer, data={**values, "programme_id": pid}
             ),
             update=lambda mid, version, values: milestones.update_milestone(
-                session=session, milestone_id=mid, expected_version=version, changes=values
+                session=session,
+                viewer=viewer,
+                milestone_id=mid,
+                expected_version=version,
+                changes=values,
             ),
             delete=lambda mid, version: milestones.delete_milestone(
-                session=session, milestone_id=mid, expected_version=version
+                session=session, viewer=viewer, milestone_id=mid, expected_version=version
             ),
         )
 
@@ -184,7 +188,12 @@ focus = st.selectbox(
 )
 with db.read_session(engine) as session:
     groups = milestones.staff_group_choices(session=session, programme_id=pid)
-    people = milestones.stakeholder_choices(session=session, programme_id=pid)
+    sees_people = manage.may_see_people(viewer, pid)
+    people = (
+        milestones.stakeholder_choices(session=session, viewer=viewer, programme_id=pid)
+        if sees_people
+        else {}
+    )
     impacts = milestones.milestone_impacts(session=session, milestone_id=focus)
     needs = milestones.milestone_dependencies(session=session, milestone_id=focus)
 
@@ -203,9 +212,12 @@ with st.form(f"milestones_links_{focus}"):
         grid[index % 3].selectbox(
             plain_text(name), list(IMPACTS), format_func=IMPACTS.__getitem__, key=impact_keys[gid]
         )
+    if not sees_people:
+        st.caption(manage.NO_PEOPLE)
     st.multiselect(
         "Stakeholders whose support it needs",
         list(people),
+        disabled=not sees_people,
         format_func=people.__getitem__,
         key=needs_key,
         help="A head of service who must sign it off, a union representative whose members "
@@ -223,8 +235,11 @@ if linked:
 
     def save_links(session: Session) -> bool:
         access.require_manager(session, viewer, pid)
-        milestones.set_impacts(session=session, milestone_id=focus, impacts=wanted)
-        milestones.set_dependencies(session=session, milestone_id=focus, stakeholder_ids=chosen)
+        milestones.set_impacts(session=session, viewer=viewer, milestone_id=focus, impacts=wanted)
+        if sees_people:
+            milestones.set_dependencies(
+                session=session, viewer=viewer, milestone_id=focus, stakeholder_ids=chosen
+            )
         return True
 
     if manage.save(viewer, save_links, labels=LABELS):

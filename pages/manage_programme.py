@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db
+from tracker import access, db, permissions
 from tracker.errors import PermissionDeniedError
 from tracker.models import LawfulBasis, ProgrammeStatus
 from tracker.safe_text import plain_text
@@ -28,6 +28,7 @@ LABELS = {
     "status": "Status",
     "closed_on": "Closed on",
     "lawful_basis": "Lawful basis",
+    "sharing": "Data-sharing agreements",
     "budget": "Budget",
     "expected_benefits": "Expected benefits",
     "partners": "Partners",
@@ -93,7 +94,7 @@ with st.expander("Start a new programme", icon=":material/add:"):
                     )
                 data = {"code": code, "title": new_title.strip(), "organisation_id": new_owner}
                 data |= {"start_date": new_start, "target_end_date": new_end}
-                return programmes.create_programme(session=session, data=data).title
+                return programmes.create_programme(session=session, viewer=viewer, data=data).title
 
             created = manage.save(viewer, create, labels=LABELS)
             if created is not None:
@@ -111,6 +112,10 @@ pid = choice.programme_id
 with db.read_session(engine) as session:
     programme = access.require_manager(session, viewer, pid)
     partners = programmes.partner_ids(session=session, programme_id=pid)
+    sharing = programmes.sharing_partner_ids(session=session, programme_id=pid)
+    scope = permissions.programme_scope(session, pid)
+# Who the programme is pooled with is the owner's decision (tracker.permissions).
+shares = permissions.allowed(viewer, permissions.Action.programme_share, scope)
 
 current = {
     "title": programme.title,
@@ -128,6 +133,7 @@ current = {
         None if programme.expected_benefits is None else float(programme.expected_benefits)
     ),
     "partners": partners,
+    "sharing": sharing,
 }
 record_key = f"programme_{pid}"
 keys = {name: f"programme_{name}_{pid}" for name in current}
@@ -197,20 +203,40 @@ with st.form(f"programme_details_{pid}"):
         format="%.2f",
         help="The financial benefits the business case expects, in pounds.",
     )
+    # A new partner must be an organisation the viewer acts for; those already pooled stay
+    # listed so they can be removed.
+    offered = [
+        org_id
+        for org_id in organisations
+        if org_id != programme.organisation_id
+        and (org_id in viewer.organisation_ids or org_id in partners)
+    ]
     st.multiselect(
         "Partners",
-        [org_id for org_id in organisations if org_id != programme.organisation_id],
+        offered,
         format_func=organisations.__getitem__,
         key=keys["partners"],
+        disabled=not shares,
         help="Other organisations pooling resources into this programme. Their managers can "
-        "change it too, and milestones can land on their staff groups.",
+        "change its plan too, and milestones can land on their staff groups. Only the owning "
+        "organisation's managers choose partners, and only organisations they act for.",
+    )
+    st.multiselect(
+        "Partners with a data-sharing agreement",
+        offered,
+        format_func=organisations.__getitem__,
+        key=keys["sharing"],
+        disabled=not shares,
+        help="Only these partners' managers see and keep the programme's stakeholders (stance, "
+        "notes, engagements). Record one only when the agreement is signed.",
     )
     submitted = st.form_submit_button("Save programme details", type="primary")
 
 if submitted:
     draft = {name: st.session_state[key] for name, key in keys.items()}
     draft["partners"] = sorted(draft["partners"])
-    changes = {name: value for name, value in draft.items() if name != "partners"}
+    draft["sharing"] = sorted(draft["sharing"])
+    changes = {name: value for name, value in draft.items() if name not in ("partners", "sharing")}
     for name in ("title", "sponsor", "manager"):
         changes[name] = changes[name].strip()
     changes["budget"] = pounds(draft["budget"])
@@ -219,11 +245,20 @@ if submitted:
     def save_details(session: Session) -> int:
         access.require_manager(session, viewer, pid)
         saved = programmes.update_programme(
-            session=session, programme_id=pid, expected_version=version, changes=changes
+            session=session,
+            viewer=viewer,
+            programme_id=pid,
+            expected_version=version,
+            changes=changes,
         )
-        programmes.set_partners(
-            session=session, programme_id=pid, organisation_ids=draft["partners"]
-        )
+        if (draft["partners"], draft["sharing"]) != (partners, sharing):
+            programmes.set_partners(
+                session=session,
+                viewer=viewer,
+                programme_id=pid,
+                organisation_ids=draft["partners"],
+                sharing_ids=draft["sharing"],
+            )
         return saved.version
 
     new_version = manage.save(viewer, save_details, labels=LABELS)

@@ -130,7 +130,11 @@ if submitted:
     def save_stage(session: Session) -> int:
         access.require_manager(session, viewer, pid)
         return programmes.update_stage_record(
-            session=session, stage_record_id=rid, expected_version=version, changes=changes
+            session=session,
+            viewer=viewer,
+            stage_record_id=rid,
+            expected_version=version,
+            changes=changes,
         ).version
 
     new_version = manage.save(viewer, save_stage, labels=LABELS)
@@ -180,11 +184,12 @@ else:
             access.require_manager(session, viewer, pid)
             for cid in doomed:
                 programmes.delete_exit_criterion(
-                    session=session, criterion_id=cid, expected_version=versions[cid]
+                    session=session, viewer=viewer, criterion_id=cid, expected_version=versions[cid]
                 )
             return {
                 cid: programmes.update_exit_criterion(
                     session=session,
+                    viewer=viewer,
                     criterion_id=cid,
                     expected_version=versions[cid],
                     changes={"met": met},
@@ -226,7 +231,9 @@ if added:
 
     def add(session: Session) -> int | None:
         access.require_manager(session, viewer, pid)
-        return programmes.add_exit_criterion(session=session, stage_record_id=rid, text=new_text).id
+        return programmes.add_exit_criterion(
+            session=session, viewer=viewer, stage_record_id=rid, text=new_text
+        ).id
 
     if manage.save(viewer, add, labels=LABELS) is not None:
         st.session_state.pop(new_key, None)

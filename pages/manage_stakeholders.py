@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access
+from tracker import permissions
 from tracker.models import NOTES_WARNING, StakeholderBase, Stance
+from tracker.permissions import Action
 from tracker.safe_text import plain_text
 from tracker.services import stakeholders as people
 from tracker.services.stakeholders import ADKAR, REGISTER_COLUMNS, max_length
@@ -51,14 +52,15 @@ viewer = manage.require_manager()
 st.title("Stakeholders")
 manage.show_flash()
 pid = manage.choose_programme(viewer).programme_id
+manage.require_people(viewer, pid)
 
 
 def write(service: Callable[..., Any], **arguments: Any) -> Any:
     """Call `service` as the viewer, re-checking their rights; None when refused (shown)."""
 
     def checked(session: Session) -> Any:
-        access.require_manager(session, viewer, pid)
-        return service(session=session, **arguments)
+        permissions.require_programme(session, viewer, Action.stakeholder_edit, pid)
+        return service(session=session, viewer=viewer, **arguments)
 
     return manage.save(viewer, checked, labels=LABELS)
 
@@ -79,7 +81,7 @@ st.caption(
 table_key, editor_key = f"stakeholders_register_{pid}", f"stakeholders_register_editor_{pid}"
 fresh_unless_edited(table_key, editor_key)
 table = manage.snapshot(
-    table_key, lambda: common.cached(people.stakeholder_table, programme_id=pid)
+    table_key, lambda: common.cached(people.stakeholder_table, viewer=viewer, programme_id=pid)
 )
 groups: dict[int, str] = common.cached(people.staff_group_options, programme_id=pid)
 limit = {f: max_length(StakeholderBase, f) for f in ("name", "role", "relationship_owner", "notes")}
@@ -122,7 +124,7 @@ if save_register:
 manage.reload_button(table_key, [editor_key], key=f"stakeholders_register_reload_{pid}")
 
 # --- One stakeholder ------------------------------------------------------------------------
-names: dict[int, str] = common.cached(people.stakeholder_names, programme_id=pid)
+names: dict[int, str] = common.cached(people.stakeholder_names, viewer=viewer, programme_id=pid)
 if not names:
     st.info("There are no stakeholders yet: add them to the register above.")
     st.stop()
@@ -130,7 +132,7 @@ st.header("One stakeholder")
 sid = st.selectbox(
     "Stakeholder", list(names), format_func=names.get, key=f"stakeholders_chosen_{pid}"
 )
-person = common.cached(people.stakeholder_notes, stakeholder_id=sid)
+person = common.cached(people.stakeholder_notes, viewer=viewer, stakeholder_id=sid)
 name = plain_text(person.name)
 assessments_tab, notes_tab, links_tab = st.tabs(["Assessments", "Notes", "Influence links"])
 
@@ -158,7 +160,7 @@ with assessments_tab:
         if write(people.record_assessment, data=data) is not None:
             day = common.date_text(data["assessed_on"])
             done(f"Saved the assessment of {name} on {day}.", f"assess_{sid}", [*keys.values()])
-    history = common.cached(people.assessment_history, stakeholder_id=sid)
+    history = common.cached(people.assessment_history, viewer=viewer, stakeholder_id=sid)
     st.markdown("**Assessment history**, newest first")
     st.dataframe(
         history.assign(
@@ -192,7 +194,7 @@ with links_tab:
     links_key, links_editor = f"stakeholders_links_{sid}", f"stakeholders_links_editor_{sid}"
     fresh_unless_edited(links_key, links_editor)
     links = manage.snapshot(
-        links_key, lambda: common.cached(people.influence_links, stakeholder_id=sid)
+        links_key, lambda: common.cached(people.influence_links, viewer=viewer, stakeholder_id=sid)
     )
     if links.empty:
         st.info(f"No influence links for {name} yet.")

@@ -6,7 +6,7 @@ import streamlit as st
 from pages import _common as common
 from pages import _leadership as leadership
 from pages import _programme_views as views
-from tracker import charts, db, queries
+from tracker import charts, db, permissions, queries
 from tracker.access import record_refusal
 from tracker.errors import DomainError
 from tracker.models import Audience, DeliveryConfidence, Role
@@ -98,7 +98,13 @@ if override is not None:
 with st.expander("Why: every rule, its evidence and its threshold"):
     st.dataframe(leadership.rules_table(suggestion), hide_index=True, width="stretch")
     st.caption("The rules are set out in docs/delivery-confidence.md.")
-if viewer.can_manage:
+with db.read_session(common.get_engine()) as session:
+    may_override = permissions.allowed(
+        viewer,
+        permissions.Action.confidence_override,
+        permissions.programme_scope(session, programme_id),
+    )
+if may_override:
     with st.expander("Override the suggested rating"), st.form("programme_override"):
         rating = st.selectbox(
             "Rating",
@@ -116,10 +122,10 @@ if viewer.can_manage:
                 with db.write_session(common.get_engine(), actor=viewer.email) as session:
                     programmes.override_confidence(
                         session=session,
+                        viewer=viewer,
                         programme_id=programme_id,
                         rating=rating,
                         reason=reason,
-                        set_by=viewer.email,
                     )
             except DomainError as error:
                 st.error(f"Not saved. {error.field or 'Override'}: {error.reason}")

@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from tracker import db
+from tracker.access import system_viewer
 from tracker.models import Organisation, OrganisationBase, Role
 from tracker.services import milestones, organisations, programmes, records, stakeholders
 
 ACTOR = "tester@example.org"
+# Test set-up writes as the installation itself; permission tests use real viewers.
+SYSTEM = system_viewer("tests")
 _counter = itertools.count(1)
 TODAY = dt.date(2026, 6, 15)
 
@@ -21,7 +24,7 @@ def organisation(engine: Engine, **overrides: Any) -> int:
     n = next(_counter)
     data = {"name": f"Testshire Council {n}", "short_name": f"TC{n}"} | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        org = organisations.create_organisation(session=session, data=data)
+        org = organisations.create_organisation(session=session, viewer=SYSTEM, data=data)
         assert org.id is not None
         return org.id
 
@@ -30,7 +33,7 @@ def staff_group(engine: Engine, organisation_id: int, **overrides: Any) -> int:
     n = next(_counter)
     data = {"organisation_id": organisation_id, "name": f"Team {n}"} | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        group = organisations.create_staff_group(session=session, data=data)
+        group = organisations.create_staff_group(session=session, viewer=SYSTEM, data=data)
         assert group.id is not None
         return group.id
 
@@ -46,7 +49,7 @@ def programme(engine: Engine, organisation_id: int | None = None, **overrides: A
         "target_end_date": dt.date(2027, 12, 31),
     } | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        p = programmes.create_programme(session=session, data=data)
+        p = programmes.create_programme(session=session, viewer=SYSTEM, data=data)
         assert p.id is not None
         return p.id
 
@@ -61,7 +64,7 @@ def milestone(engine: Engine, programme_id: int, **overrides: Any) -> int:
         "weight": 3,
     } | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        m = milestones.create_milestone(session=session, data=data)
+        m = milestones.create_milestone(session=session, viewer=SYSTEM, data=data)
         assert m.id is not None
         return m.id
 
@@ -70,7 +73,7 @@ def stakeholder(engine: Engine, programme_id: int, **overrides: Any) -> int:
     n = next(_counter)
     data = {"programme_id": programme_id, "name": f"Person {n}", "influence": 3, "interest": 3}
     with db.write_session(engine, actor=ACTOR) as session:
-        s = stakeholders.create_stakeholder(session=session, data=data | overrides)
+        s = stakeholders.create_stakeholder(session=session, viewer=SYSTEM, data=data | overrides)
         assert s.id is not None
         return s.id
 
@@ -81,7 +84,9 @@ def user(
     n = next(_counter)
     data = {"email": f"user{n}@example.org", "name": f"User {n}", "role": role} | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        u = organisations.create_user(session=session, data=data, organisation_ids=organisation_ids)
+        u = organisations.create_user(
+            session=session, viewer=SYSTEM, data=data, organisation_ids=organisation_ids
+        )
         assert u.id is not None
         return u.id
 
@@ -92,7 +97,7 @@ def organisation_and_counter_change(engine: Engine, label: str, counter_id: int)
     leave its version short)."""
     with db.write_session(engine, actor=f"{label.lower()}@example.org") as session:
         organisations.create_organisation(
-            session=session, data={"name": f"Writer {label}", "short_name": label}
+            session=session, viewer=SYSTEM, data={"name": f"Writer {label}", "short_name": label}
         )
         counter = records.get(session, Organisation, counter_id, for_update=True)
         records.update(

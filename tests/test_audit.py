@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from tests import factories
+from tests.factories import SYSTEM
 from tracker import db
 from tracker.errors import DomainError
 from tracker.models import (
@@ -225,10 +226,13 @@ def test_rows_the_database_deletes_on_its_own_are_audited(engine: Engine) -> Non
     milestone = factories.milestone(engine, programme)
     with db.write_session(engine, actor=ACTOR) as session:
         stakeholders.add_influence_link(
-            session=session, data={"from_stakeholder_id": first, "to_stakeholder_id": second}
+            session=session,
+            viewer=SYSTEM,
+            data={"from_stakeholder_id": first, "to_stakeholder_id": second},
         )
         engagements.log_engagement(
             session=session,
+            viewer=SYSTEM,
             data={
                 "programme_id": programme,
                 "occurred_on": dt.date(2026, 5, 1),
@@ -238,10 +242,12 @@ def test_rows_the_database_deletes_on_its_own_are_audited(engine: Engine) -> Non
             stakeholder_ids=[first, second],
         )
         milestones.set_dependencies(
-            session=session, milestone_id=milestone, stakeholder_ids=[first]
+            session=session, viewer=SYSTEM, milestone_id=milestone, stakeholder_ids=[first]
         )
     with db.write_session(engine, actor=ACTOR) as session:
-        stakeholders.delete_stakeholder(session=session, stakeholder_id=first, expected_version=1)
+        stakeholders.delete_stakeholder(
+            session=session, viewer=SYSTEM, stakeholder_id=first, expected_version=1
+        )
     assert replay(engine) == tables_now(engine)
     with engine.connect() as connection:
         deleted = {
@@ -319,7 +325,9 @@ class AuditReplay(RuleBasedStateMachine):
             "weight": weight,
             "due_date": factories.TODAY + dt.timedelta(days=days),
         }
-        made = self._write(lambda s: milestones.create_milestone(session=s, data=data).id)
+        made = self._write(
+            lambda s: milestones.create_milestone(session=s, viewer=SYSTEM, data=data).id
+        )
         return made  # type: ignore[no-any-return]
 
     @rule(
@@ -334,6 +342,7 @@ class AuditReplay(RuleBasedStateMachine):
         self._write(
             lambda s: milestones.update_milestone(
                 session=s,
+                viewer=SYSTEM,
                 milestone_id=milestone,
                 expected_version=version,
                 changes={"status": status, "weight": weight},
@@ -348,7 +357,9 @@ class AuditReplay(RuleBasedStateMachine):
             return
         impacts = dict.fromkeys(self.groups[:n], level)
         self._write(
-            lambda s: milestones.set_impacts(session=s, milestone_id=milestone, impacts=impacts)
+            lambda s: milestones.set_impacts(
+                session=s, viewer=SYSTEM, milestone_id=milestone, impacts=impacts
+            )
         )
 
     @rule(milestone=milestones_, chosen=st.lists(people, max_size=3))
@@ -358,7 +369,7 @@ class AuditReplay(RuleBasedStateMachine):
         ids = [person for person in chosen if person is not None]
         self._write(
             lambda s: milestones.set_dependencies(
-                session=s, milestone_id=milestone, stakeholder_ids=ids
+                session=s, viewer=SYSTEM, milestone_id=milestone, stakeholder_ids=ids
             )
         )
 
@@ -369,7 +380,7 @@ class AuditReplay(RuleBasedStateMachine):
         version = self._version(Milestone, milestone)
         self._write(
             lambda s: milestones.delete_milestone(
-                session=s, milestone_id=milestone, expected_version=version
+                session=s, viewer=SYSTEM, milestone_id=milestone, expected_version=version
             )
         )
 
@@ -387,7 +398,9 @@ class AuditReplay(RuleBasedStateMachine):
             "stance": stance,
             "staff_group_id": None if group is None else self.groups[group],
         }
-        made = self._write(lambda s: stakeholders.create_stakeholder(session=s, data=data).id)
+        made = self._write(
+            lambda s: stakeholders.create_stakeholder(session=s, viewer=SYSTEM, data=data).id
+        )
         return made  # type: ignore[no-any-return]
 
     @rule(
@@ -406,6 +419,7 @@ class AuditReplay(RuleBasedStateMachine):
         self._write(
             lambda s: stakeholders.update_stakeholder(
                 session=s,
+                viewer=SYSTEM,
                 stakeholder_id=person,
                 expected_version=version,
                 changes={"stance": stance, "notes": notes, "interest": interest},
@@ -419,7 +433,7 @@ class AuditReplay(RuleBasedStateMachine):
         version = self._version(Stakeholder, person)
         self._write(
             lambda s: stakeholders.delete_stakeholder(
-                session=s, stakeholder_id=person, expected_version=version
+                session=s, viewer=SYSTEM, stakeholder_id=person, expected_version=version
             )
         )
 
@@ -432,7 +446,9 @@ class AuditReplay(RuleBasedStateMachine):
             "to_stakeholder_id": target_person,
             "strength": strength,
         }
-        made = self._write(lambda s: stakeholders.add_influence_link(session=s, data=data).id)
+        made = self._write(
+            lambda s: stakeholders.add_influence_link(session=s, viewer=SYSTEM, data=data).id
+        )
         return made  # type: ignore[no-any-return]
 
     @rule(link=consumes(links))
@@ -442,7 +458,7 @@ class AuditReplay(RuleBasedStateMachine):
         version = self._version(InfluenceLink, link)
         self._write(
             lambda s: stakeholders.delete_influence_link(
-                session=s, link_id=link, expected_version=version
+                session=s, viewer=SYSTEM, link_id=link, expected_version=version
             )
         )
 
@@ -456,7 +472,11 @@ class AuditReplay(RuleBasedStateMachine):
         }
         ids = [person for person in chosen if person is not None]
         made = self._write(
-            lambda s: engagements.log_engagement(session=s, data=data, stakeholder_ids=ids).id
+            lambda s: (
+                engagements.log_engagement(
+                    session=s, viewer=SYSTEM, data=data, stakeholder_ids=ids
+                ).id
+            )
         )
         return made  # type: ignore[no-any-return]
 
@@ -467,7 +487,7 @@ class AuditReplay(RuleBasedStateMachine):
         ids = [person for person in chosen if person is not None]
         self._write(
             lambda s: engagements.set_attendees(
-                session=s, engagement_id=engagement, stakeholder_ids=ids
+                session=s, viewer=SYSTEM, engagement_id=engagement, stakeholder_ids=ids
             )
         )
 
@@ -478,7 +498,7 @@ class AuditReplay(RuleBasedStateMachine):
         version = self._version(Engagement, engagement)
         self._write(
             lambda s: engagements.delete_engagement(
-                session=s, engagement_id=engagement, expected_version=version
+                session=s, viewer=SYSTEM, engagement_id=engagement, expected_version=version
             )
         )
 
@@ -491,7 +511,9 @@ class AuditReplay(RuleBasedStateMachine):
             "likelihood": likelihood,
             "impact": impact,
         }
-        made = self._write(lambda s: barriers.create_barrier(session=s, data=data).id)
+        made = self._write(
+            lambda s: barriers.create_barrier(session=s, viewer=SYSTEM, data=data).id
+        )
         return made  # type: ignore[no-any-return]
 
     @rule(barrier=barriers_, status=st.sampled_from(["open", "mitigating", "closed"]))
@@ -502,6 +524,7 @@ class AuditReplay(RuleBasedStateMachine):
         self._write(
             lambda s: barriers.update_barrier(
                 session=s,
+                viewer=SYSTEM,
                 barrier_id=barrier,
                 expected_version=version,
                 changes={"status": status},
@@ -515,7 +538,7 @@ class AuditReplay(RuleBasedStateMachine):
         version = self._version(Barrier, barrier)
         self._write(
             lambda s: barriers.delete_barrier(
-                session=s, barrier_id=barrier, expected_version=version
+                session=s, viewer=SYSTEM, barrier_id=barrier, expected_version=version
             )
         )
 

@@ -26,6 +26,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from tests import factories
+from tests.factories import SYSTEM
 from tracker import backup, db
 from tracker.cli import main
 from tracker.demo import seed_demo
@@ -89,6 +90,7 @@ def _new_programme(engine: Engine, organisation_id: int, label: str) -> None:
     with db.write_session(engine, actor=ACTOR) as session:
         programmes.create_programme(
             session=session,
+            viewer=SYSTEM,
             data={
                 "code": f"BK-{label}",
                 "title": f"Backed-up programme {label}",

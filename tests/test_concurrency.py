@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from tests import factories
+from tests.factories import SYSTEM
 from tracker import db
 from tracker.errors import ConflictError
 from tracker.models import AuditEvent, Milestone, Organisation
@@ -117,6 +118,7 @@ def save_from_what_was_read(
         with db.write_session(engine, actor=f"{label.lower()}@example.org") as session:
             saved = milestones.update_milestone(
                 session=session,
+                viewer=SYSTEM,
                 milestone_id=milestone_id,
                 expected_version=opened,
                 changes={"title": title},
@@ -371,11 +373,11 @@ def test_data_version_moves_when_a_transaction_that_began_first_commits_last(
     engine = postgres_engine
     with db.write_session(engine, actor="slow@example.org") as slow:
         organisations.create_organisation(
-            session=slow, data={"name": "Slow Council", "short_name": "SLOW"}
+            session=slow, viewer=SYSTEM, data={"name": "Slow Council", "short_name": "SLOW"}
         )  # flushed: its audit event is written now, uncommitted
         with db.write_session(engine, actor="quick@example.org") as quick:
             organisations.create_organisation(
-                session=quick, data={"name": "Quick Council", "short_name": "QUICK"}
+                session=quick, viewer=SYSTEM, data={"name": "Quick Council", "short_name": "QUICK"}
             )
         # Another process reads now, and caches what it reads under this version.
         with db.read_session(engine) as session:

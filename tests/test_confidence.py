@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from tests import factories
+from tests.factories import SYSTEM
 from tracker import access, confidence, db, queries
 from tracker.confidence import Evidence, Override, Source, effective, elapsed_share, suggest
 from tracker.errors import DomainError
@@ -320,7 +321,12 @@ def leader_of(engine: Engine, programme_id: int) -> access.Viewer:
 def record_override(engine: Engine, programme_id: int, rating: str, reason: str, by: str) -> None:
     with db.write_session(engine, actor=by) as session:
         programmes.override_confidence(
-            session=session, programme_id=programme_id, rating=rating, reason=reason, set_by=by
+            session=session,
+            viewer=SYSTEM,
+            programme_id=programme_id,
+            rating=rating,
+            reason=reason,
+            set_by=by,
         )
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from tests.factories import SYSTEM
 from tracker import db
 from tracker.access import Viewer, load_viewer
 from tracker.cli import main
@@ -181,6 +182,7 @@ def test_formula_like_text_is_neutralised_and_numbers_stay_numbers(demo_engine: 
         programme_id = _programme_id(session, "NCC-CARE-RECORD")
         milestones.create_milestone(
             session=session,
+            viewer=SYSTEM,
             data={
                 "programme_id": programme_id,
                 "stage": "test",
@@ -191,6 +193,7 @@ def test_formula_like_text_is_neutralised_and_numbers_stay_numbers(demo_engine: 
         )
         narratives.write_narrative(
             session=session,
+            viewer=SYSTEM,
             data={
                 "programme_id": programme_id,
                 "title": "+1 for the new portal",
@@ -199,6 +202,7 @@ def test_formula_like_text_is_neutralised_and_numbers_stay_numbers(demo_engine: 
         )
         stakeholders.create_stakeholder(
             session=session,
+            viewer=SYSTEM,
             data={
                 "programme_id": programme_id,
                 "name": "Rhys Resistor",

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from tests.conftest import APP, sign_in
+from tests.factories import SYSTEM
 from tracker import db, generate, queries
 from tracker.access import load_viewer
 from tracker.cli import main
@@ -235,6 +236,7 @@ def test_the_services_write_as_usual_afterwards(engine: Engine) -> None:
         programme_id = _scalar(engine, "SELECT min(id) FROM programme")
         milestone = milestones.create_milestone(
             session=session,
+            viewer=SYSTEM,
             data={
                 "programme_id": programme_id,
                 "stage": "equip",
@@ -244,10 +246,11 @@ def test_the_services_write_as_usual_afterwards(engine: Engine) -> None:
         )
         person = stakeholders.create_stakeholder(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": programme_id, "name": "Nia Newcomer", "stance": 1},
         )
         organisation = organisations.create_organisation(
-            session=session, data={"name": "Lakeside Council", "short_name": "LSC"}
+            session=session, viewer=SYSTEM, data={"name": "Lakeside Council", "short_name": "LSC"}
         )
 
     assert milestone.id == before["milestone"] + 1
@@ -272,7 +275,9 @@ def test_a_database_holding_programmes_is_refused_and_left_unchanged(engine: Eng
 def test_an_organisation_the_generator_would_create_is_refused(sqlite_engine: Engine) -> None:
     with db.write_session(sqlite_engine, actor="tester@example.org") as session:
         organisations.create_organisation(
-            session=session, data={"name": "Ashcombe County Council", "short_name": "ASH"}
+            session=session,
+            viewer=SYSTEM,
+            data={"name": "Ashcombe County Council", "short_name": "ASH"},
         )
 
     with pytest.raises(DomainError, match="Ashcombe County Council"):

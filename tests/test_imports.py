@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, col, func, select
 
 from tests import factories
+from tests.factories import SYSTEM
 from tracker import db
 from tracker.access import Viewer, load_viewer
 from tracker.cli import main
@@ -868,6 +869,7 @@ def test_metric_readings_are_matched_by_metric_and_date(world: World) -> None:
     with db.write_session(world.engine, actor=factories.ACTOR) as session:
         metrics.define_metric(
             session=session,
+            viewer=SYSTEM,
             data={
                 "programme_id": world.programme_id,
                 "name": "Staff trained",

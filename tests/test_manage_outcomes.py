@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests import factories
 from tests.conftest import sign_in
+from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import db, figures
 from tracker.access import load_viewer
@@ -159,7 +160,11 @@ def test_a_barrier_someone_else_saved_meanwhile_is_refused_and_the_draft_kept(
     barrier_id = int(barrier_rows(demo_engine, programme_id)["id"][0])
     with db.write_session(demo_engine, actor=OTHER) as session:
         barriers.update_barrier(
-            session=session, barrier_id=barrier_id, expected_version=1, changes={"impact": 1}
+            session=session,
+            viewer=SYSTEM,
+            barrier_id=barrier_id,
+            expected_version=1,
+            changes={"impact": 1},
         )
     draft = {"edited_rows": {0: {"mitigation": "My own plan"}}}
     at = edit_barriers(at, programme_id, draft)
@@ -297,7 +302,11 @@ def test_a_metric_someone_else_saved_meanwhile_is_refused_and_the_draft_kept(
     metric_id, theirs, mine = int(metric["id"]), float(metric["target"]) + 10, 33.0
     with db.write_session(demo_engine, actor=OTHER) as session:
         metrics.update_metric(
-            session=session, metric_id=metric_id, expected_version=1, changes={"target": theirs}
+            session=session,
+            viewer=SYSTEM,
+            metric_id=metric_id,
+            expected_version=1,
+            changes={"target": theirs},
         )
     at.number_input(key=f"metrics_target_{metric_id}").set_value(mine)
     at.button(key=f"metrics_save_{metric_id}").click().run()
@@ -487,6 +496,7 @@ def test_a_narrative_someone_else_saved_meanwhile_is_refused_and_the_draft_kept(
     with db.write_session(demo_engine, actor=OTHER) as session:
         narratives.update_narrative(
             session=session,
+            viewer=SYSTEM,
             narrative_id=draft_id,
             expected_version=1,
             changes={"title": "Their better title"},
@@ -570,6 +580,7 @@ def test_barrier_table_scores_and_orders_highest_first(sqlite_engine: Engine) ->
         for title, likelihood, impact in (("Bravo", 2, 3), ("Alpha", 3, 2), ("Charlie", 5, 4)):
             barriers.create_barrier(
                 session=session,
+                viewer=SYSTEM,
                 data={"programme_id": programme_id, "title": title, "category": "technical"}
                 | {"likelihood": likelihood, "impact": impact},
             )
@@ -592,22 +603,26 @@ def test_metric_table_gives_the_latest_reading_and_attainment(sqlite_engine: Eng
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
         down = metrics.define_metric(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": programme_id, "name": "Days to assess", "unit": "days"}
             | {"baseline": 28.0, "target": 14.0, "direction": "down", "stage": "test"},
         )
         flat = metrics.define_metric(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": programme_id, "name": "Flat line", "baseline": 5.0}
             | {"target": 5.0},
         )
         metrics.define_metric(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": programme_id, "name": "No readings", "target": 10.0}
             | {"baseline": 0.0},
         )
         for metric, day, value in ((down, 1, 26.0), (down, 2, 21.0), (flat, 1, 6.0)):
             metrics.record_reading(
                 session=session,
+                viewer=SYSTEM,
                 data={"metric_id": metric.id, "reading_on": dt.date(2026, day, 1), "value": value},
             )
     with db.read_session(sqlite_engine) as session:
@@ -637,12 +652,14 @@ def test_reading_table_lists_newest_first_and_one_reading_per_date(
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
         metric = metrics.define_metric(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": programme_id, "name": "Trained", "baseline": 0, "target": 9},
         )
         metric_id = metric.id
         for day in (3, 1, 2):
             metrics.record_reading(
                 session=session,
+                viewer=SYSTEM,
                 data={"metric_id": metric_id, "reading_on": dt.date(2026, day, 1), "value": day},
             )
     with db.read_session(sqlite_engine) as session:
@@ -656,6 +673,7 @@ def test_reading_table_lists_newest_first_and_one_reading_per_date(
     ):
         metrics.record_reading(
             session=session,
+            viewer=SYSTEM,
             data={"metric_id": metric_id, "reading_on": dt.date(2026, 2, 1), "value": 5},
         )
     assert refused.value.field == "reading_on"
@@ -665,6 +683,7 @@ def test_reading_table_lists_newest_first_and_one_reading_per_date(
     ):
         metrics.update_reading(
             session=session,
+            viewer=SYSTEM,
             reading_id=march,
             expected_version=1,
             changes={"reading_on": "2026-01-01"},
@@ -672,6 +691,7 @@ def test_reading_table_lists_newest_first_and_one_reading_per_date(
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
         moved = metrics.update_reading(
             session=session,
+            viewer=SYSTEM,
             reading_id=march,
             expected_version=1,
             changes={"reading_on": dt.date(2026, 3, 1), "value": 4.0},
@@ -684,14 +704,18 @@ def test_narrative_table_lists_drafts_and_published_newest_first(sqlite_engine: 
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
         first = narratives.write_narrative(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": programme_id, "title": "First story", "stage": "vision"},
         )
         narratives.write_narrative(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": programme_id, "title": "Second story", "audience": "staff"},
         )
         assert first.id is not None
-        narratives.publish_narrative(session=session, narrative_id=first.id, expected_version=1)
+        narratives.publish_narrative(
+            session=session, viewer=SYSTEM, narrative_id=first.id, expected_version=1
+        )
     with db.read_session(sqlite_engine) as session:
         table = narratives.narrative_table(session=session, programme_id=programme_id)
     assert list(table["title"]) == ["Second story", "First story"]

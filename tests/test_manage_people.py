@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests import factories
 from tests.conftest import sign_in
+from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import clock, db, figures
 from tracker.access import load_viewer
@@ -80,7 +81,9 @@ def _stakeholders(engine: Engine, programme_id: int) -> dict[str, Stakeholder]:
 
 def _register(engine: Engine, programme_id: int) -> Any:
     with db.read_session(engine) as session:
-        return stakeholders.stakeholder_table(session=session, programme_id=programme_id)
+        return stakeholders.stakeholder_table(
+            session=session, viewer=SYSTEM, programme_id=programme_id
+        )
 
 
 def _errors(at: AppTest) -> str:
@@ -181,6 +184,7 @@ def test_the_register_refuses_a_row_someone_else_saved_after_it_was_opened(
     with db.write_session(demo_engine, actor=OTHER) as session:
         stakeholders.update_stakeholder(
             session=session,
+            viewer=SYSTEM,
             stakeholder_id=int(row["id"]),
             expected_version=int(row["version"]),
             changes={"role": "Their role"},
@@ -226,14 +230,19 @@ def test_an_assessment_dated_in_the_future_is_refused_and_nothing_is_written(
     at = _open(app_as, STAKEHOLDERS)
     sid = int(_register(demo_engine, pid).iloc[0]["id"])
     with db.read_session(demo_engine) as session:
-        before = len(stakeholders.assessment_history(session=session, stakeholder_id=sid))
+        before = len(
+            stakeholders.assessment_history(session=session, viewer=SYSTEM, stakeholder_id=sid)
+        )
     tomorrow = clock.today() + dt.timedelta(days=1)
     at.date_input(key=f"stakeholders_assess_assessed_on_{sid}").set_value(tomorrow)
     _click(at, "Record the assessment")
 
     assert "Date: an assessment cannot be dated in the future" in _errors(at)
     with db.read_session(demo_engine) as session:
-        assert len(stakeholders.assessment_history(session=session, stakeholder_id=sid)) == before
+        assert (
+            len(stakeholders.assessment_history(session=session, viewer=SYSTEM, stakeholder_id=sid))
+            == before
+        )
     assert at.date_input(key=f"stakeholders_assess_assessed_on_{sid}").value == tomorrow
 
 
@@ -253,6 +262,7 @@ def test_notes_are_saved_and_a_stale_save_is_refused_keeping_the_draft(
     with db.write_session(demo_engine, actor=OTHER) as session:
         stakeholders.update_stakeholder(
             session=session,
+            viewer=SYSTEM,
             stakeholder_id=sid,
             expected_version=saved.version,
             changes={"notes": "Their notes."},
@@ -295,7 +305,11 @@ def test_influence_links_can_be_added_changed_and_deleted(
     register = _register(demo_engine, pid)
     sid = int(register.iloc[0]["id"])
     with db.read_session(demo_engine) as session:
-        linked = set(stakeholders.influence_links(session=session, stakeholder_id=sid)["other_id"])
+        linked = set(
+            stakeholders.influence_links(session=session, viewer=SYSTEM, stakeholder_id=sid)[
+                "other_id"
+            ]
+        )
     other = next(int(i) for i in register["id"] if int(i) != sid and int(i) not in linked)
     at.selectbox(key=f"stakeholders_link_other_{sid}").set_value(other)
     at.select_slider(key=f"stakeholders_link_strength_{sid}").set_value(3)
@@ -308,7 +322,7 @@ def test_influence_links_can_be_added_changed_and_deleted(
                 InfluenceLink.from_stakeholder_id == other, InfluenceLink.to_stakeholder_id == sid
             )
         ).one()
-        links = stakeholders.influence_links(session=session, stakeholder_id=sid)
+        links = stakeholders.influence_links(session=session, viewer=SYSTEM, stakeholder_id=sid)
     assert link.strength == 3
     position = list(links["id"]).index(link.id)
     assert list(at.data_editor[1].value["other"]) == list(links["other"])
@@ -350,7 +364,9 @@ def test_adding_a_link_without_choosing_the_other_stakeholder_is_refused(
 
 def _engagements(engine: Engine, programme_id: int) -> Any:
     with db.read_session(engine) as session:
-        return engagements.engagement_table(session=session, programme_id=programme_id)
+        return engagements.engagement_table(
+            session=session, viewer=SYSTEM, programme_id=programme_id
+        )
 
 
 @pytest.mark.parametrize("email", [MAYA, ADA])
@@ -456,6 +472,7 @@ def test_follow_ups_are_listed_as_due_or_overdue_against_a_fixed_today(
         with db.write_session(demo_engine, actor=OTHER) as session:
             engagements.log_engagement(
                 session=session,
+                viewer=SYSTEM,
                 data={
                     "programme_id": pid,
                     "occurred_on": fixed - dt.timedelta(days=20),
@@ -485,7 +502,9 @@ def test_a_follow_up_can_be_marked_done(
 ) -> None:
     pid = _programme_id(demo_engine)
     with db.read_session(demo_engine) as session:
-        due = engagements.follow_ups(session=session, programme_id=pid, today=clock.today())
+        due = engagements.follow_ups(
+            session=session, viewer=SYSTEM, programme_id=pid, today=clock.today()
+        )
     target = int(due.iloc[0]["id"])
     at = _open(app_as, ENGAGEMENTS)
     at.button(key=f"engagements_done_{target}").click().run()
@@ -516,6 +535,7 @@ def test_an_engagement_can_be_corrected_and_a_stale_correction_is_refused_keepin
     with db.write_session(demo_engine, actor=OTHER) as session:
         engagements.update_engagement(
             session=session,
+            viewer=SYSTEM,
             engagement_id=eid,
             expected_version=saved.version,
             changes={"summary": "Their summary"},
@@ -588,10 +608,11 @@ def test_stakeholder_table_has_the_latest_assessment_date_and_quadrant_and_no_no
         for day, stance in ((dt.date(2026, 3, 1), 2), (dt.date(2026, 1, 1), -1)):
             stakeholders.record_assessment(
                 session=session,
+                viewer=SYSTEM,
                 data={"stakeholder_id": loud, "assessed_on": day, "stance": stance},
             )
     with db.read_session(sqlite_engine) as session:
-        table = stakeholders.stakeholder_table(session=session, programme_id=pid)
+        table = stakeholders.stakeholder_table(session=session, viewer=SYSTEM, programme_id=pid)
 
     assert list(table.columns) == list(stakeholders.STAKEHOLDER_TABLE_COLUMNS)
     assert list(table["id"]) == [loud, quiet]  # by name, ignoring case
@@ -618,7 +639,9 @@ def test_staff_group_options_are_the_owner_and_partner_groups_with_clashing_name
     factories.staff_group(sqlite_engine, elsewhere, name="Libraries")
     pid = factories.programme(sqlite_engine, owner)
     with db.write_session(sqlite_engine, actor=OTHER) as session:
-        programmes.set_partners(session=session, programme_id=pid, organisation_ids=[partner])
+        programmes.set_partners(
+            session=session, viewer=SYSTEM, programme_id=pid, organisation_ids=[partner]
+        )
     with db.read_session(sqlite_engine) as session:
         options = stakeholders.staff_group_options(session=session, programme_id=pid)
     assert options == {ict: "ICT (OWN)", their_ict: "ICT (PAR)", planning: "Planning"}
@@ -631,7 +654,7 @@ def test_register_edits_refuse_a_staff_group_outside_the_programme_and_save_noth
     stranger = factories.staff_group(sqlite_engine, factories.organisation(sqlite_engine))
     factories.stakeholder(sqlite_engine, pid, name="Adam")
     with db.read_session(sqlite_engine) as session:
-        snapshot = stakeholders.stakeholder_table(session=session, programme_id=pid)
+        snapshot = stakeholders.stakeholder_table(session=session, viewer=SYSTEM, programme_id=pid)
     changes = {
         "edited_rows": {0: {"staff_group_id": stranger}},
         "added_rows": [{"name": "Beth"}],
@@ -641,6 +664,7 @@ def test_register_edits_refuse_a_staff_group_outside_the_programme_and_save_noth
         with db.write_session(sqlite_engine, actor=OTHER) as session:
             stakeholders.apply_register_edits(
                 session=session,
+                viewer=SYSTEM,
                 programme_id=pid,
                 snapshot=snapshot.to_dict("records"),
                 changes=changes,
@@ -657,10 +681,13 @@ def test_assessment_history_is_newest_first(
     with db.write_session(sqlite_engine, actor=OTHER) as session:
         stakeholders.record_assessment(
             session=session,
+            viewer=SYSTEM,
             data={"stakeholder_id": sid, "assessed_on": dt.date(2026, 5, 1), "stance": -1},
         )
     with db.read_session(sqlite_engine) as session:
-        history = stakeholders.assessment_history(session=session, stakeholder_id=sid)
+        history = stakeholders.assessment_history(
+            session=session, viewer=SYSTEM, stakeholder_id=sid
+        )
     assert list(history["assessed_on"]) == [dt.date(2026, 6, 15), dt.date(2026, 5, 1)]
     assert list(history["stance_label"]) == ["Neutral", "Passive resistor"]
     assert history.iloc[1]["desire"] is None
@@ -677,6 +704,7 @@ def test_influence_links_name_the_other_stakeholder_and_the_direction(
         for other, inbound, strength in ((team, False, 1), (boss, True, 3)):
             stakeholders.link_stakeholders(
                 session=session,
+                viewer=SYSTEM,
                 stakeholder_id=me,
                 other_id=other,
                 other_influences=inbound,
@@ -684,10 +712,15 @@ def test_influence_links_name_the_other_stakeholder_and_the_direction(
             )
         with pytest.raises(DomainError, match="choose the other stakeholder"):
             stakeholders.link_stakeholders(
-                session=session, stakeholder_id=me, other_id=None, other_influences=True, strength=2
+                session=session,
+                viewer=SYSTEM,
+                stakeholder_id=me,
+                other_id=None,
+                other_influences=True,
+                strength=2,
             )
     with db.read_session(sqlite_engine) as session:
-        links = stakeholders.influence_links(session=session, stakeholder_id=me)
+        links = stakeholders.influence_links(session=session, viewer=SYSTEM, stakeholder_id=me)
         from_boss = session.exec(
             select(InfluenceLink).where(InfluenceLink.from_stakeholder_id == boss)
         ).one()
@@ -713,6 +746,7 @@ def test_engagement_table_and_follow_ups_list_attendees_and_overdue_ones(
         ):
             engagements.log_engagement(
                 session=session,
+                viewer=SYSTEM,
                 data={
                     "programme_id": pid,
                     "occurred_on": day,
@@ -723,8 +757,8 @@ def test_engagement_table_and_follow_ups_list_attendees_and_overdue_ones(
                 stakeholder_ids=who,
             )
     with db.read_session(sqlite_engine) as session:
-        table = engagements.engagement_table(session=session, programme_id=pid)
-        due = engagements.follow_ups(session=session, programme_id=pid, today=today)
+        table = engagements.engagement_table(session=session, viewer=SYSTEM, programme_id=pid)
+        due = engagements.follow_ups(session=session, viewer=SYSTEM, programme_id=pid, today=today)
     assert list(table["occurred_on"]) == [
         dt.date(2026, 6, 1),
         dt.date(2026, 5, 1),

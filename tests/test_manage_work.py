@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests import factories
 from tests.conftest import sign_in
+from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import clock, db, queries
 from tracker.models import (
@@ -107,7 +108,11 @@ def test_milestone_table_lists_the_programmes_milestones_in_stage_order_with_ver
     factories.milestone(sqlite_engine, other, title="Not this programme")
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
         milestones.update_milestone(
-            session=session, milestone_id=late, expected_version=1, changes={"status": "done"}
+            session=session,
+            viewer=SYSTEM,
+            milestone_id=late,
+            expected_version=1,
+            changes={"status": "done"},
         )
     with db.read_session(sqlite_engine) as session:
         table = milestones.milestone_table(session=session, programme_id=pid)
@@ -179,7 +184,9 @@ def test_staff_groups_offered_for_a_milestone_are_the_owners_and_partners_only(
     factories.staff_group(sqlite_engine, outsider, name="Not involved")
     pid = factories.programme(sqlite_engine, owner)
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
-        programmes.set_partners(session=session, programme_id=pid, organisation_ids=[partner])
+        programmes.set_partners(
+            session=session, viewer=SYSTEM, programme_id=pid, organisation_ids=[partner]
+        )
     with db.read_session(sqlite_engine) as session:
         groups = milestones.staff_group_choices(session=session, programme_id=pid)
         assert programmes.partner_ids(session=session, programme_id=pid) == [partner]
@@ -202,12 +209,16 @@ def test_impacts_dependencies_and_stakeholder_choices_read_back_what_was_set(
     abe = factories.stakeholder(sqlite_engine, pid, name="Abe Union Rep")
     factories.stakeholder(sqlite_engine, factories.programme(sqlite_engine, org), name="Elsewhere")
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
-        milestones.set_impacts(session=session, milestone_id=mid, impacts={group: "high"})
-        milestones.set_dependencies(session=session, milestone_id=mid, stakeholder_ids=[zoe])
+        milestones.set_impacts(
+            session=session, viewer=SYSTEM, milestone_id=mid, impacts={group: "high"}
+        )
+        milestones.set_dependencies(
+            session=session, viewer=SYSTEM, milestone_id=mid, stakeholder_ids=[zoe]
+        )
     with db.read_session(sqlite_engine) as session:
         assert milestones.milestone_impacts(session=session, milestone_id=mid) == {group: "high"}
         assert milestones.milestone_dependencies(session=session, milestone_id=mid) == [zoe]
-        people = milestones.stakeholder_choices(session=session, programme_id=pid)
+        people = milestones.stakeholder_choices(session=session, viewer=SYSTEM, programme_id=pid)
     assert people == {abe: "Abe Union Rep", zoe: "Zoe Head of Service"}
     assert list(people) == [abe, zoe]
 
@@ -219,7 +230,9 @@ def test_exit_criteria_come_in_checklist_order(sqlite_engine: Engine) -> None:
         assert record.id is not None
         rid = record.id
         for text in ("Training booked", "Guides published", "Buddies arranged"):
-            programmes.add_exit_criterion(session=session, stage_record_id=rid, text=text)
+            programmes.add_exit_criterion(
+                session=session, viewer=SYSTEM, stage_record_id=rid, text=text
+            )
     with db.read_session(sqlite_engine) as session:
         texts = [c.text for c in programmes.exit_criteria(session=session, stage_record_id=rid)]
     assert texts == ["Training booked", "Guides published", "Buddies arranged"]
@@ -338,6 +351,7 @@ def test_programme_details_saved_by_someone_else_meanwhile_are_kept_and_the_draf
     with db.write_session(demo_engine, actor=OTHER) as session:
         programmes.update_programme(
             session=session,
+            viewer=SYSTEM,
             programme_id=before.id,
             expected_version=before.version,
             changes={"title": "Their new title"},
@@ -475,6 +489,7 @@ def test_a_stage_saved_by_someone_else_meanwhile_is_kept_and_the_draft_stays(
     with db.write_session(demo_engine, actor=OTHER) as session:
         programmes.update_stage_record(
             session=session,
+            viewer=SYSTEM,
             stage_record_id=before.id,
             expected_version=before.version,
             changes={"narrative": "Their story"},
@@ -539,6 +554,7 @@ def test_ticking_a_criterion_someone_else_changed_meanwhile_is_refused(
     with db.write_session(demo_engine, actor=OTHER) as session:
         programmes.update_exit_criterion(
             session=session,
+            viewer=SYSTEM,
             criterion_id=first.id,
             expected_version=first.version,
             changes={"text": "Their wording of the criterion"},
@@ -673,6 +689,7 @@ def test_a_row_someone_else_saved_since_the_table_opened_is_refused_as_a_conflic
     with db.write_session(demo_engine, actor=OTHER) as session:
         milestones.update_milestone(
             session=session,
+            viewer=SYSTEM,
             milestone_id=int(first["id"]),
             expected_version=int(first["version"]),
             changes={"owner": "Their owner"},

@@ -23,6 +23,7 @@ from pypdf.generic import DictionaryObject
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from tests.factories import SYSTEM
 from tracker import charts, clock, db, pack, queries
 from tracker.access import load_viewer
 from tracker.cli import main
@@ -139,6 +140,7 @@ def hostile_text(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) 
         assert programme is not None
         programmes.update_programme(
             session=session,
+            viewer=SYSTEM,
             programme_id=programme_id,
             expected_version=programme.version,
             changes={"title": HOSTILE_TITLE},

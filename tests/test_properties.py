@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests import factories
+from tests.factories import SYSTEM
 from tracker import db
 from tracker.errors import DomainError
 from tracker.services import barriers, metrics, milestones, narratives, stakeholders
@@ -72,11 +73,13 @@ FIELDS = {
     "narrative": ["title", "body", "stage", "audience", "status", "published_on"],
 }
 CREATE: dict[str, Callable[..., Any]] = {
-    "milestone": lambda s, data: milestones.create_milestone(session=s, data=data),
-    "stakeholder": lambda s, data: stakeholders.create_stakeholder(session=s, data=data),
-    "barrier": lambda s, data: barriers.create_barrier(session=s, data=data),
-    "metric": lambda s, data: metrics.define_metric(session=s, data=data),
-    "narrative": lambda s, data: narratives.write_narrative(session=s, data=data),
+    "milestone": lambda s, data: milestones.create_milestone(session=s, viewer=SYSTEM, data=data),
+    "stakeholder": lambda s, data: stakeholders.create_stakeholder(
+        session=s, viewer=SYSTEM, data=data
+    ),
+    "barrier": lambda s, data: barriers.create_barrier(session=s, viewer=SYSTEM, data=data),
+    "metric": lambda s, data: metrics.define_metric(session=s, viewer=SYSTEM, data=data),
+    "narrative": lambda s, data: narratives.write_narrative(session=s, viewer=SYSTEM, data=data),
 }
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests import factories
-from tests.factories import ACTOR
+from tests.factories import ACTOR, SYSTEM
 from tracker import access, db, figures, queries
 from tracker.errors import NotFoundError
 from tracker.models import Audience, DeliveryConfidence, Impact, Role, Stage
@@ -47,13 +47,18 @@ def viewer_of(engine: Engine, organisation_ids: list[int]) -> access.Viewer:
 def set_partners(engine: Engine, programme_id: int, organisation_ids: list[int]) -> None:
     with write(engine) as session:
         programmes.set_partners(
-            session=session, programme_id=programme_id, organisation_ids=organisation_ids
+            session=session,
+            viewer=SYSTEM,
+            programme_id=programme_id,
+            organisation_ids=organisation_ids,
         )
 
 
 def set_impacts(engine: Engine, milestone_id: int, impacts: dict[int, str]) -> None:
     with write(engine) as session:
-        milestones.set_impacts(session=session, milestone_id=milestone_id, impacts=impacts)
+        milestones.set_impacts(
+            session=session, viewer=SYSTEM, milestone_id=milestone_id, impacts=impacts
+        )
 
 
 def done(engine: Engine, programme_id: int, completed: date, **overrides: Any) -> int:
@@ -198,6 +203,7 @@ def update_stage(engine: Engine, programme_id: int, stage: Stage, **changes: Any
         assert record.id is not None
         programmes.update_stage_record(
             session=session,
+            viewer=SYSTEM,
             stage_record_id=record.id,
             expected_version=record.version,
             changes=changes,
@@ -217,9 +223,11 @@ def test_stage_summary_marks_the_stages_being_worked_in_as_current(engine: Engin
         actual_end=date(2026, 3, 31),
     )
     with write(engine) as session:
-        programmes.add_exit_criterion(session=session, stage_record_id=vision, text="Agreed")
         programmes.add_exit_criterion(
-            session=session, stage_record_id=vision, text="Published", met=True
+            session=session, viewer=SYSTEM, stage_record_id=vision, text="Agreed"
+        )
+        programmes.add_exit_criterion(
+            session=session, viewer=SYSTEM, stage_record_id=vision, text="Published", met=True
         )
     # Finished by its end date, though a milestone is still open.
     factories.milestone(engine, pid, stage="vision")
@@ -297,11 +305,11 @@ def test_stance_index_weighs_stance_by_influence_and_names_the_hotspots(engine: 
     dropped = factories.milestone(engine, pid, status="cancelled")
     with write(engine) as session:
         milestones.set_dependencies(
-            session=session, milestone_id=open_work, stakeholder_ids=[head, rep]
+            session=session, viewer=SYSTEM, milestone_id=open_work, stakeholder_ids=[head, rep]
         )
         for milestone_id in (started, finished, dropped):
             milestones.set_dependencies(
-                session=session, milestone_id=milestone_id, stakeholder_ids=[head]
+                session=session, viewer=SYSTEM, milestone_id=milestone_id, stakeholder_ids=[head]
             )
 
     # (5 x -2 + 4 x -1 + 3 x -2 + 2 x 2 + 4 x 0) / (5 + 4 + 3 + 2 + 4) = -16 / 18
@@ -350,6 +358,7 @@ def test_stance_trend_takes_each_stakeholders_latest_assessment_at_each_month_en
         ):
             stakeholders.record_assessment(
                 session=session,
+                viewer=SYSTEM,
                 data={
                     "stakeholder_id": stakeholder_id,
                     "assessed_on": assessed_on,
@@ -399,17 +408,18 @@ def test_metric_attainment_uses_the_latest_reading_and_reads_a_down_metric_the_r
     pid = factories.programme(engine, org)
     with write(engine) as session:
         calls = metrics.define_metric(
-            session=session,
+            session=session, viewer=SYSTEM,
             data={"programme_id": pid, "name": "Calls per week", "unit": "k", "baseline": 40,
                   "target": 10, "direction": "down", "target_date": date(2027, 3, 31)},
         )  # fmt: skip
         trained = metrics.define_metric(
-            session=session,
+            session=session, viewer=SYSTEM,
             data={"programme_id": pid, "name": "Staff trained", "unit": "%", "baseline": 0,
                   "target": 100},
         )  # fmt: skip
         metrics.define_metric(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": pid, "name": "Savings", "baseline": 0, "target": 500},
         )
         # Recorded out of date order: the latest by date counts, not the last entered.
@@ -420,6 +430,7 @@ def test_metric_attainment_uses_the_latest_reading_and_reads_a_down_metric_the_r
         ):
             metrics.record_reading(
                 session=session,
+                viewer=SYSTEM,
                 data={"metric_id": metric.id, "reading_on": reading_on, "value": value},
             )
 
@@ -448,7 +459,7 @@ def test_open_barriers_leave_out_closed_ones(engine: Engine) -> None:
     with write(engine) as session:
         for status in ("open", "mitigating", "closed"):
             barriers.create_barrier(
-                session=session,
+                session=session, viewer=SYSTEM,
                 data={"programme_id": pid, "title": f"Risk {status}", "category": "cultural",
                       "likelihood": 3, "impact": 4, "status": status},
             )  # fmt: skip
@@ -767,6 +778,7 @@ def assess(
     with write(engine) as session:
         stakeholders.record_assessment(
             session=session,
+            viewer=SYSTEM,
             data={
                 "stakeholder_id": stakeholder_id,
                 "assessed_on": assessed_on,
@@ -779,7 +791,10 @@ def assess(
 def depends(engine: Engine, milestone_id: int, stakeholder_ids: list[int]) -> None:
     with write(engine) as session:
         milestones.set_dependencies(
-            session=session, milestone_id=milestone_id, stakeholder_ids=stakeholder_ids
+            session=session,
+            viewer=SYSTEM,
+            milestone_id=milestone_id,
+            stakeholder_ids=stakeholder_ids,
         )
 
 
@@ -789,12 +804,14 @@ def metric_with_readings(
     with write(engine) as session:
         metric = metrics.define_metric(
             session=session,
+            viewer=SYSTEM,
             data={"programme_id": programme_id, "name": name, "baseline": 0, "target": 100} | data,
         )
         assert metric.id is not None
         for reading_on, value in readings:
             metrics.record_reading(
                 session=session,
+                viewer=SYSTEM,
                 data={"metric_id": metric.id, "reading_on": reading_on, "value": value},
             )
         return metric.id
@@ -931,6 +948,7 @@ def override(engine: Engine, programme_id: int, rating: str, reason: str) -> Non
     with db.write_session(engine, actor="maya@x.org") as session:
         programmes.override_confidence(
             session=session,
+            viewer=SYSTEM,
             programme_id=programme_id,
             rating=rating,
             reason=reason,
@@ -1312,7 +1330,7 @@ def test_barrier_matrix_counts_barriers_not_closed_by_likelihood_and_impact(
             (other, "Someone else's", 5, 2, "open"),
         ):
             barriers.create_barrier(
-                session=session,
+                session=session, viewer=SYSTEM,
                 data={"programme_id": programme_id, "title": title, "category": "cultural",
                       "likelihood": likelihood, "impact": impact, "status": status},
             )  # fmt: skip
@@ -1368,7 +1386,7 @@ def test_latest_narrative_is_the_newest_published_for_the_audiences_asked(engine
             (other, "Another programme's", "leadership", date(2026, 6, 10), None),
         ):
             narratives.write_narrative(
-                session=session,
+                session=session, viewer=SYSTEM,
                 data={"programme_id": programme_id, "title": title, "body": f"**{title}**",
                       "audience": audience, "stage": stage,
                       "status": "draft" if published_on is None else "published",

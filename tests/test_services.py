@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, select
 
 from tests import factories
 from tests.conftest import NO_POSTGRES
+from tests.factories import SYSTEM
 from tracker import db
 from tracker.errors import ConflictError, DomainError
 from tracker.models import AuditEvent, Milestone, Programme, Stage
@@ -126,20 +127,22 @@ Attempt = Callable[[Session, int], object]
 BAD_INPUT: list[tuple[str, Attempt, str]] = [
     (
         "milestone weight 6",
-        lambda s, p: milestones.create_milestone(session=s, data=_milestone(p, weight=6)),
+        lambda s, p: milestones.create_milestone(
+            session=s, viewer=SYSTEM, data=_milestone(p, weight=6)
+        ),
         "weight",
     ),
     (
         "stakeholder influence 0",
         lambda s, p: stakeholders.create_stakeholder(
-            session=s, data={"programme_id": p, "name": "Sam Lee", "influence": 0}
+            session=s, viewer=SYSTEM, data={"programme_id": p, "name": "Sam Lee", "influence": 0}
         ),
         "influence",
     ),
     (
         "stakeholder stance 3",
         lambda s, p: stakeholders.create_stakeholder(
-            session=s, data={"programme_id": p, "name": "Sam Lee", "stance": 3}
+            session=s, viewer=SYSTEM, data={"programme_id": p, "name": "Sam Lee", "stance": 3}
         ),
         "stance",
     ),
@@ -147,6 +150,7 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
         "programme ending before it starts",
         lambda s, p: programmes.create_programme(
             session=s,
+            viewer=SYSTEM,
             data=_programme(_organisation_of(s, p), target_end_date=dt.date(2026, 4, 30)),
         ),
         "target_end_date",
@@ -155,6 +159,7 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
         "stage planned to end before it starts",
         lambda s, p: programmes.update_stage_record(
             session=s,
+            viewer=SYSTEM,
             stage_record_id=_stage_record_id(s, p),
             expected_version=1,
             changes={"planned_start": dt.date(2026, 3, 1), "planned_end": dt.date(2026, 2, 1)},
@@ -163,7 +168,9 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
     ),
     (
         "milestone in an unknown stage",
-        lambda s, p: milestones.create_milestone(session=s, data=_milestone(p, stage="launchpad")),
+        lambda s, p: milestones.create_milestone(
+            session=s, viewer=SYSTEM, data=_milestone(p, stage="launchpad")
+        ),
         "stage",
     ),
     (
@@ -173,27 +180,31 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
     ),
     (
         "milestone title of 201 characters",
-        lambda s, p: milestones.create_milestone(session=s, data=_milestone(p, title="x" * 201)),
+        lambda s, p: milestones.create_milestone(
+            session=s, viewer=SYSTEM, data=_milestone(p, title="x" * 201)
+        ),
         "title",
     ),
     (
         "second record for a stage the programme has",
         lambda s, p: programmes.create_stage_record(
-            session=s, data={"programme_id": p, "stage": "vision"}
+            session=s, viewer=SYSTEM, data={"programme_id": p, "stage": "vision"}
         ),
         "stage",
     ),
     (
         "programme code already in use",
         lambda s, p: programmes.create_programme(
-            session=s, data=_programme(_organisation_of(s, p), code=_existing_code(s, p))
+            session=s,
+            viewer=SYSTEM,
+            data=_programme(_organisation_of(s, p), code=_existing_code(s, p)),
         ),
         "code",
     ),
     (
         "milestone title holding a NUL character (PostgreSQL cannot store it)",
         lambda s, p: milestones.create_milestone(
-            session=s, data=_milestone(p, title="Agree\x00 the vision")
+            session=s, viewer=SYSTEM, data=_milestone(p, title="Agree\x00 the vision")
         ),
         "title",
     ),
@@ -235,7 +246,9 @@ def test_a_value_out_of_range_is_explained_with_its_limit(
         pytest.raises(DomainError) as refused,
         db.write_session(shared_engine, actor=ACTOR) as session,
     ):
-        milestones.create_milestone(session=session, data=_milestone(shared_programme_id, weight=6))
+        milestones.create_milestone(
+            session=session, viewer=SYSTEM, data=_milestone(shared_programme_id, weight=6)
+        )
     assert "5" in refused.value.reason
 
 
@@ -247,7 +260,7 @@ def test_an_unknown_stage_is_explained_with_the_six_stages(
         db.write_session(shared_engine, actor=ACTOR) as session,
     ):
         milestones.create_milestone(
-            session=session, data=_milestone(shared_programme_id, stage="x")
+            session=session, viewer=SYSTEM, data=_milestone(shared_programme_id, stage="x")
         )
     assert all(stage.value in refused.value.reason for stage in Stage)
 
@@ -354,6 +367,7 @@ def test_a_form_opened_before_someone_elses_save_cannot_overwrite_it(
     with db.write_session(engine, actor="a@example.org") as session:
         milestones.update_milestone(
             session=session,
+            viewer=SYSTEM,
             milestone_id=milestone_id,
             expected_version=version_a,
             changes={"title": "A's title", "weight": 5},
@@ -364,6 +378,7 @@ def test_a_form_opened_before_someone_elses_save_cannot_overwrite_it(
     ):
         milestones.update_milestone(
             session=session,
+            viewer=SYSTEM,
             milestone_id=milestone_id,
             expected_version=version_b,
             changes={"title": "B's title"},
@@ -382,13 +397,19 @@ def test_a_stale_form_cannot_delete_a_record_someone_has_since_changed(
     milestone_id = factories.milestone(engine, programme_id)
     with db.write_session(engine, actor="a@example.org") as session:
         milestones.update_milestone(
-            session=session, milestone_id=milestone_id, expected_version=1, changes={"weight": 1}
+            session=session,
+            viewer=SYSTEM,
+            milestone_id=milestone_id,
+            expected_version=1,
+            changes={"weight": 1},
         )
     with (
         pytest.raises(ConflictError),
         db.write_session(engine, actor="b@example.org") as session,
     ):
-        milestones.delete_milestone(session=session, milestone_id=milestone_id, expected_version=1)
+        milestones.delete_milestone(
+            session=session, viewer=SYSTEM, milestone_id=milestone_id, expected_version=1
+        )
     with db.read_session(engine) as session:
         assert session.get(Milestone, milestone_id) is not None
 
@@ -408,19 +429,22 @@ def test_create_update_and_delete_are_audited_with_actor_before_and_after(
 ) -> None:
     with db.write_session(engine, actor="creator@example.org") as session:
         created = milestones.create_milestone(
-            session=session, data=_milestone(programme_id, title="Draft the vision")
+            session=session, viewer=SYSTEM, data=_milestone(programme_id, title="Draft the vision")
         )
         assert created.id is not None
         milestone_id = created.id
     with db.write_session(engine, actor="editor@example.org") as session:
         milestones.update_milestone(
             session=session,
+            viewer=SYSTEM,
             milestone_id=milestone_id,
             expected_version=1,
             changes={"title": "Publish the vision"},
         )
     with db.write_session(engine, actor="remover@example.org") as session:
-        milestones.delete_milestone(session=session, milestone_id=milestone_id, expected_version=2)
+        milestones.delete_milestone(
+            session=session, viewer=SYSTEM, milestone_id=milestone_id, expected_version=2
+        )
 
     create, update, delete = _events(engine, milestone_id)
     assert (create.action, create.actor, create.before) == ("create", "creator@example.org", None)

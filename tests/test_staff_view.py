@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from tests import factories
-from tests.factories import ACTOR
+from tests.factories import ACTOR, SYSTEM
 from tracker import access, clock, db, staff_view, wording
 from tracker.demo import DEMO_USERS, seed_demo
 from tracker.figures import month_start
@@ -57,7 +57,9 @@ def viewer_for(
 
 def lands(engine: Engine, milestone_id: int, impacts: dict[int, str]) -> int:
     with write(engine) as session:
-        milestones.set_impacts(session=session, milestone_id=milestone_id, impacts=impacts)
+        milestones.set_impacts(
+            session=session, viewer=SYSTEM, milestone_id=milestone_id, impacts=impacts
+        )
     return milestone_id
 
 
@@ -71,7 +73,7 @@ def story(engine: Engine, programme_id: int, **overrides: Any) -> int:
         "published_on": date(2026, 6, 1),
     } | overrides
     with write(engine) as session:
-        narrative = narratives.write_narrative(session=session, data=data)
+        narrative = narratives.write_narrative(session=session, viewer=SYSTEM, data=data)
         assert narrative.id is not None
         return narrative.id
 
@@ -281,7 +283,10 @@ def test_a_programme_pooled_with_my_organisation_is_mine_too(
     shared = factories.programme(engine, other, title="Shared platform")
     with write(engine) as session:
         programmes.set_partners(
-            session=session, programme_id=shared, organisation_ids=[council.organisation]
+            session=session,
+            viewer=SYSTEM,
+            programme_id=shared,
+            organisation_ids=[council.organisation],
         )
     lands(
         engine,
@@ -304,6 +309,7 @@ def test_a_viewer_from_another_organisation_sees_nothing_of_ours(
     with write(engine) as session:
         metric = metrics.define_metric(
             session=session,
+            viewer=SYSTEM,
             data={
                 "programme_id": p,
                 "name": "Online share",
@@ -313,7 +319,9 @@ def test_a_viewer_from_another_organisation_sees_nothing_of_ours(
             },
         )
         metrics.record_reading(
-            session=session, data={"metric_id": metric.id, "reading_on": TODAY, "value": 30}
+            session=session,
+            viewer=SYSTEM,
+            data={"metric_id": metric.id, "reading_on": TODAY, "value": 30},
         )
 
     outsider = council.outsider
@@ -429,6 +437,7 @@ def test_achievements_list_work_finished_in_the_period_and_metrics_that_moved(
         for name, unit, baseline, target, direction, readings in definitions:
             metric = metrics.define_metric(
                 session=session,
+                viewer=SYSTEM,
                 data={
                     "programme_id": p,
                     "name": name,
@@ -440,7 +449,9 @@ def test_achievements_list_work_finished_in_the_period_and_metrics_that_moved(
             )
             for on, value in readings:
                 metrics.record_reading(
-                    session=session, data={"metric_id": metric.id, "reading_on": on, "value": value}
+                    session=session,
+                    viewer=SYSTEM,
+                    data={"metric_id": metric.id, "reading_on": on, "value": value},
                 )
 
     with db.read_session(engine) as session:
@@ -524,6 +535,7 @@ def test_stage_story_tells_the_journey_with_the_stage_narratives_and_planned_mon
     with write(engine) as session:
         programme = programmes.create_programme(
             session=session,
+            viewer=SYSTEM,
             data={
                 "code": "STORY-1",
                 "title": "A programme with a story",

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from tests import factories
+from tests.factories import SYSTEM
 from tracker import db
 from tracker.access import Viewer
 from tracker.models import Milestone, Role
@@ -42,17 +43,21 @@ def _apply(engine: Engine, programme_id: int, snapshot: list[dict[str, Any]], ch
 
         def create(values: dict[str, Any]) -> object:
             return milestones.create_milestone(
-                session=session, data={**values, "programme_id": programme_id}
+                session=session, viewer=SYSTEM, data={**values, "programme_id": programme_id}
             )
 
         def update(record_id: int, version: int, values: dict[str, Any]) -> object:
             return milestones.update_milestone(
-                session=session, milestone_id=record_id, expected_version=version, changes=values
+                session=session,
+                viewer=SYSTEM,
+                milestone_id=record_id,
+                expected_version=version,
+                changes=values,
             )
 
         def delete(record_id: int, version: int) -> None:
             milestones.delete_milestone(
-                session=session, milestone_id=record_id, expected_version=version
+                session=session, viewer=SYSTEM, milestone_id=record_id, expected_version=version
             )
 
         return apply_table_edits(
@@ -138,6 +143,7 @@ def test_a_row_someone_else_saved_since_the_table_opened_is_refused(
     with db.write_session(sqlite_engine, actor="other@example.org") as session:
         milestones.update_milestone(
             session=session,
+            viewer=SYSTEM,
             milestone_id=milestone_id,
             expected_version=1,
             changes={"title": "Their title"},

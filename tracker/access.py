@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from tracker.errors import PermissionDeniedError
 from tracker.models import Programme, ProgrammePartner, Role, User
 
 # Refused attempts to reach a page or a programme: the server's security log (Streamlit's log
@@ -32,6 +31,9 @@ class Viewer:
     role: Role
     organisation_ids: frozenset[int]
     staff_group_id: int | None = None
+    # The installation itself (seeding, the generator, scheduled retention): never a person,
+    # never made by a page. The permission resolver allows it everything.
+    system: bool = False
 
     @property
     def can_manage(self) -> bool:
@@ -41,6 +43,18 @@ class Viewer:
     def sees_stakeholders(self) -> bool:
         """Named stakeholders (hotspots) are for managers, admins and leadership, never staff."""
         return self.role is not Role.staff
+
+
+def system_viewer(purpose: str) -> Viewer:
+    """The installation acting on its own, for `purpose` (recorded as the actor "system:...")."""
+    return Viewer(
+        user_id=0,
+        email=f"system:{purpose}",
+        name="Change Tracker",
+        role=Role.admin,
+        organisation_ids=frozenset(),
+        system=True,
+    )
 
 
 def viewer_for(user: User) -> Viewer:
@@ -78,23 +92,34 @@ def visible_programme_ids(viewer: Viewer) -> SelectOfScalar[Any]:
     )
 
 
+def people_programme_ids(viewer: Viewer) -> SelectOfScalar[Any]:
+    """A subquery of the programmes whose people the viewer's organisations may see: owned by
+    one of them, or pooled with one of them under a data-sharing agreement."""
+    orgs = list(viewer.organisation_ids)
+    sharing = select(ProgrammePartner.programme_id).where(
+        col(ProgrammePartner.organisation_id).in_(orgs),
+        col(ProgrammePartner.data_sharing_agreement),
+    )
+    return select(Programme.id).where(
+        sa.or_(col(Programme.organisation_id).in_(orgs), col(Programme.id).in_(sharing))
+    )
+
+
 def require_programme(session: Session, viewer: Viewer, programme_id: int) -> Programme:
     """The programme if the viewer may see it; otherwise PermissionDeniedError (whether or not
-    it exists, so a guessed id reveals nothing)."""
-    visible = session.exec(
-        select(Programme).where(
-            Programme.id == programme_id,
-            col(Programme.id).in_(visible_programme_ids(viewer)),
-        )
-    ).first()
-    if visible is None:
-        raise PermissionDeniedError(None, "That programme does not exist or is not yours to see.")
-    return visible
+    it exists, so a guessed id reveals nothing). Decided by tracker.permissions."""
+    from tracker import permissions
+
+    return permissions.require_programme(
+        session, viewer, permissions.Action.programme_read, programme_id
+    )
 
 
 def require_manager(session: Session, viewer: Viewer, programme_id: int) -> Programme:
-    """The programme if the viewer may change it (a manager or admin of an owning or partner
-    organisation)."""
-    if not viewer.can_manage:
-        raise PermissionDeniedError(None, "Only managers and administrators can change programmes.")
-    return require_programme(session, viewer, programme_id)
+    """The programme if the viewer may change its plan (a manager or admin of an owning or
+    partner organisation). Decided by tracker.permissions."""
+    from tracker import permissions
+
+    return permissions.require_programme(
+        session, viewer, permissions.Action.programme_edit, programme_id
+    )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from tracker import db, privacy
-from tracker.access import Viewer
+from tracker.access import Viewer, people_programme_ids, visible_programme_ids
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.io.exports import neutralise
 from tracker.models import (
@@ -38,6 +38,8 @@ from tracker.models import (
     User,
     UserOrganisation,
 )
+from tracker.ownership import PEOPLE_TABLES
+from tracker.permissions import Action, allowed, organisations, require
 from tracker.sql import frame, rows
 
 # --- Users and organisations --------------------------------------------------------------------
@@ -76,13 +78,16 @@ USER_COLUMNS = [
     "staff_group_id",
     "active",
     "local_password",
+    "administrable",
 ]
 
 
 def user_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
     """The users in at least one of the viewer's organisations, by name: `organisations` names
     the viewer's organisations they belong to (and how many others), `organisation_ids` lists
-    those of the viewer's; `local_password` says whether a password is set, never the hash."""
+    those of the viewer's; `local_password` says whether a password is set, never the hash;
+    `administrable` whether the viewer may change them (every organisation of theirs is the
+    viewer's)."""
     in_scope = sa.select(col(UserOrganisation.user_id)).where(
         col(UserOrganisation.organisation_id).in_(list(viewer.organisation_ids))
     )
@@ -122,6 +127,10 @@ def user_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
         user["role"] = Role(user["role"]).value
         user["active"] = bool(user["active"])
         user["local_password"] = bool(user["local_password"])
+        # tracker.permissions: only an administrator of every one of their organisations.
+        user["administrable"] = allowed(
+            viewer, Action.user_administer, organisations(link["id"] for link in mine)
+        )
     return frame(users, USER_COLUMNS, optional=("staff_group_id", "organisation_ids"))
 
 
@@ -211,8 +220,9 @@ class AuditFilter:
     record_type: str | None = None
     record_id: str | None = None
 
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
+    def conditions(self, viewer: Viewer) -> list[sa.ColumnElement[bool]]:
         found = _between(col(AuditEvent.at), self.since, self.until)
+        found.append(audit_scope(viewer))
         if self.actor:
             found.append(col(AuditEvent.actor) == self.actor)
         if self.record_type:
@@ -222,31 +232,84 @@ class AuditFilter:
         return found
 
 
-def audit_actors(*, session: Session) -> list[str]:
-    """Everyone (and 'system') who has changed anything, alphabetically."""
-    statement = sa.select(col(AuditEvent.actor)).distinct().order_by(col(AuditEvent.actor))
+def audit_scope(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """The audit events an administrator may read: those about records of their organisations'
+    programmes (about people only where they may see the programme's people), about their
+    organisations, and about users of their organisations; events that concern the whole
+    installation (settings, generated data) only when they administer every organisation."""
+    if viewer.system:
+        return sa.true()
+    orgs = sorted(viewer.organisation_ids)
+    people = sorted(PEOPLE_TABLES)
+    record_type = col(AuditEvent.record_type)
+    programme_id = col(AuditEvent.programme_id)
+    organisation_id = col(AuditEvent.organisation_id)
+    my_users = sa.select(sa.cast(col(UserOrganisation.user_id), sa.String)).where(
+        col(UserOrganisation.organisation_id).in_(orgs)
+    )
+    every_organisation = ~sa.exists(
+        sa.select(col(Organisation.id)).where(col(Organisation.id).not_in(orgs))
+    )
+    return sa.or_(
+        sa.and_(record_type.in_(people), programme_id.in_(people_programme_ids(viewer))),
+        sa.and_(record_type.not_in(people), programme_id.in_(visible_programme_ids(viewer))),
+        organisation_id.in_(orgs),
+        sa.and_(record_type == "app_user", col(AuditEvent.record_id).in_(my_users)),
+        sa.and_(
+            programme_id.is_(None),
+            organisation_id.is_(None),
+            record_type != "app_user",
+            every_organisation,
+        ),
+    )
+
+
+def audit_actors(*, session: Session, viewer: Viewer) -> list[str]:
+    """Everyone (and 'system') who has changed anything the viewer may read about,
+    alphabetically."""
+    require(viewer, Action.audit_read)
+    statement = (
+        sa.select(col(AuditEvent.actor))
+        .where(audit_scope(viewer))
+        .distinct()
+        .order_by(col(AuditEvent.actor))
+    )
     return [str(row["actor"]) for row in rows(session, statement)]
 
 
-def audit_record_types(*, session: Session) -> list[str]:
-    """The record types that appear in the audit trail, alphabetically."""
-    statement = sa.select(col(AuditEvent.record_type)).distinct().order_by("record_type")
+def audit_record_types(*, session: Session, viewer: Viewer) -> list[str]:
+    """The record types that appear in the viewer's audit trail, alphabetically."""
+    require(viewer, Action.audit_read)
+    statement = (
+        sa.select(col(AuditEvent.record_type))
+        .where(audit_scope(viewer))
+        .distinct()
+        .order_by("record_type")
+    )
     return [str(row["record_type"]) for row in rows(session, statement)]
 
 
-def audit_count(*, session: Session, where: AuditFilter) -> int:
-    statement = sa.select(sa.func.count()).select_from(AuditEvent).where(*where.conditions())
+def audit_count(*, session: Session, viewer: Viewer, where: AuditFilter) -> int:
+    require(viewer, Action.audit_read)
+    statement = sa.select(sa.func.count()).select_from(AuditEvent).where(*where.conditions(viewer))
     return int(session.connection().execute(statement).scalar_one())
 
 
 def audit_events(
-    *, session: Session, where: AuditFilter, limit: int | None = None, offset: int = 0
+    *,
+    session: Session,
+    viewer: Viewer,
+    where: AuditFilter,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> pd.DataFrame:
-    """The matching events, newest first, `limit` of them from `offset`; `changes` is a readable
-    summary of the before/after copies (see `changes_text`)."""
+    """The matching events the viewer may read (audit_scope), newest first, `limit` of them
+    from `offset`; `changes` is a readable summary of the before/after copies (see
+    `changes_text`)."""
+    require(viewer, Action.audit_read)
     statement = (
         select(AuditEvent)
-        .where(*where.conditions())
+        .where(*where.conditions(viewer))
         .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
         .offset(offset)
         .limit(limit)

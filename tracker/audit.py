@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 
 from tracker import clock
+from tracker.ownership import owner_of
 
 _ACTOR_KEY = "tracker_actor"
 _CASCADED_KEY = "tracker_cascaded"
@@ -187,19 +188,25 @@ def _record_changes(session: OrmSession, _flush: UOWTransaction) -> None:
         return
     actor = actor_of(session)
     at = clock.now()
-    rows = [
-        {
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "record_type": record_type,
-            "record_id": record_id,
-            "before": _dump(before),
-            "after": _dump(after),
-        }
-        for action, record_type, record_id, before, after in changes
-    ]
-    session.connection().execute(sa.insert(AuditEvent), rows)
+    connection = session.connection()
+    known: dict[tuple[str, str], int] = {}
+    rows = []
+    for action, record_type, record_id, before, after in changes:
+        owner = owner_of(connection, record_type, after or before or {}, known)
+        rows.append(
+            {
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "record_type": record_type,
+                "record_id": record_id,
+                "before": _dump(before),
+                "after": _dump(after),
+                "programme_id": owner.programme_id,
+                "organisation_id": owner.organisation_id,
+            }
+        )
+    connection.execute(sa.insert(AuditEvent), rows)
     mark_changed(session)
 
 

@@ -563,6 +563,11 @@ def _password_from_stdin() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+# The users and organisations commands act for the installation: whoever can run them on the
+# server can read its database anyway. Their changes are audited as --as (default "cli").
+_INSTALLATION = access.system_viewer("cli")
+
+
 def organisations_add_command(args: argparse.Namespace) -> int:
     """Add an organisation (and any staff groups named): on a new installation, the first step
     before the first administrator can be added with `tracker users add`."""
@@ -570,11 +575,15 @@ def organisations_add_command(args: argparse.Namespace) -> int:
 
     with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
         organisation = organisations.create_organisation(
-            session=session, data={"name": args.name.strip(), "short_name": args.short_name.strip()}
+            session=session,
+            viewer=_INSTALLATION,
+            data={"name": args.name.strip(), "short_name": args.short_name.strip()},
         )
         for group in args.staff_group or []:
             organisations.create_staff_group(
-                session=session, data={"organisation_id": organisation.id, "name": group.strip()}
+                session=session,
+                viewer=_INSTALLATION,
+                data={"organisation_id": organisation.id, "name": group.strip()},
             )
     groups = len(args.staff_group or [])
     print(
@@ -626,7 +635,7 @@ def users_add_command(args: argparse.Namespace) -> int:
     email = args.email.strip().lower()
     role = Role(args.role)
     # The same rules the Users admin page applies.
-    organisations._check_email(email)
+    organisations.check_email(email)
     with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
         chosen = _organisations_named(session, args.org)
         group_id = None
@@ -635,6 +644,7 @@ def users_add_command(args: argparse.Namespace) -> int:
         _require_staff_group(role, group_id)
         user = organisations.create_user(
             session=session,
+            viewer=_INSTALLATION,
             data={
                 "email": email,
                 "name": args.name.strip(),
@@ -645,7 +655,9 @@ def users_add_command(args: argparse.Namespace) -> int:
         )
         assert user.id is not None
         if password is not None:
-            organisations.set_password(session=session, user_id=user.id, password=password)
+            organisations.set_password(
+                session=session, viewer=_INSTALLATION, user_id=user.id, password=password
+            )
         where = ", ".join(o.short_name for o in chosen)
     how = (
         "a local password"
@@ -708,7 +720,11 @@ def users_set_role_command(args: argparse.Namespace) -> int:
         before = Role(user.role).value
         _require_staff_group(role, changes.get("staff_group_id", user.staff_group_id))
         organisations.update_user(
-            session=session, user_id=user.id, expected_version=user.version, changes=changes
+            session=session,
+            viewer=_INSTALLATION,
+            user_id=user.id,
+            expected_version=user.version,
+            changes=changes,
         )
     if "role" in changes:
         print(
@@ -732,6 +748,7 @@ def _set_active(args: argparse.Namespace, *, active: bool) -> int:
             return EXIT_OK
         organisations.update_user(
             session=session,
+            viewer=_INSTALLATION,
             user_id=user.id,
             expected_version=user.version,
             changes={"active": active},

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from tracker import clock, db
+from tracker.access import system_viewer
 from tracker.figures import month_start
 from tracker.models import Programme, Role, Stage
 from tracker.services import (
@@ -182,6 +183,8 @@ class _Programme:
     narratives: tuple[_Narrative, ...]
     # (rating, reason) of a manager's override of the suggested delivery confidence.
     override: tuple[str, str] | None = None
+    # Partners the owner records a data-sharing agreement with (they may see its people).
+    sharing: tuple[str, ...] = ()
 
 
 # --- The organisations and the people who sign in ---------------------------------------------
@@ -1893,6 +1896,7 @@ PROGRAMMES: tuple[_Programme, ...] = (
         title="Shared customer platform for Eastbrook and Northmoor",
         owner="edc",
         partners=("ncc",),
+        sharing=("ncc",),
         status="active",
         summary=(
             "The two councils are pooling money and people into one customer platform: one place "
@@ -3185,6 +3189,8 @@ class _Seeder:
 
     def __init__(self, session: Session, today: dt.date) -> None:
         self.session = session
+        # The installation seeding itself: no person, so the resolver allows it everything.
+        self.viewer = system_viewer("demo")
         self.today = today
         self.rng = random.Random(SEED)
         self.counts: Counter[str] = Counter()
@@ -3207,14 +3213,18 @@ class _Seeder:
     def _organisations(self) -> None:
         for org in ORGANISATIONS:
             created = organisations.create_organisation(
-                session=self.session, data={"name": org.name, "short_name": org.short_name}
+                session=self.session,
+                viewer=self.viewer,
+                data={"name": org.name, "short_name": org.short_name},
             )
             assert created.id is not None
             self.organisation_ids[org.key] = created.id
             self.counts["organisations"] += 1
             for key, name in org.staff_groups:
                 group = organisations.create_staff_group(
-                    session=self.session, data={"organisation_id": created.id, "name": name}
+                    session=self.session,
+                    viewer=self.viewer,
+                    data={"organisation_id": created.id, "name": name},
                 )
                 assert group.id is not None
                 self.staff_group_ids[f"{org.key}.{key}"] = group.id
@@ -3224,6 +3234,7 @@ class _Seeder:
         for user in DEMO_USERS:
             organisations.create_user(
                 session=self.session,
+                viewer=self.viewer,
                 data={
                     "email": user.email,
                     "name": user.name,
@@ -3251,6 +3262,7 @@ class _Seeder:
             rating, reason = spec.override
             programmes.override_confidence(
                 session=self.session,
+                viewer=self.viewer,
                 programme_id=programme_id,
                 rating=rating,
                 reason=reason,
@@ -3270,6 +3282,7 @@ class _Seeder:
         }
         programme = programmes.create_programme(
             session=self.session,
+            viewer=self.viewer,
             data={
                 "code": spec.code,
                 "title": spec.title,
@@ -3285,6 +3298,7 @@ class _Seeder:
                 "expected_benefits": Decimal(spec.benefits),
             },
             partner_ids=[self.organisation_ids[key] for key in spec.partners],
+            sharing_ids=[self.organisation_ids[key] for key in spec.sharing],
             stages=stages,
         )
         assert programme.id is not None
@@ -3302,6 +3316,7 @@ class _Seeder:
         for position, text in enumerate(EXIT_CRITERIA[plan.stage]):
             programmes.add_exit_criterion(
                 session=self.session,
+                viewer=self.viewer,
                 stage_record_id=record.id,
                 text=text.format(affected=spec.affected),
                 # A stage under way has met its first criterion; a finished one, all of them.
@@ -3313,6 +3328,7 @@ class _Seeder:
         for person in spec.stakeholders:
             created = stakeholders.create_stakeholder(
                 session=self.session,
+                viewer=self.viewer,
                 data={
                     "programme_id": programme_id,
                     "name": person.name,
@@ -3337,6 +3353,7 @@ class _Seeder:
                 stance = _stance_at(person.path, months_ago)
                 stakeholders.record_assessment(
                     session=self.session,
+                    viewer=self.viewer,
                     data={
                         "stakeholder_id": created.id,
                         "assessed_on": self._months(-months_ago),
@@ -3363,6 +3380,7 @@ class _Seeder:
             row = planned.row
             created = milestones.create_milestone(
                 session=self.session,
+                viewer=self.viewer,
                 data={
                     "programme_id": programme_id,
                     "stage": row.stage,
@@ -3380,12 +3398,14 @@ class _Seeder:
             if impacts:
                 milestones.set_impacts(
                     session=self.session,
+                    viewer=self.viewer,
                     milestone_id=created.id,
                     impacts={self.staff_group_ids[key]: level for key, level in impacts.items()},
                 )
             if row.needs:
                 milestones.set_dependencies(
                     session=self.session,
+                    viewer=self.viewer,
                     milestone_id=created.id,
                     stakeholder_ids=[people[key] for key in row.needs],
                 )
@@ -3400,6 +3420,7 @@ class _Seeder:
             )
             engagements.log_engagement(
                 session=self.session,
+                viewer=self.viewer,
                 data={
                     "programme_id": programme_id,
                     "occurred_on": occurred,
@@ -3417,6 +3438,7 @@ class _Seeder:
         for barrier in spec.barriers:
             barriers.create_barrier(
                 session=self.session,
+                viewer=self.viewer,
                 data={
                     "programme_id": programme_id,
                     "title": barrier.title,
@@ -3435,6 +3457,7 @@ class _Seeder:
         for measure in spec.metrics:
             metric = metrics.define_metric(
                 session=self.session,
+                viewer=self.viewer,
                 data={
                     "programme_id": programme_id,
                     "name": measure.name,
@@ -3451,6 +3474,7 @@ class _Seeder:
             for months_ago in range(history, -1, -1):
                 metrics.record_reading(
                     session=self.session,
+                    viewer=self.viewer,
                     data={
                         "metric_id": metric.id,
                         "reading_on": month_start(self._months(-months_ago)),
@@ -3472,6 +3496,7 @@ class _Seeder:
         for source, target, strength in spec.links:
             stakeholders.add_influence_link(
                 session=self.session,
+                viewer=self.viewer,
                 data={
                     "from_stakeholder_id": people[source],
                     "to_stakeholder_id": people[target],
@@ -3485,6 +3510,7 @@ class _Seeder:
             published = story.published_weeks_ago is not None
             narratives.write_narrative(
                 session=self.session,
+                viewer=self.viewer,
                 data={
                     "programme_id": programme_id,
                     "title": story.title,

@@ -34,6 +34,7 @@ from tests.browser.conftest import (
     running_app,
     wait_for_app,
 )
+from tests.factories import SYSTEM
 from tracker import clock, db, queries, staff_view
 from tracker.access import load_viewer
 from tracker.demo import seed_demo
@@ -253,6 +254,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(Programme):
             programmes.update_programme(
                 session=session,
+                viewer=SYSTEM,
                 programme_id=row.id,
                 expected_version=row.version,
                 changes={
@@ -266,6 +268,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(StageRecord):
             programmes.update_stage_record(
                 session=session,
+                viewer=SYSTEM,
                 stage_record_id=row.id,
                 expected_version=row.version,
                 changes={"narrative": value("SN")},
@@ -273,6 +276,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(ExitCriterion):
             programmes.update_exit_criterion(
                 session=session,
+                viewer=SYSTEM,
                 criterion_id=row.id,
                 expected_version=row.version,
                 changes={"text": value("EC")},
@@ -280,6 +284,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(Milestone):
             milestones.update_milestone(
                 session=session,
+                viewer=SYSTEM,
                 milestone_id=row.id,
                 expected_version=row.version,
                 changes={"title": value("MT"), "owner": value("MO")},
@@ -287,6 +292,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(Stakeholder):
             stakeholders.update_stakeholder(
                 session=session,
+                viewer=SYSTEM,
                 stakeholder_id=row.id,
                 expected_version=row.version,
                 changes={
@@ -299,6 +305,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(Barrier):
             barriers.update_barrier(
                 session=session,
+                viewer=SYSTEM,
                 barrier_id=row.id,
                 expected_version=row.version,
                 changes={"title": value("BT"), "owner": value("BO"), "mitigation": value("BM")},
@@ -306,6 +313,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(Metric):
             metrics.update_metric(
                 session=session,
+                viewer=SYSTEM,
                 metric_id=row.id,
                 expected_version=row.version,
                 changes={"name": value("MN"), "unit": value("MU")},
@@ -317,6 +325,7 @@ def write_payloads(engine: Engine) -> None:
                 noted.add(row.metric_id)
                 metrics.update_reading(
                     session=session,
+                    viewer=SYSTEM,
                     reading_id=row.id,
                     expected_version=row.version,
                     changes={"note": value("RN")},
@@ -324,6 +333,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(Narrative):
             narratives.update_narrative(
                 session=session,
+                viewer=SYSTEM,
                 narrative_id=row.id,
                 expected_version=row.version,
                 changes={"title": value("NT"), "body": value("NB")},
@@ -331,6 +341,7 @@ def write_payloads(engine: Engine) -> None:
         for row in mine(Engagement):
             engagements.update_engagement(
                 session=session,
+                viewer=SYSTEM,
                 engagement_id=row.id,
                 expected_version=row.version,
                 changes={"summary": value("ES"), "outcome": value("EO")},
@@ -339,6 +350,7 @@ def write_payloads(engine: Engine) -> None:
         for programme_id, rating in sorted(overridden.items()):
             programmes.override_confidence(
                 session=session,
+                viewer=SYSTEM,
                 programme_id=programme_id,
                 rating=rating,
                 reason=value("CR"),

@@ -21,13 +21,13 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from tracker import access
+from tracker import access, permissions
 from tracker.access import Viewer
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.models import (
@@ -58,6 +58,7 @@ from tracker.models import (
     Stakeholder,
     StakeholderBase,
 )
+from tracker.permissions import Action
 from tracker.services import (
     barriers,
     engagements,
@@ -759,6 +760,12 @@ def _parse(document: Mapping[str, Any] | str) -> _Parsed:
             ) from None
         except ValueError as error:
             raise DomainError(None, f"The file is not valid JSON: {error}.") from None
+        except RecursionError:
+            raise DomainError(
+                None,
+                "The file nests values too deeply to be a Change Tracker programme exchange "
+                "file. Nothing was imported.",
+            ) from None
     if not isinstance(document, Mapping):
         raise DomainError(
             None, "The file must hold one JSON object: a Change Tracker programme exchange file."
@@ -923,6 +930,18 @@ def _at(path: str, rename: Mapping[str, str] | None = None) -> Iterator[None]:
         raise type(error)(where, f"{where}: {error.reason}") from None
 
 
+def _provenance(value: str, words: str, claimed: str, limit: int = 120) -> str:
+    """`value`, followed by what the file claimed in brackets (cut to fit `limit` characters):
+    the file's word is kept, but never taken as a user of this installation."""
+    claimed = str(claimed or "").strip()
+    if not claimed:
+        return value
+    note = f" ({words} {claimed})"
+    if len(value) + len(note) > limit:
+        note = note[: max(0, limit - len(value) - 2)] + "…)"
+    return (value + note)[:limit]
+
+
 def import_programme(
     *, session: Session, viewer: Viewer, document: Mapping[str, Any] | str
 ) -> Programme:
@@ -930,10 +949,13 @@ def import_programme(
     services, in the caller's write_session: all of it, or (on any DomainError) nothing.
 
     Organisations and staff groups are matched by short name and name; an administrator's
-    import creates those missing, anyone else's is refused until they exist. A manager may
-    import only a programme owned by one of their organisations. Refused (DomainError on
-    "code") when a programme with the same code exists. Problems with the file name its JSON
-    path, e.g. "milestones[3].due_date".
+    import creates those missing (and administers them from then on), anyone else's is refused
+    until they exist. The owner and partners the file names must be organisations the importer
+    acts for (Action.exchange_import, decided by tracker.permissions), so nobody can push a
+    programme into another organisation's portfolio. Who set an override and who wrote a
+    narrative are recorded as the importer, with the file's words kept as provenance. Refused
+    (DomainError on "code") when a programme with the same code exists. Problems with the file
+    name its JSON path, e.g. "milestones[3].due_date".
     """
     if not viewer.can_manage:
         raise PermissionDeniedError(None, "Only managers and administrators can import programmes.")
@@ -1018,29 +1040,40 @@ class _Importer:
                 "to have them created.",
             )
         owner = self.parsed.programme["organisation"]
-        if self.viewer.role is not Role.admin and (
-            self.organisation_ids[owner] not in self.viewer.organisation_ids
-        ):
-            raise PermissionDeniedError(
-                "programme.organisation",
-                f"programme.organisation: the programme belongs to {owner}, which is not one "
-                "of your organisations, so you cannot import it.",
-            )
+        for short in [owner, *self.parsed.programme["partners"]]:
+            found_id = self.organisation_ids.get(short)
+            if found_id is None:
+                continue  # created below, by an administrator who then administers it
+            if not permissions.allowed(
+                self.viewer, Action.exchange_import, permissions.organisations([found_id])
+            ):
+                role = "belongs to" if short == owner else "is shared with"
+                raise PermissionDeniedError(
+                    "programme.organisation",
+                    f"programme.organisation: the programme {role} {short}, which is not one "
+                    "of your organisations, so you cannot import it. Nothing was imported.",
+                )
         for path, org in orgs:
             if org["short_name"] not in self.organisation_ids:
                 with _at(path):
-                    created = organisations.create_organisation(
+                    created = organisations.add_organisation(
                         session=self.session,
+                        viewer=self.viewer,
                         data={"name": org["name"], "short_name": org["short_name"]},
                     )
                 assert created.id is not None
                 self.organisation_ids[org["short_name"]] = created.id
+                # The importing administrator administers it from now on.
+                self.viewer = replace(
+                    self.viewer, organisation_ids=self.viewer.organisation_ids | {created.id}
+                )
             for index, name in enumerate(org["staff_groups"]):
                 if (org["short_name"], name) in self.group_ids:
                     continue
                 with _at(_join(_join(path, "staff_groups"), index)):
                     group = organisations.create_staff_group(
                         session=self.session,
+                        viewer=self.viewer,
                         data={
                             "organisation_id": self.organisation_ids[org["short_name"]],
                             "name": name,
@@ -1070,6 +1103,7 @@ class _Importer:
         with _at("programme", {"organisation_id": "organisation", "partners": "partners"}):
             programme = programmes.create_programme(
                 session=self.session,
+                viewer=self.viewer,
                 data=data,
                 partner_ids=[self.organisation_ids[short] for short in partners],
                 stages=stages,
@@ -1085,6 +1119,7 @@ class _Importer:
                 with _at(criterion_path):
                     added = programmes.add_exit_criterion(
                         session=self.session,
+                        viewer=self.viewer,
                         stage_record_id=record.id,
                         text=criterion["text"],
                         met=criterion["met"],
@@ -1094,6 +1129,7 @@ class _Importer:
                         assert added.id is not None
                         programmes.update_exit_criterion(
                             session=self.session,
+                            viewer=self.viewer,
                             criterion_id=added.id,
                             expected_version=added.version,
                             changes={"position": position},
@@ -1115,6 +1151,7 @@ class _Importer:
             with _at(path, {"staff_group_id": "staff_group"}):
                 created = stakeholders.create_stakeholder(
                     session=self.session,
+                    viewer=self.viewer,
                     data=data,
                     assessed_by=first["assessed_by"] if first else "",
                     first_assessment=first,
@@ -1126,7 +1163,9 @@ class _Importer:
             for assessment_path, assessment in history[1:]:
                 with _at(assessment_path):
                     stakeholders.record_assessment(
-                        session=self.session, data={**assessment, "stakeholder_id": created.id}
+                        session=self.session,
+                        viewer=self.viewer,
+                        data={**assessment, "stakeholder_id": created.id},
                     )
             # An assessment's empty influence or interest leaves the stakeholder's own, and a
             # stakeholder's details can change without an assessment: make them the file's.
@@ -1155,7 +1194,9 @@ class _Importer:
             data = {k: v for k, v in milestone.items() if k not in ("impacts", "depends_on")}
             with _at(path):
                 created = milestones.create_milestone(
-                    session=self.session, data={**data, "programme_id": self.programme_id}
+                    session=self.session,
+                    viewer=self.viewer,
+                    data={**data, "programme_id": self.programme_id},
                 )
             assert created.id is not None
             impacts = {
@@ -1167,12 +1208,16 @@ class _Importer:
             if impacts:
                 with _at(_join(path, "impacts")):
                     milestones.set_impacts(
-                        session=self.session, milestone_id=created.id, impacts=impacts
+                        session=self.session,
+                        viewer=self.viewer,
+                        milestone_id=created.id,
+                        impacts=impacts,
                     )
             if milestone["depends_on"]:
                 with _at(_join(path, "depends_on")):
                     milestones.set_dependencies(
                         session=self.session,
+                        viewer=self.viewer,
                         milestone_id=created.id,
                         stakeholder_ids=[self.people[name] for name in milestone["depends_on"]],
                     )
@@ -1182,6 +1227,7 @@ class _Importer:
             with _at(path, {"from_stakeholder_id": "from", "to_stakeholder_id": "to"}):
                 stakeholders.add_influence_link(
                     session=self.session,
+                    viewer=self.viewer,
                     data={
                         "from_stakeholder_id": self.people[link["from"]],
                         "to_stakeholder_id": self.people[link["to"]],
@@ -1197,7 +1243,10 @@ class _Importer:
             with _at(path):
                 if attendees:
                     engagements.log_engagement(
-                        session=self.session, data=data, stakeholder_ids=attendees
+                        session=self.session,
+                        viewer=self.viewer,
+                        data=data,
+                        stakeholder_ids=attendees,
                     )
                 else:
                     # Its stakeholders were deleted since: log_engagement would refuse it.
@@ -1207,7 +1256,9 @@ class _Importer:
         for path, barrier in self.parsed.barriers:
             with _at(path):
                 barriers.create_barrier(
-                    session=self.session, data={**barrier, "programme_id": self.programme_id}
+                    session=self.session,
+                    viewer=self.viewer,
+                    data={**barrier, "programme_id": self.programme_id},
                 )
 
     def _metrics(self) -> None:
@@ -1215,29 +1266,54 @@ class _Importer:
             data = {k: v for k, v in metric.items() if k != "readings"}
             with _at(path):
                 created = metrics.define_metric(
-                    session=self.session, data={**data, "programme_id": self.programme_id}
+                    session=self.session,
+                    viewer=self.viewer,
+                    data={**data, "programme_id": self.programme_id},
                 )
             for reading_path, reading in metric["readings"]:
                 with _at(reading_path):
                     metrics.record_reading(
-                        session=self.session, data={**reading, "metric_id": created.id}
+                        session=self.session,
+                        viewer=self.viewer,
+                        data={**reading, "metric_id": created.id},
                     )
 
     def _narratives(self) -> None:
         for path, narrative in self.parsed.narratives:
             with _at(path):
                 narratives.write_narrative(
-                    session=self.session, data={**narrative, "programme_id": self.programme_id}
+                    session=self.session,
+                    viewer=self.viewer,
+                    data={
+                        **narrative,
+                        "author": _provenance(self.viewer.name, "written by", narrative["author"]),
+                        "programme_id": self.programme_id,
+                    },
                 )
 
     def _overrides(self) -> None:
         # override_confidence stamps the time now; the history keeps when each was set, so the
         # rows are written through the shared write path (validated and audited) instead.
+        # Who set it is the importer; the file's claim is kept as words in the reason, never
+        # trusted as a user.
+        permissions.require_programme(
+            self.session, self.viewer, Action.confidence_override, self.programme_id
+        )
         for path, override in self.parsed.confidence_overrides:
             with _at(path):
                 records.create(
                     self.session,
                     ConfidenceOverride,
                     ConfidenceOverrideBase,
-                    {**override, "programme_id": self.programme_id},
+                    {
+                        **override,
+                        "reason": _provenance(
+                            override["reason"],
+                            "imported; the file says set by",
+                            override["set_by"],
+                            limit=1000,
+                        ),
+                        "set_by": self.viewer.email,
+                        "programme_id": self.programme_id,
+                    },
                 )

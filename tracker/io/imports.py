@@ -1039,7 +1039,9 @@ class _Programmes(_Importer):
 
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
-            programme = programmes.create_programme(session=self.session, data=plan.data)
+            programme = programmes.create_programme(
+                session=self.session, viewer=self.viewer, data=plan.data
+            )
             programme_id = programme.id
         else:
             assert plan.record_id is not None and plan.version is not None
@@ -1047,6 +1049,7 @@ class _Programmes(_Importer):
             if plan.data:
                 programmes.update_programme(
                     session=self.session,
+                    viewer=self.viewer,
                     programme_id=plan.record_id,
                     expected_version=plan.version,
                     changes=plan.data,
@@ -1056,10 +1059,10 @@ class _Programmes(_Importer):
             name = self.filename if len(self.filename) <= 200 else self.filename[:199] + "…"
             programmes.override_confidence(
                 session=self.session,
+                viewer=self.viewer,
                 programme_id=programme_id,
                 rating=plan.confidence,
                 reason=f"Rating imported from {name} on {self.today.day} {self.today:%B %Y}",
-                set_by=self.viewer.email,
             )
 
 
@@ -1122,11 +1125,12 @@ class _Milestones(_Importer):
 
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
-            milestones.create_milestone(session=self.session, data=plan.data)
+            milestones.create_milestone(session=self.session, viewer=self.viewer, data=plan.data)
             return
         assert plan.record_id is not None and plan.version is not None
         milestones.update_milestone(
             session=self.session,
+            viewer=self.viewer,
             milestone_id=plan.record_id,
             expected_version=plan.version,
             changes=plan.data,
@@ -1203,12 +1207,16 @@ class _Stakeholders(_Importer):
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
             stakeholders.create_stakeholder(
-                session=self.session, data=plan.data, assessed_by=self.viewer.name
+                session=self.session,
+                viewer=self.viewer,
+                data=plan.data,
+                assessed_by=self.viewer.name,
             )
             return
         assert plan.record_id is not None and plan.version is not None
         stakeholders.update_stakeholder(
             session=self.session,
+            viewer=self.viewer,
             stakeholder_id=plan.record_id,
             expected_version=plan.version,
             changes=plan.data,
@@ -1277,7 +1285,7 @@ class _Assessments(_Importer):
 
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
-            stakeholders.record_assessment(session=self.session, data=plan.data)
+            stakeholders.record_assessment(session=self.session, viewer=self.viewer, data=plan.data)
             return
         assert plan.record_id is not None
         # Assessments have no update service (nor a version): change the fields through the
@@ -1290,7 +1298,7 @@ class _Assessments(_Importer):
             setattr(assessment, name, clean[name])
         records.flush(self.session, Assessment)
         person = records.get(self.session, Stakeholder, assessment.stakeholder_id, for_update=True)
-        stakeholders._follow_latest(self.session, person)
+        stakeholders.follow_latest(self.session, person)
 
 
 class _Readings(_Importer):
@@ -1343,11 +1351,12 @@ class _Readings(_Importer):
 
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
-            metrics.record_reading(session=self.session, data=plan.data)
+            metrics.record_reading(session=self.session, viewer=self.viewer, data=plan.data)
             return
         assert plan.record_id is not None and plan.version is not None
         metrics.update_reading(
             session=self.session,
+            viewer=self.viewer,
             reading_id=plan.record_id,
             expected_version=plan.version,
             changes=plan.data,

@@ -15,6 +15,8 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_audit_event_record", "record_type", "record_id"),
         sa.Index("ix_audit_event_at", "at"),
+        sa.Index("ix_audit_event_programme", "programme_id"),
+        sa.Index("ix_audit_event_organisation", "organisation_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime
@@ -29,3 +31,8 @@ class AuditEvent(SQLModel, table=True):
     # True once an erasure replaced personal data in before/after with "[erased]". The database
     # refuses every other change to an audit event (migration 0003's triggers).
     redacted: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Whose event it is, so an administrator reads only their organisations' events: the
+    # programme the record belongs to, or the organisation (for organisations, staff groups and
+    # memberships). No foreign keys: the event outlives the record.
+    programme_id: int | None = Field(default=None)
+    organisation_id: int | None = Field(default=None)

@@ -147,3 +147,5 @@ class AuditAction(StrEnum):
     delete = "delete"
     # A stakeholder was erased (right to erasure): the event says only that it happened.
     erase = "erase"
+    # Somebody exported everything held about a stakeholder (subject access): who, and when.
+    subject_access = "subject_access"

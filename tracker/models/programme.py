@@ -34,6 +34,12 @@ class ProgrammePartner(SQLModel, table=True):
     organisation_id: int = Field(
         foreign_key="organisation.id", primary_key=True, ondelete="CASCADE"
     )
+    # The owner records a data-sharing agreement with this partner: the partner's managers may
+    # then see and keep the programme's stakeholders (stance, notes, engagements). Without one a
+    # partner works on the plan only (RELIABILITY.md #5).
+    data_sharing_agreement: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
 
 
 # A digital-transformation programme: the fields a manager edits.

@@ -1,6 +1,8 @@
 """Sign-in bookkeeping: every attempt to sign in, and the sessions that follow a successful one.
 This is a security log, not programme data: it is written outside the audit trail (so it does
-not change the data version that dashboards' caches key on) and the app never edits old rows."""
+not change the data version that dashboards' caches key on). The app never edits old rows, with
+one exception: a password attempt is written as a failure before its password is checked (so
+attempts arriving meanwhile count it) and settled once to its real outcome straight after."""
 
 import datetime as dt
 from enum import StrEnum

@@ -9,7 +9,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from tracker.access import Viewer
 from tracker.models import Barrier, BarrierBase, BarrierCategory, BarrierKind, BarrierStatus
+from tracker.permissions import Action, require_change, require_new
 from tracker.services import records
 from tracker.sql import frame, rows
 
@@ -44,13 +46,20 @@ BARRIER_COLUMNS = (
 )
 
 
-def create_barrier(*, session: Session, data: Mapping[str, Any]) -> Barrier:
+def create_barrier(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Barrier:
+    require_new(session, viewer, Action.programme_edit, Barrier, data)
     return records.create(session, Barrier, BarrierBase, data)
 
 
 def update_barrier(
-    *, session: Session, barrier_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    barrier_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> Barrier:
+    require_change(session, viewer, Action.programme_edit, Barrier, barrier_id, changes)
     return records.update(
         session,
         Barrier,
@@ -61,7 +70,10 @@ def update_barrier(
     )
 
 
-def delete_barrier(*, session: Session, barrier_id: int, expected_version: int) -> None:
+def delete_barrier(
+    *, session: Session, viewer: Viewer, barrier_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.programme_edit, Barrier, barrier_id)
     records.delete(session, Barrier, barrier_id, expected_version=expected_version)
 
 

@@ -12,25 +12,40 @@ import sqlalchemy as sa
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col, select
 
+from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import Engagement, EngagementBase, EngagementStakeholder, Stakeholder
+from tracker.permissions import Action, require_change, require_new, require_programme
 from tracker.services import records
 from tracker.sql import frame, rows
 
 
 def log_engagement(
-    *, session: Session, data: Mapping[str, Any], stakeholder_ids: Iterable[int]
+    *,
+    session: Session,
+    viewer: Viewer,
+    data: Mapping[str, Any],
+    stakeholder_ids: Iterable[int],
 ) -> Engagement:
     """Record a contact with at least one stakeholder of the same programme."""
+    require_new(session, viewer, Action.stakeholder_edit, Engagement, data)
     engagement = records.create(session, Engagement, EngagementBase, data)
     assert engagement.id is not None
-    set_attendees(session=session, engagement_id=engagement.id, stakeholder_ids=stakeholder_ids)
+    set_attendees(
+        session=session, viewer=viewer, engagement_id=engagement.id, stakeholder_ids=stakeholder_ids
+    )
     return engagement
 
 
 def update_engagement(
-    *, session: Session, engagement_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    engagement_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> Engagement:
+    require_change(session, viewer, Action.stakeholder_edit, Engagement, engagement_id, changes)
     return records.update(
         session,
         Engagement,
@@ -41,7 +56,10 @@ def update_engagement(
     )
 
 
-def set_attendees(*, session: Session, engagement_id: int, stakeholder_ids: Iterable[int]) -> None:
+def set_attendees(
+    *, session: Session, viewer: Viewer, engagement_id: int, stakeholder_ids: Iterable[int]
+) -> None:
+    require_change(session, viewer, Action.stakeholder_edit, Engagement, engagement_id)
     engagement = records.get(session, Engagement, engagement_id)
     wanted = set(stakeholder_ids)
     if not wanted:
@@ -64,7 +82,10 @@ def set_attendees(*, session: Session, engagement_id: int, stakeholder_ids: Iter
     records.flush(session, EngagementStakeholder)
 
 
-def delete_engagement(*, session: Session, engagement_id: int, expected_version: int) -> None:
+def delete_engagement(
+    *, session: Session, viewer: Viewer, engagement_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.stakeholder_edit, Engagement, engagement_id)
     records.delete(session, Engagement, engagement_id, expected_version=expected_version)
 
 
@@ -118,11 +139,12 @@ def _engagements(
     return found
 
 
-def engagement_table(*, session: Session, programme_id: int) -> pd.DataFrame:
+def engagement_table(*, session: Session, viewer: Viewer, programme_id: int) -> pd.DataFrame:
     """The programme's engagements, newest first.
 
     Columns: id, version, occurred_on, kind (an EngagementKind value), summary, outcome,
     follow_up_on (None without a follow-up), follow_up_done, attendees (names, ", "-joined)."""
+    require_programme(session, viewer, Action.stakeholder_read, programme_id)
     found = _engagements(
         session,
         col(Engagement.programme_id) == programme_id,
@@ -131,11 +153,14 @@ def engagement_table(*, session: Session, programme_id: int) -> pd.DataFrame:
     return frame(found, ENGAGEMENT_TABLE_COLUMNS, optional=("follow_up_on",))
 
 
-def follow_ups(*, session: Session, programme_id: int, today: dt.date) -> pd.DataFrame:
+def follow_ups(
+    *, session: Session, viewer: Viewer, programme_id: int, today: dt.date
+) -> pd.DataFrame:
     """The programme's open follow-ups (a follow-up date, not done), earliest first.
 
     Columns: those of engagement_table, and overdue (True when the follow-up date is before
     `today`; False when it is due today or later)."""
+    require_programme(session, viewer, Action.stakeholder_read, programme_id)
     found = _engagements(
         session,
         col(Engagement.programme_id) == programme_id,

@@ -12,8 +12,10 @@ from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
 from tracker import queries
+from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import Direction, Metric, MetricBase, MetricReading, MetricReadingBase, Stage
+from tracker.permissions import Action, require_change, require_new
 from tracker.services import records
 from tracker.sql import frame, rows
 from tracker.stages import STAGE_INFO
@@ -42,25 +44,36 @@ METRIC_COLUMNS = (
 READING_COLUMNS = ("id", "version", "reading_on", "value", "note")
 
 
-def define_metric(*, session: Session, data: Mapping[str, Any]) -> Metric:
+def define_metric(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Metric:
+    require_new(session, viewer, Action.programme_edit, Metric, data)
     return records.create(session, Metric, MetricBase, data)
 
 
 def update_metric(
-    *, session: Session, metric_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    metric_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> Metric:
+    require_change(session, viewer, Action.programme_edit, Metric, metric_id, changes)
     return records.update(
         session, Metric, MetricBase, metric_id, expected_version=expected_version, changes=changes
     )
 
 
-def delete_metric(*, session: Session, metric_id: int, expected_version: int) -> None:
+def delete_metric(
+    *, session: Session, viewer: Viewer, metric_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.programme_edit, Metric, metric_id)
     records.delete(session, Metric, metric_id, expected_version=expected_version)
 
 
-def record_reading(*, session: Session, data: Mapping[str, Any]) -> MetricReading:
+def record_reading(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> MetricReading:
     """One dated value; a second reading on the same date is refused (edit the first instead)."""
     records.get(session, Metric, data.get("metric_id"))
+    require_new(session, viewer, Action.programme_edit, MetricReading, data)
     _refuse_second_reading(
         session, metric_id=data.get("metric_id"), day=_day(data.get("reading_on")), reading_id=None
     )
@@ -68,8 +81,14 @@ def record_reading(*, session: Session, data: Mapping[str, Any]) -> MetricReadin
 
 
 def update_reading(
-    *, session: Session, reading_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    reading_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> MetricReading:
+    require_change(session, viewer, Action.programme_edit, MetricReading, reading_id, changes)
     reading = records.get(session, MetricReading, reading_id)
     if reading.version == expected_version and "reading_on" in changes:
         _refuse_second_reading(
@@ -88,7 +107,10 @@ def update_reading(
     )
 
 
-def delete_reading(*, session: Session, reading_id: int, expected_version: int) -> None:
+def delete_reading(
+    *, session: Session, viewer: Viewer, reading_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.programme_edit, MetricReading, reading_id)
     records.delete(session, MetricReading, reading_id, expected_version=expected_version)
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from tracker import clock, figures
+from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import (
     Impact,
@@ -26,6 +27,7 @@ from tracker.models import (
     Stage,
     Stakeholder,
 )
+from tracker.permissions import Action, require_change, require_new, require_programme
 from tracker.services import records
 from tracker.sql import frame, rows
 
@@ -59,13 +61,20 @@ def _with_completion(
     return result
 
 
-def create_milestone(*, session: Session, data: Mapping[str, Any]) -> Milestone:
+def create_milestone(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Milestone:
+    require_new(session, viewer, Action.programme_edit, Milestone, data)
     return records.create(session, Milestone, MilestoneBase, _with_completion(data))
 
 
 def update_milestone(
-    *, session: Session, milestone_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    milestone_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> Milestone:
+    require_change(session, viewer, Action.programme_edit, Milestone, milestone_id)
     if "programme_id" in changes:
         raise DomainError("programme_id", "a milestone cannot move to another programme")
     current = records.get(session, Milestone, milestone_id)
@@ -80,7 +89,10 @@ def update_milestone(
     )
 
 
-def delete_milestone(*, session: Session, milestone_id: int, expected_version: int) -> None:
+def delete_milestone(
+    *, session: Session, viewer: Viewer, milestone_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.programme_edit, Milestone, milestone_id)
     records.delete(session, Milestone, milestone_id, expected_version=expected_version)
 
 
@@ -95,10 +107,11 @@ def _programme_organisations(session: Session, programme_id: int) -> set[int]:
 
 
 def set_impacts(
-    *, session: Session, milestone_id: int, impacts: Mapping[int, Impact | str]
+    *, session: Session, viewer: Viewer, milestone_id: int, impacts: Mapping[int, Impact | str]
 ) -> None:
     """Make the milestone land on exactly these staff groups, at these impact levels. Groups
     must belong to the programme's owner or a partner."""
+    require_change(session, viewer, Action.programme_edit, Milestone, milestone_id)
     milestone = records.get(session, Milestone, milestone_id)
     allowed = _programme_organisations(session, milestone.programme_id)
     wanted: dict[int, Impact] = {}
@@ -135,9 +148,11 @@ def set_impacts(
 
 
 def set_dependencies(
-    *, session: Session, milestone_id: int, stakeholder_ids: Iterable[int]
+    *, session: Session, viewer: Viewer, milestone_id: int, stakeholder_ids: Iterable[int]
 ) -> None:
-    """Make the milestone depend on exactly these stakeholders of the same programme."""
+    """Make the milestone depend on exactly these stakeholders of the same programme (it names
+    people, so it needs the programme's people: Action.stakeholder_edit)."""
+    require_change(session, viewer, Action.stakeholder_edit, Milestone, milestone_id)
     milestone = records.get(session, Milestone, milestone_id)
     wanted = set(stakeholder_ids)
     for stakeholder_id in wanted:
@@ -239,8 +254,9 @@ def milestone_impacts(*, session: Session, milestone_id: int) -> dict[int, Impac
     }
 
 
-def stakeholder_choices(*, session: Session, programme_id: int) -> dict[int, str]:
+def stakeholder_choices(*, session: Session, viewer: Viewer, programme_id: int) -> dict[int, str]:
     """The programme's stakeholders a milestone can depend on, id -> name, by name."""
+    require_programme(session, viewer, Action.stakeholder_read, programme_id)
     statement = (
         sa.select(col(Stakeholder.id), col(Stakeholder.name))
         .where(col(Stakeholder.programme_id) == programme_id)

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from tracker import clock
+from tracker.access import Viewer
 from tracker.models import Audience, Narrative, NarrativeBase, NarrativeStatus
+from tracker.permissions import Action, require_change, require_new
 from tracker.services import records
 from tracker.sql import frame, rows
 
@@ -38,14 +40,21 @@ NARRATIVE_COLUMNS = (
 )
 
 
-def write_narrative(*, session: Session, data: Mapping[str, Any]) -> Narrative:
+def write_narrative(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Narrative:
     """A new narrative (a draft unless `data` says published, which then needs its date)."""
+    require_new(session, viewer, Action.programme_edit, Narrative, data)
     return records.create(session, Narrative, NarrativeBase, data)
 
 
 def update_narrative(
-    *, session: Session, narrative_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    narrative_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> Narrative:
+    require_change(session, viewer, Action.programme_edit, Narrative, narrative_id, changes)
     return records.update(
         session,
         Narrative,
@@ -56,27 +65,36 @@ def update_narrative(
     )
 
 
-def publish_narrative(*, session: Session, narrative_id: int, expected_version: int) -> Narrative:
+def publish_narrative(
+    *, session: Session, viewer: Viewer, narrative_id: int, expected_version: int
+) -> Narrative:
     """Publish a draft today: staff see it from now on."""
     return update_narrative(
         session=session,
+        viewer=viewer,
         narrative_id=narrative_id,
         expected_version=expected_version,
         changes={"status": NarrativeStatus.published, "published_on": clock.today()},
     )
 
 
-def unpublish_narrative(*, session: Session, narrative_id: int, expected_version: int) -> Narrative:
+def unpublish_narrative(
+    *, session: Session, viewer: Viewer, narrative_id: int, expected_version: int
+) -> Narrative:
     """Take a narrative back to draft: staff no longer see it."""
     return update_narrative(
         session=session,
+        viewer=viewer,
         narrative_id=narrative_id,
         expected_version=expected_version,
         changes={"status": NarrativeStatus.draft, "published_on": None},
     )
 
 
-def delete_narrative(*, session: Session, narrative_id: int, expected_version: int) -> None:
+def delete_narrative(
+    *, session: Session, viewer: Viewer, narrative_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.programme_edit, Narrative, narrative_id)
     records.delete(session, Narrative, narrative_id, expected_version=expected_version)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from tracker.access import Viewer
-from tracker.errors import DomainError, PermissionDeniedError
+from tracker.errors import DomainError
 from tracker.models import (
     Organisation,
     OrganisationBase,
@@ -20,25 +20,40 @@ from tracker.models import (
     UserOrganisation,
 )
 from tracker.passwords import hash_password
+from tracker.permissions import Action, organisations, require
 from tracker.services import records
 
 
-def create_organisation(*, session: Session, data: Mapping[str, Any]) -> Organisation:
+def create_organisation(
+    *, session: Session, viewer: Viewer, data: Mapping[str, Any]
+) -> Organisation:
+    require(viewer, Action.organisation_create)
     return records.create(session, Organisation, OrganisationBase, data)
 
 
-def create_staff_group(*, session: Session, data: Mapping[str, Any]) -> StaffGroup:
-    records.get(session, Organisation, data.get("organisation_id"))
+def create_staff_group(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> StaffGroup:
+    organisation = records.get(session, Organisation, data.get("organisation_id"))
+    require(viewer, Action.organisation_administer, organisations([organisation.id or 0]))
     return records.create(session, StaffGroup, StaffGroupBase, data)
 
 
+def require_user_administer(session: Session, viewer: Viewer, user_id: int) -> User:
+    """The user, if the viewer may change them: an administrator of every organisation the user
+    belongs to (so an administrator of one council cannot take over an administrator of
+    several)."""
+    user = records.get(session, User, user_id)
+    require(viewer, Action.user_administer, organisations(_organisation_ids(session, user_id)))
+    return user
+
+
 def create_user(
-    *, session: Session, data: Mapping[str, Any], organisation_ids: Iterable[int]
+    *, session: Session, viewer: Viewer, data: Mapping[str, Any], organisation_ids: Iterable[int]
 ) -> User:
     """A user scoped to at least one organisation; a staff user's group must be in one of them."""
     orgs = sorted(set(organisation_ids))
     if not orgs:
         raise DomainError("organisations", "a user needs at least one organisation")
+    require(viewer, Action.user_administer, organisations(orgs))
     for organisation_id in orgs:
         records.get(session, Organisation, organisation_id)
     clean = dict(data)
@@ -60,10 +75,16 @@ def create_user(
 
 
 def update_user(
-    *, session: Session, user_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    user_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> User:
     """Change a user's name, role, staff group or whether they are active. The change applies
     on their next rerun: pages read the user afresh every time."""
+    require_user_administer(session, viewer, user_id)
     if "email" in changes:
         changes = {**changes, "email": str(changes["email"]).strip().lower()}
     user = records.update(
@@ -74,13 +95,15 @@ def update_user(
 
 
 def set_user_organisations(
-    *, session: Session, user_id: int, organisation_ids: Iterable[int]
+    *, session: Session, viewer: Viewer, user_id: int, organisation_ids: Iterable[int]
 ) -> None:
-    """Scope the user to exactly these organisations (at least one)."""
-    user = records.get(session, User, user_id)
+    """Scope the user to exactly these organisations (at least one). The viewer administers
+    every organisation the user is in, before and after."""
+    user = require_user_administer(session, viewer, user_id)
     wanted = set(organisation_ids)
     if not wanted:
         raise DomainError("organisations", "a user needs at least one organisation")
+    require(viewer, Action.user_administer, organisations(wanted))
     for organisation_id in wanted:
         records.get(session, Organisation, organisation_id)
     _check_staff_group(session, user, wanted)
@@ -96,8 +119,9 @@ def set_user_organisations(
     records.flush(session, UserOrganisation)
 
 
-def set_password(*, session: Session, user_id: int, password: str) -> None:
+def set_password(*, session: Session, viewer: Viewer, user_id: int, password: str) -> None:
     """Give a local account a new password (Argon2id-hashed; at least 12 characters)."""
+    require_user_administer(session, viewer, user_id)
     user = records.get(session, User, user_id, for_update=True)
     user.password_hash = hash_password(password)
     user.version += 1
@@ -127,25 +151,11 @@ def _check_staff_group(session: Session, user: User, organisation_ids: set[int])
 
 def require_admin(viewer: Viewer, organisation_ids: Iterable[int] = ()) -> None:
     """Administrators only, and only for organisations they administer (their own)."""
-    if viewer.role is not Role.admin:
-        raise PermissionDeniedError(None, "Only administrators can manage users and organisations.")
-    outside = set(organisation_ids) - viewer.organisation_ids
-    if outside:
-        raise PermissionDeniedError(
-            "organisations", "you can manage only the organisations you administer"
-        )
+    require(viewer, Action.organisation_administer, organisations(organisation_ids or [-1]))
 
 
-def require_user_admin(session: Session, viewer: Viewer, user_id: int) -> User:
-    """The user, if they belong to at least one organisation the viewer administers."""
-    require_admin(viewer)
-    user = records.get(session, User, user_id)
-    if not _organisation_ids(session, user_id) & viewer.organisation_ids:
-        raise PermissionDeniedError(None, "That user is not in one of your organisations.")
-    return user
-
-
-def _check_email(email: str) -> None:
+def check_email(email: str) -> None:
+    """DomainError unless `email` looks like an e-mail address."""
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain or any(c.isspace() for c in email):
         raise DomainError("email", "must be an e-mail address, such as name@council.gov.uk")
@@ -168,14 +178,15 @@ def add_user(
     """An administrator adds a user to some of their own organisations, optionally with an
     initial password for a local account (at least 12 characters; empty for single sign-on)."""
     orgs = set(organisation_ids)
-    require_admin(viewer, orgs)
     email = str(data.get("email", "")).strip().lower()
-    _check_email(email)
+    check_email(email)
     _check_role_group(Role(data["role"]), data.get("staff_group_id"))
-    user = create_user(session=session, data={**data, "email": email}, organisation_ids=orgs)
+    user = create_user(
+        session=session, viewer=viewer, data={**data, "email": email}, organisation_ids=orgs
+    )
     if password:
         assert user.id is not None
-        set_password(session=session, user_id=user.id, password=password)
+        set_password(session=session, viewer=viewer, user_id=user.id, password=password)
     return user
 
 
@@ -190,16 +201,20 @@ def change_user(
     """An administrator changes a user of their organisations (name, role, staff group, active).
     Nobody can deactivate their own account or give up their own administrator role: another
     administrator has to, so an organisation is never left without one by accident."""
-    require_user_admin(session, viewer, user_id)
+    require_user_administer(session, viewer, user_id)
     if user_id == viewer.user_id:
         if changes.get("active") is False:
             raise DomainError("active", "you cannot deactivate your own account")
         if "role" in changes and Role(changes["role"]) is not Role.admin:
             raise DomainError("role", "you cannot take away your own administrator role")
     if "email" in changes:
-        _check_email(str(changes["email"]).strip().lower())
+        check_email(str(changes["email"]).strip().lower())
     user = update_user(
-        session=session, user_id=user_id, expected_version=expected_version, changes=changes
+        session=session,
+        viewer=viewer,
+        user_id=user_id,
+        expected_version=expected_version,
+        changes=changes,
     )
     _check_role_group(Role(user.role), user.staff_group_id)
     return user
@@ -208,30 +223,27 @@ def change_user(
 def change_user_organisations(
     *, session: Session, viewer: Viewer, user_id: int, organisation_ids: Iterable[int]
 ) -> set[int]:
-    """Set which of the viewer's organisations the user belongs to. Their organisations the
-    viewer does not administer stay as they are. Returns all the user's organisations."""
-    require_user_admin(session, viewer, user_id)
-    chosen = set(organisation_ids)
-    require_admin(viewer, chosen)
-    wanted = chosen | (_organisation_ids(session, user_id) - viewer.organisation_ids)
-    set_user_organisations(session=session, user_id=user_id, organisation_ids=wanted)
+    """Set which organisations the user belongs to: all of them the viewer's, before and after
+    (an administrator changes only users wholly within their organisations). Returns them."""
+    wanted = set(organisation_ids)
+    set_user_organisations(session=session, viewer=viewer, user_id=user_id, organisation_ids=wanted)
     return wanted
 
 
 def reset_password(*, session: Session, viewer: Viewer, user_id: int, password: str) -> User:
     """An administrator gives a user of their organisations a new password (a local account)."""
-    user = require_user_admin(session, viewer, user_id)
-    set_password(session=session, user_id=user_id, password=password)
+    user = require_user_administer(session, viewer, user_id)
+    set_password(session=session, viewer=viewer, user_id=user_id, password=password)
     return user
 
 
 def add_organisation(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Organisation:
     """An administrator adds an organisation; they administer it from then on."""
-    require_admin(viewer)
-    organisation = create_organisation(session=session, data=data)
+    organisation = create_organisation(session=session, viewer=viewer, data=data)
     assert organisation.id is not None
-    session.add(UserOrganisation(user_id=viewer.user_id, organisation_id=organisation.id))
-    records.flush(session, UserOrganisation)
+    if not viewer.system:
+        session.add(UserOrganisation(user_id=viewer.user_id, organisation_id=organisation.id))
+        records.flush(session, UserOrganisation)
     return organisation
 
 
@@ -261,9 +273,10 @@ def rename_organisation(
 def add_staff_group(
     *, session: Session, viewer: Viewer, organisation_id: int, name: str
 ) -> StaffGroup:
-    require_admin(viewer, [organisation_id])
     return create_staff_group(
-        session=session, data={"organisation_id": organisation_id, "name": name.strip()}
+        session=session,
+        viewer=viewer,
+        data={"organisation_id": organisation_id, "name": name.strip()},
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from tracker import clock
+from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import (
     ConfidenceOverride,
@@ -24,18 +25,37 @@ from tracker.models import (
     StageRecord,
     StageRecordBase,
 )
+from tracker.permissions import (
+    Action,
+    forget_scope,
+    organisations,
+    require,
+    require_change,
+    require_new,
+    require_programme,
+)
 from tracker.services import records
 
 
 def create_programme(
     *,
     session: Session,
+    viewer: Viewer,
     data: Mapping[str, Any],
     partner_ids: Iterable[int] = (),
+    sharing_ids: Iterable[int] = (),
     stages: Mapping[Stage, Mapping[str, Any]] | None = None,
 ) -> Programme:
     """A new programme with all six stage records (every programme has all six). `stages` may
-    give each stage's narrative and dates."""
+    give each stage's narrative and dates. The owner and every partner must be organisations
+    the viewer acts for (Action.programme_create); `sharing_ids` are the partners with a
+    data-sharing agreement."""
+    partners = set(partner_ids)
+    owner = data.get("organisation_id")
+    named = {*partners, *([owner] if owner is not None else [])}
+    if owner is None:
+        raise DomainError("organisation_id", "is required")
+    require(viewer, Action.programme_create, organisations(named))
     programme = records.create(session, Programme, ProgrammeBase, data)
     assert programme.id is not None
     for stage in Stage:
@@ -46,13 +66,33 @@ def create_programme(
             StageRecordBase,
             {**fields, "programme_id": programme.id, "stage": stage},
         )
-    set_partners(session=session, programme_id=programme.id, organisation_ids=partner_ids)
+    set_partners(
+        session=session,
+        viewer=viewer,
+        programme_id=programme.id,
+        organisation_ids=partners,
+        sharing_ids=sharing_ids,
+    )
     return programme
 
 
 def update_programme(
-    *, session: Session, programme_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    programme_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> Programme:
+    """Change a programme's details. Its owning organisation is not one of them: a programme
+    stays with the organisation that owns it."""
+    require_programme(session, viewer, Action.programme_edit, programme_id)
+    if "organisation_id" in changes:
+        current = records.get(session, Programme, programme_id)
+        if int(changes["organisation_id"]) != current.organisation_id:
+            raise DomainError(
+                "organisation_id", "a programme stays with the organisation that owns it"
+            )
     return records.update(
         session,
         Programme,
@@ -63,24 +103,51 @@ def update_programme(
     )
 
 
-def set_partners(*, session: Session, programme_id: int, organisation_ids: Iterable[int]) -> None:
-    """Make exactly these organisations partners of the programme (not its owner)."""
-    programme = records.get(session, Programme, programme_id)
+def set_partners(
+    *,
+    session: Session,
+    viewer: Viewer,
+    programme_id: int,
+    organisation_ids: Iterable[int],
+    sharing_ids: Iterable[int] = (),
+) -> None:
+    """Make exactly these organisations partners of the programme (not its owner), and
+    `sharing_ids` (some of them) the partners it records a data-sharing agreement with.
+
+    Only the owner's managers and administrators decide who a programme is pooled with
+    (Action.programme_share), and a new partner must be an organisation they act for
+    (Action.programme_create): nobody can push a programme into another organisation's
+    portfolio."""
+    programme = require_programme(session, viewer, Action.programme_share, programme_id)
     wanted = set(organisation_ids)
+    sharing = set(sharing_ids)
     if programme.organisation_id in wanted:
         raise DomainError("partners", "the owning organisation cannot also be a partner")
+    if sharing - wanted:
+        raise DomainError("data_sharing", "a data-sharing agreement is with a partner")
     for organisation_id in wanted:
         records.get(session, Organisation, organisation_id)
     existing = session.exec(
         select(ProgrammePartner).where(ProgrammePartner.programme_id == programme_id)
     ).all()
+    have = {link.organisation_id for link in existing}
+    if wanted - have:
+        require(viewer, Action.programme_create, organisations(wanted - have))
     for link in existing:
         if link.organisation_id not in wanted:
             session.delete(link)
-    have = {link.organisation_id for link in existing}
+        elif link.data_sharing_agreement != (link.organisation_id in sharing):
+            link.data_sharing_agreement = link.organisation_id in sharing
     for organisation_id in sorted(wanted - have):
-        session.add(ProgrammePartner(programme_id=programme_id, organisation_id=organisation_id))
+        session.add(
+            ProgrammePartner(
+                programme_id=programme_id,
+                organisation_id=organisation_id,
+                data_sharing_agreement=organisation_id in sharing,
+            )
+        )
     records.flush(session, ProgrammePartner)
+    forget_scope(session, programme_id)
 
 
 def organisation_choices(*, session: Session) -> dict[int, str]:
@@ -89,6 +156,18 @@ def organisation_choices(*, session: Session) -> dict[int, str]:
         select(Organisation.id, Organisation.name).order_by(col(Organisation.name))
     ).all()
     return {int(org_id): name for org_id, name in rows if org_id is not None}
+
+
+def sharing_partner_ids(*, session: Session, programme_id: int) -> list[int]:
+    """The partners the programme records a data-sharing agreement with, by id."""
+    return sorted(
+        session.exec(
+            select(ProgrammePartner.organisation_id).where(
+                ProgrammePartner.programme_id == programme_id,
+                col(ProgrammePartner.data_sharing_agreement),
+            )
+        ).all()
+    )
 
 
 def partner_ids(*, session: Session, programme_id: int) -> list[int]:
@@ -117,14 +196,23 @@ def stage_record(*, session: Session, programme_id: int, stage: Stage | str) -> 
     return record
 
 
-def create_stage_record(*, session: Session, data: Mapping[str, Any]) -> StageRecord:
+def create_stage_record(
+    *, session: Session, viewer: Viewer, data: Mapping[str, Any]
+) -> StageRecord:
     """Only for repairing data: create_programme already makes all six."""
+    require_new(session, viewer, Action.programme_edit, StageRecord, data)
     return records.create(session, StageRecord, StageRecordBase, data)
 
 
 def update_stage_record(
-    *, session: Session, stage_record_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    stage_record_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> StageRecord:
+    require_change(session, viewer, Action.programme_edit, StageRecord, stage_record_id)
     if "programme_id" in changes or "stage" in changes:
         raise DomainError("stage", "a stage record stays with its programme and stage")
     return records.update(
@@ -138,9 +226,10 @@ def update_stage_record(
 
 
 def add_exit_criterion(
-    *, session: Session, stage_record_id: int, text: str, met: bool = False
+    *, session: Session, viewer: Viewer, stage_record_id: int, text: str, met: bool = False
 ) -> ExitCriterion:
     records.get(session, StageRecord, stage_record_id)
+    require_change(session, viewer, Action.programme_edit, StageRecord, stage_record_id)
     count = len(
         session.exec(
             select(ExitCriterion.id).where(ExitCriterion.stage_record_id == stage_record_id)
@@ -166,8 +255,14 @@ def exit_criteria(*, session: Session, stage_record_id: int) -> list[ExitCriteri
 
 
 def update_exit_criterion(
-    *, session: Session, criterion_id: int, expected_version: int, changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    criterion_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
 ) -> ExitCriterion:
+    require_change(session, viewer, Action.programme_edit, ExitCriterion, criterion_id, changes)
     return records.update(
         session,
         ExitCriterion,
@@ -178,20 +273,29 @@ def update_exit_criterion(
     )
 
 
-def delete_exit_criterion(*, session: Session, criterion_id: int, expected_version: int) -> None:
+def delete_exit_criterion(
+    *, session: Session, viewer: Viewer, criterion_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.programme_edit, ExitCriterion, criterion_id)
     records.delete(session, ExitCriterion, criterion_id, expected_version=expected_version)
 
 
 def override_confidence(
     *,
     session: Session,
+    viewer: Viewer,
     programme_id: int,
     rating: DeliveryConfidence | str,
     reason: str,
-    set_by: str,
+    set_by: str | None = None,
 ) -> ConfidenceOverride:
-    """Record a manager's override of the suggested delivery confidence; a reason is required."""
-    records.get(session, Programme, programme_id)
+    """Record an override of the suggested delivery confidence by a manager or administrator
+    of the owning organisation (Action.confidence_override); a reason is required. It is set by
+    the viewer: `set_by` is for the installation's own writes (seeding) only, and is ignored
+    for a person, so nobody can record an override in another's name."""
+    require_programme(session, viewer, Action.confidence_override, programme_id)
+    if not viewer.system or not set_by:
+        set_by = viewer.email
     return records.create(
         session,
         ConfidenceOverride,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from tracker import clock, figures
+from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import (
     Assessment,
@@ -28,6 +29,13 @@ from tracker.models import (
     StakeholderBase,
     Stance,
 )
+from tracker.permissions import (
+    Action,
+    require_change,
+    require_new,
+    require_programme,
+    require_record,
+)
 from tracker.services import records
 from tracker.sql import frame, rows
 from tracker.workspace import TableEditCounts, apply_table_edits
@@ -36,6 +44,7 @@ from tracker.workspace import TableEditCounts, apply_table_edits
 def create_stakeholder(
     *,
     session: Session,
+    viewer: Viewer,
     data: Mapping[str, Any],
     assessed_by: str = "",
     first_assessment: Mapping[str, Any] | None = None,
@@ -43,6 +52,7 @@ def create_stakeholder(
     """A new stakeholder and their first assessment, so their stance has a history. The first
     assessment is dated today unless `first_assessment` gives `assessed_on`; it may also carry
     ADKAR scores."""
+    require_new(session, viewer, Action.stakeholder_edit, Stakeholder, data)
     stakeholder = records.create(session, Stakeholder, StakeholderBase, data)
     assert stakeholder.id is not None
     records.create(
@@ -65,12 +75,14 @@ def create_stakeholder(
 def update_stakeholder(
     *,
     session: Session,
+    viewer: Viewer,
     stakeholder_id: int,
     expected_version: int,
     changes: Mapping[str, Any],
     assessed_by: str = "",
 ) -> Stakeholder:
     """Change a stakeholder's details. A new stance is recorded as an assessment dated today."""
+    require_change(session, viewer, Action.stakeholder_edit, Stakeholder, stakeholder_id)
     if "programme_id" in changes:
         raise DomainError("programme_id", "a stakeholder cannot move to another programme")
     stakeholder = records.update(
@@ -84,6 +96,7 @@ def update_stakeholder(
     if "stance" in changes and changes["stance"] != stakeholder.stance:
         record_assessment(
             session=session,
+            viewer=viewer,
             data={
                 "stakeholder_id": stakeholder_id,
                 "assessed_on": clock.today(),
@@ -94,19 +107,22 @@ def update_stakeholder(
     return stakeholder
 
 
-def record_assessment(*, session: Session, data: Mapping[str, Any]) -> Assessment:
+def record_assessment(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Assessment:
     """A dated reading of stance (and optionally influence, interest, ADKAR). The stakeholder's
     current stance, influence and interest follow their latest assessment."""
     clean = records.validated(AssessmentBase, data)
+    require_new(session, viewer, Action.stakeholder_edit, Assessment, clean.model_dump())
     if clean.assessed_on > clock.today():
         raise DomainError("assessed_on", "an assessment cannot be dated in the future")
     stakeholder = records.get(session, Stakeholder, clean.stakeholder_id, for_update=True)
     assessment = records.create(session, Assessment, AssessmentBase, clean.model_dump())
-    _follow_latest(session, stakeholder)
+    follow_latest(session, stakeholder)
     return assessment
 
 
-def _follow_latest(session: Session, stakeholder: Stakeholder) -> None:
+def follow_latest(session: Session, stakeholder: Stakeholder) -> None:
+    """Set the stakeholder's stance, influence and interest to their latest assessment's
+    (after assessments were written in bulk, e.g. by an import)."""
     latest = session.exec(
         select(Assessment)
         .where(Assessment.stakeholder_id == stakeholder.id)
@@ -128,13 +144,19 @@ def _follow_latest(session: Session, stakeholder: Stakeholder) -> None:
         records.flush(session, Stakeholder)
 
 
-def delete_stakeholder(*, session: Session, stakeholder_id: int, expected_version: int) -> None:
+def delete_stakeholder(
+    *, session: Session, viewer: Viewer, stakeholder_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.stakeholder_edit, Stakeholder, stakeholder_id)
     records.delete(session, Stakeholder, stakeholder_id, expected_version=expected_version)
 
 
-def add_influence_link(*, session: Session, data: Mapping[str, Any]) -> InfluenceLink:
+def add_influence_link(
+    *, session: Session, viewer: Viewer, data: Mapping[str, Any]
+) -> InfluenceLink:
     """Stakeholder A influences stakeholder B; both in the same programme."""
     clean = records.validated(InfluenceLinkBase, data)
+    require_new(session, viewer, Action.stakeholder_edit, InfluenceLink, clean.model_dump())
     source = records.get(session, Stakeholder, clean.from_stakeholder_id)
     target = records.get(session, Stakeholder, clean.to_stakeholder_id)
     if source.programme_id != target.programme_id:
@@ -143,8 +165,9 @@ def add_influence_link(*, session: Session, data: Mapping[str, Any]) -> Influenc
 
 
 def update_influence_link(
-    *, session: Session, link_id: int, expected_version: int, strength: int
+    *, session: Session, viewer: Viewer, link_id: int, expected_version: int, strength: int
 ) -> InfluenceLink:
+    require_change(session, viewer, Action.stakeholder_edit, InfluenceLink, link_id)
     return records.update(
         session,
         InfluenceLink,
@@ -155,7 +178,10 @@ def update_influence_link(
     )
 
 
-def delete_influence_link(*, session: Session, link_id: int, expected_version: int) -> None:
+def delete_influence_link(
+    *, session: Session, viewer: Viewer, link_id: int, expected_version: int
+) -> None:
+    require_change(session, viewer, Action.stakeholder_edit, InfluenceLink, link_id)
     records.delete(session, InfluenceLink, link_id, expected_version=expected_version)
 
 
@@ -187,13 +213,14 @@ STAKEHOLDER_TABLE_COLUMNS = (
 )
 
 
-def stakeholder_table(*, session: Session, programme_id: int) -> pd.DataFrame:
+def stakeholder_table(*, session: Session, viewer: Viewer, programme_id: int) -> pd.DataFrame:
     """The programme's stakeholder register for bulk editing, by name. Never includes notes.
 
     Columns: id, version, name, role, staff_group_id (None without one), influence, interest
     (1-5), desired_stance and stance (-2..2; stance is the latest assessment's), stance_label
     (e.g. "Passive resistor"), assessed_on (the latest assessment's date, None without one),
     quadrant (figures.quadrant's label, e.g. "Keep satisfied"). One statement."""
+    require_programme(session, viewer, Action.stakeholder_read, programme_id)
     latest = (
         sa.select(
             col(Assessment.stakeholder_id),
@@ -284,6 +311,7 @@ REGISTER_COLUMNS = (
 def apply_register_edits(
     *,
     session: Session,
+    viewer: Viewer,
     programme_id: int,
     snapshot: Sequence[Mapping[str, Any]],
     changes: Mapping[str, Any],
@@ -305,23 +333,26 @@ def apply_register_edits(
         columns=REGISTER_COLUMNS,
         create=lambda values: create_stakeholder(
             session=session,
+            viewer=viewer,
             data={**checked(values), "programme_id": programme_id},
             assessed_by=assessed_by,
         ),
         update=lambda stakeholder_id, version, values: update_stakeholder(
             session=session,
+            viewer=viewer,
             stakeholder_id=stakeholder_id,
             expected_version=version,
             changes=checked(values),
         ),
         delete=lambda stakeholder_id, version: delete_stakeholder(
-            session=session, stakeholder_id=stakeholder_id, expected_version=version
+            session=session, viewer=viewer, stakeholder_id=stakeholder_id, expected_version=version
         ),
     )
 
 
-def stakeholder_names(*, session: Session, programme_id: int) -> dict[int, str]:
+def stakeholder_names(*, session: Session, viewer: Viewer, programme_id: int) -> dict[int, str]:
     """The programme's stakeholders, id -> name, by name (for selectors)."""
+    require_programme(session, viewer, Action.stakeholder_read, programme_id)
     statement = (
         sa.select(col(Stakeholder.id), col(Stakeholder.name))
         .where(col(Stakeholder.programme_id) == programme_id)
@@ -342,8 +373,9 @@ class StakeholderNotes:
     version: int
 
 
-def stakeholder_notes(*, session: Session, stakeholder_id: int) -> StakeholderNotes:
+def stakeholder_notes(*, session: Session, viewer: Viewer, stakeholder_id: int) -> StakeholderNotes:
     """The stakeholder's notes and version, or NotFoundError."""
+    require_record(session, viewer, Action.stakeholder_notes_read, Stakeholder, stakeholder_id)
     stakeholder = records.get(session, Stakeholder, stakeholder_id)
     return StakeholderNotes(
         stakeholder_id=stakeholder_id,
@@ -367,11 +399,12 @@ ASSESSMENT_HISTORY_COLUMNS = (
 )
 
 
-def assessment_history(*, session: Session, stakeholder_id: int) -> pd.DataFrame:
+def assessment_history(*, session: Session, viewer: Viewer, stakeholder_id: int) -> pd.DataFrame:
     """The stakeholder's assessments, newest first (the first row is their current stance).
 
     Columns: assessed_on, stance (-2..2), stance_label, influence, interest and the five ADKAR
     scores (1-5, None when not assessed), assessed_by."""
+    require_record(session, viewer, Action.stakeholder_read, Stakeholder, stakeholder_id)
     statement = (
         sa.select(
             col(Assessment.assessed_on),
@@ -396,13 +429,14 @@ INFLUENCES_THEM = "Influences this person"
 INFLUENCED_BY_THEM = "Is influenced by this person"
 
 
-def influence_links(*, session: Session, stakeholder_id: int) -> pd.DataFrame:
+def influence_links(*, session: Session, viewer: Viewer, stakeholder_id: int) -> pd.DataFrame:
     """Who influences this stakeholder and whom they influence: those influencing them first,
     then by the other stakeholder's name.
 
     Columns: id, version, direction (INFLUENCES_THEM: the other stakeholder influences this one;
     INFLUENCED_BY_THEM: this one influences the other), other_id, other (the other stakeholder's
     name), strength (1-3). One statement."""
+    require_record(session, viewer, Action.stakeholder_read, Stakeholder, stakeholder_id)
     source = aliased(Stakeholder, name="source")
     target = aliased(Stakeholder, name="target")
     inbound = col(InfluenceLink.to_stakeholder_id) == stakeholder_id
@@ -429,7 +463,11 @@ def influence_links(*, session: Session, stakeholder_id: int) -> pd.DataFrame:
 
 
 def apply_link_edits(
-    *, session: Session, snapshot: Sequence[Mapping[str, Any]], changes: Mapping[str, Any]
+    *,
+    session: Session,
+    viewer: Viewer,
+    snapshot: Sequence[Mapping[str, Any]],
+    changes: Mapping[str, Any],
 ) -> TableEditCounts:
     """The links editor's changes (rows of influence_links) saved all or nothing: strengths
     changed and links deleted. Links are added with link_stakeholders, not here."""
@@ -445,12 +483,13 @@ def apply_link_edits(
         create=refuse,
         update=lambda link_id, version, values: update_influence_link(
             session=session,
+            viewer=viewer,
             link_id=link_id,
             expected_version=version,
             strength=values["strength"],
         ),
         delete=lambda link_id, version: delete_influence_link(
-            session=session, link_id=link_id, expected_version=version
+            session=session, viewer=viewer, link_id=link_id, expected_version=version
         ),
     )
 
@@ -458,6 +497,7 @@ def apply_link_edits(
 def link_stakeholders(
     *,
     session: Session,
+    viewer: Viewer,
     stakeholder_id: int,
     other_id: int | None,
     other_influences: bool,
@@ -470,5 +510,6 @@ def link_stakeholders(
     source, target = (other_id, stakeholder_id) if other_influences else (stakeholder_id, other_id)
     return add_influence_link(
         session=session,
+        viewer=viewer,
         data={"from_stakeholder_id": source, "to_stakeholder_id": target, "strength": strength},
     )
