@@ -4,6 +4,8 @@ the services the pages call."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,15 +15,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
+from tests import permission_cells as cells
 from tests.conftest import sign_in
+from tests.factories import SYSTEM
 from tests.screen import shown_all
-from tracker import access, db, privacy
+from tracker import access, admin_view, clock, db, permissions, privacy
 from tracker.access import Viewer, load_viewer
 from tracker.demo import DEMO_USERS
 from tracker.errors import PermissionDeniedError
 from tracker.io import exchange, exports, imports, reading
-from tracker.models import Programme, Role, Stakeholder, User
-from tracker.services import organisations
+from tracker.models import Organisation, Programme, Role, Stakeholder, User
+from tracker.services import milestones, organisations, programmes, stakeholders
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGE = [
@@ -113,6 +117,7 @@ def test_taking_a_role_away_takes_effect_on_the_next_rerun(
         user = session.exec(select(User).where(User.email == USER_OF[Role.manager])).one()
         organisations.update_user(
             session=session,
+            viewer=SYSTEM,
             user_id=user.id or 0,
             expected_version=user.version,
             changes={"role": Role.leadership},
@@ -256,3 +261,146 @@ def test_reaching_outside_ones_role_or_scope_is_recorded(
         "dev.district@demo.example" in message and "'NCC-ASC-ONLINE'" in message
         for message in refusals
     )
+
+
+# --- The matrix: every action x role x relation, through the services --------------------------
+# (through the pages: tests/test_permission_pages.py; the cells: tests/permission_cells.py)
+
+
+@pytest.fixture(scope="module")
+def matrix_engine(
+    demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """One demo database for every service cell: each cell adds its own people, then tries its
+    action in a transaction that is always rolled back."""
+    path = tmp_path_factory.mktemp("matrix") / "tracker.db"
+    shutil.copy(demo_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+def _exchange_document(session: Session, world: cells.World) -> dict[str, Any]:
+    """A copy of NCC-ASC-ONLINE under a new code, owned by and shared with the organisations
+    the cell names."""
+    document = exchange.export_programme(
+        session=session, viewer=SYSTEM, programme_id=world.programme_id
+    )
+    document["programme"]["code"] = "MATRIX-COPY"
+    owner, *partners = world.named_short
+    document["programme"]["organisation"] = owner
+    document["programme"]["partners"] = partners
+    listed = {org["short_name"] for org in document["organisations"]}
+    for org in session.exec(select(Organisation)).all():
+        if org.short_name in world.named_short and org.short_name not in listed:
+            document["organisations"].append(
+                {"name": org.name, "short_name": org.short_name, "staff_groups": []}
+            )
+    return document
+
+
+def _audit_of_the_stakeholder(session: Session, viewer: Viewer, world: cells.World) -> None:
+    where = admin_view.AuditFilter(
+        since=dt.date(2000, 1, 1),
+        until=clock.today() + dt.timedelta(days=1),
+        record_type="stakeholder",
+        record_id=str(world.stakeholder_id),
+    )
+    if admin_view.audit_events(session=session, viewer=viewer, where=where).empty:
+        raise PermissionDeniedError(None, "the events are not shown to this administrator")
+
+
+def _partners_again(session: Session, viewer: Viewer, world: cells.World) -> None:
+    """Save the programme's partners as they are."""
+    pid = world.programme_id
+    programmes.set_partners(
+        session=session,
+        viewer=viewer,
+        programme_id=pid,
+        organisation_ids=programmes.partner_ids(session=session, programme_id=pid),
+        sharing_ids=programmes.sharing_partner_ids(session=session, programme_id=pid),
+    )
+
+
+SERVICE: dict[str, Callable[[Session, Viewer, cells.World], Any]] = {
+    "programme.read": lambda s, v, w: access.require_programme(s, v, w.programme_id),
+    "programme.edit": lambda s, v, w: milestones.create_milestone(
+        session=s,
+        viewer=v,
+        data={
+            "programme_id": w.programme_id,
+            "stage": "vision",
+            "title": "Added by the permission matrix",
+            "due_date": clock.today(),
+            "weight": 3,
+        },
+    ),
+    "programme.share": _partners_again,
+    "confidence.override": lambda s, v, w: programmes.override_confidence(
+        session=s,
+        viewer=v,
+        programme_id=w.programme_id,
+        rating="amber",
+        reason="Tried by the permission matrix",
+    ),
+    "stakeholder.read": lambda s, v, w: stakeholders.stakeholder_table(
+        session=s, viewer=v, programme_id=w.programme_id
+    ),
+    "stakeholder.notes.read": lambda s, v, w: stakeholders.stakeholder_notes(
+        session=s, viewer=v, stakeholder_id=w.stakeholder_id
+    ),
+    "stakeholder.edit": lambda s, v, w: stakeholders.create_stakeholder(
+        session=s,
+        viewer=v,
+        data={"programme_id": w.programme_id, "name": "Matrix Person", "influence": 2},
+    ),
+    "stakeholder.erase": lambda s, v, w: privacy.subject_access_export(
+        session=s, viewer=v, stakeholder_id=w.stakeholder_id
+    ),
+    "audit.read": _audit_of_the_stakeholder,
+    "exchange.import": lambda s, v, w: exchange.import_programme(
+        session=s, viewer=v, document=_exchange_document(s, w)
+    ),
+    "user.administer": lambda s, v, w: organisations.change_user(
+        session=s,
+        viewer=v,
+        user_id=w.target_user_id,
+        expected_version=1,
+        changes={"name": "Renamed by the permission matrix"},
+    ),
+}
+
+
+@pytest.mark.parametrize("cell", cells.CELLS, ids=lambda c: c.id)
+def test_every_action_role_and_relation_is_decided_in_the_service(
+    matrix_engine: Engine, cell: cells.Cell
+) -> None:
+    world = cells.make_world(matrix_engine, cell, tag=f"-{cells.CELLS.index(cell)}")
+    with db.read_session(matrix_engine) as session:
+        viewer = load_viewer(session, email=world.email)
+    assert viewer is not None
+    refused: PermissionDeniedError | None = None
+    with pytest.raises(_Undo), db.write_session(matrix_engine, actor=viewer.email) as session:
+        try:
+            SERVICE[cell.action](session, viewer, world)
+        except PermissionDeniedError as error:
+            refused = error
+        raise _Undo
+    if cell.allowed:
+        assert refused is None, f"{cell.id} was refused: {refused and refused.reason}"
+    else:
+        assert refused is not None, f"{cell.id} was allowed"
+        assert refused.reason  # a sentence the person can read
+
+
+def test_the_matrix_covers_every_action_the_resolver_names() -> None:
+    named = {action.value for action in permissions.Action}
+    # Creating programmes is exchange.import's rule; adding an organisation and installation
+    # settings have their own tests (tests/test_admin_pages.py, tests/test_admin_settings.py).
+    assert named - set(cells.EXPECTED) == {
+        "programme.create",
+        "organisation.create",
+        "organisation.administer",
+        "installation.administer",
+    }
+    assert set(SERVICE) == set(cells.EXPECTED)

@@ -4,6 +4,10 @@ down, and sessions that end when idle, too old, signed out or deactivated."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -32,17 +36,18 @@ def account(engine: Engine) -> str:
     )
     with db.write_session(engine, actor=factories.ACTOR) as session:
         user = session.exec(select(User).where(User.email == email)).one()
-        organisations.set_password(session=session, user_id=user.id or 0, password=PASSWORD)
+        organisations.set_password(
+            session=session, viewer=factories.SYSTEM, user_id=user.id or 0, password=PASSWORD
+        )
     return email
 
 
 def _try(engine: Engine, email: str, password: str, now: dt.datetime = NOW) -> str:
-    """'ok' or the refusal's reason; the attempt is committed either way, as the page does."""
-    with db.write_session(engine, actor="sign-in") as session:
-        try:
-            signin.check_password(session=session, email=email, password=password, now=now)
-        except signin.SignInRefused as error:
-            return error.reason
+    """'ok' or the refusal's reason; the attempt is recorded either way, as the page does."""
+    try:
+        signin.check_password(engine, email=email, password=password, now=now)
+    except signin.SignInRefused as error:
+        return error.reason
     return "ok"
 
 
@@ -78,6 +83,7 @@ def test_a_deactivated_account_cannot_sign_in_with_the_same_message(
         user = session.exec(select(User).where(User.email == account)).one()
         organisations.update_user(
             session=session,
+            viewer=factories.SYSTEM,
             user_id=user.id or 0,
             expected_version=user.version,
             changes={"active": False},
@@ -119,6 +125,134 @@ def test_single_sign_on_needs_an_active_user_with_that_address(
                 session=session, email="stranger@example.org", method=SignInMethod.sso, now=NOW
             )
     assert _outcomes(engine) == ["ok", "unknown_email"]
+
+
+THROTTLED = "Too many failed sign-ins for this address. Wait"
+
+
+def _count_password_checks(
+    monkeypatch: pytest.MonkeyPatch, before_check: Callable[[], None] = lambda: None
+) -> list[int]:
+    """Wrap the Argon2 check: each call is counted (the list grows by one), runs
+    `before_check` first, then the real check."""
+    real = passwords.password_matches
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    def counting(stored: str | None, password: str) -> bool:
+        with lock:
+            calls.append(1)
+        before_check()
+        return real(stored, password)
+
+    monkeypatch.setattr(passwords, "password_matches", counting)
+    return calls
+
+
+def test_simultaneous_attempts_at_one_address_check_at_most_the_free_passwords(
+    engine: Engine, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts = 20
+    finished = 0
+    in_check = 0
+    turn = threading.Condition()
+
+    def hold_until_every_other_attempt_is_answered() -> None:
+        # The worst case, made certain: every attempt arrives while the admitted ones are
+        # still checking their passwords (a real Argon2 check takes tens of milliseconds).
+        nonlocal in_check
+        with turn:
+            in_check += 1
+            turn.notify_all()
+            turn.wait_for(lambda: finished + in_check >= attempts, timeout=15)
+
+    checks = _count_password_checks(monkeypatch, hold_until_every_other_attempt_is_answered)
+    barrier = threading.Barrier(attempts)
+    results: list[str] = []
+
+    def attempt() -> None:
+        nonlocal finished
+        try:
+            barrier.wait()
+            results.append(_try(engine, account, PASSWORD))
+        except Exception as error:  # e.g. "database is locked": reported by the asserts
+            results.append(repr(error))
+        finally:
+            with turn:
+                finished += 1
+                turn.notify_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(checks) == signin.FREE_FAILURES
+    summary = Counter(
+        "ok" if r == "ok" else "throttled" if r.startswith(THROTTLED) else r for r in results
+    )
+    assert summary == {"ok": signin.FREE_FAILURES, "throttled": attempts - signin.FREE_FAILURES}
+    # The admitted attempts were settled to their real outcome.
+    assert Counter(_outcomes(engine)) == summary
+
+
+def test_the_password_is_checked_with_no_transaction_open(
+    engine: Engine, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checking = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        checking.set()
+        release.wait(timeout=30)
+
+    _count_password_checks(monkeypatch, hold)
+    result: list[str] = []
+    signing_in = threading.Thread(target=lambda: result.append(_try(engine, account, PASSWORD)))
+    signing_in.start()
+    try:
+        assert checking.wait(timeout=10)
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                open_transactions = connection.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND pid <> pg_backend_pid() "
+                        "AND state LIKE 'idle in transaction%'"
+                    )
+                ).scalar()
+            assert open_transactions == 0
+        # Another writer (a single sign-on here) commits at once: on SQLite it would otherwise
+        # wait for the write lock and give up with "database is locked".
+        started = time.monotonic()
+        with db.write_session(engine, actor="sign-in") as session:
+            signin.check_identity(session=session, email=account, method=SignInMethod.sso, now=NOW)
+        assert time.monotonic() - started < 2
+    finally:
+        release.set()
+        signing_in.join(timeout=30)
+    assert result == ["ok"]
+    assert _outcomes(engine) == ["ok", "ok"]
+
+
+def test_an_address_locked_out_by_failures_can_still_sign_in_with_single_sign_on(
+    engine: Engine, account: str
+) -> None:
+    # Anyone who knows the address can fail its password on purpose, each time the wait ends...
+    now = NOW
+    for failures in range(1, 9):
+        assert _try(engine, account, "wrong password!!", now) == signin.REFUSED
+        now += signin.wait_before_next_attempt(failures) + dt.timedelta(seconds=1)
+    later = now - dt.timedelta(seconds=2)  # five minutes on, and still locked out
+    assert _try(engine, account, PASSWORD, later).startswith(THROTTLED)
+    # ...but the owner signing in through their organisation is not held up by it.
+    with db.write_session(engine, actor="sign-in") as session:
+        viewer = signin.check_identity(
+            session=session, email=account, method=SignInMethod.sso, now=later
+        )
+        signin.start_session(session=session, viewer=viewer, method=SignInMethod.sso, now=later)
+    assert viewer.email == account
+    assert _outcomes(engine)[-2:] == ["throttled", "ok"]
 
 
 def _session_for(engine: Engine, email: str, started: dt.datetime = NOW) -> str:
@@ -181,6 +315,7 @@ def test_a_deactivated_account_loses_its_session_on_the_next_rerun(
         user = session.exec(select(User).where(User.email == account)).one()
         organisations.update_user(
             session=session,
+            viewer=factories.SYSTEM,
             user_id=user.id or 0,
             expected_version=user.version,
             changes={"active": False},

@@ -14,13 +14,14 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from tracker import db, passwords
 from tracker.access import Viewer, viewer_for
 from tracker.errors import DomainError
 from tracker.models import User
 from tracker.models.signin import SignInAttempt, SignInMethod, SignInOutcome, UserSession
-from tracker.passwords import password_matches
 
 # Failures for one address within this window count towards slowing it down.
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -28,6 +29,8 @@ FAILURE_WINDOW = dt.timedelta(minutes=15)
 FREE_FAILURES = 3
 FIRST_WAIT_SECONDS = 10
 MAX_WAIT_SECONDS = 15 * 60
+# Who check_password's own write sessions are by (its plain SQL is not audited in any case).
+ACTOR = "sign-in"
 # Seen-at is written at most this often, so a busy page does not write on every rerun.
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
@@ -81,16 +84,18 @@ def wait_before_next_attempt(failures: int) -> dt.timedelta:
 
 def _record(
     session: Session, *, email: str, method: SignInMethod, outcome: SignInOutcome, now: dt.datetime
-) -> None:
-    session.execute(
-        sa.insert(SignInAttempt).values(
-            at=now, email=email[:254], method=method.value, outcome=outcome.value
-        )
+) -> int:
+    inserted = session.execute(
+        sa.insert(SignInAttempt)
+        .values(at=now, email=email[:254], method=method.value, outcome=outcome.value)
+        .returning(col(SignInAttempt.id))
     )
+    return int(inserted.scalar_one())
 
 
 def _recent_failures(session: Session, email: str, now: dt.datetime) -> tuple[int, dt.datetime]:
-    # Refusals while waiting do not count: only real attempts that failed extend the wait.
+    # Refusals while waiting do not count: only real attempts that failed extend the wait. An
+    # attempt whose password is still being checked is written as a failure first, so it counts.
     failed = col(SignInAttempt.outcome).not_in(
         [SignInOutcome.ok.value, SignInOutcome.throttled.value]
     )
@@ -109,43 +114,86 @@ def _active_user(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(sa.func.lower(User.email) == email)).first()
 
 
-def check_password(*, session: Session, email: str, password: str, now: dt.datetime) -> Viewer:
-    """The viewer for a local account whose password matches; otherwise SignInRefused with the
-    same message whatever was wrong. Every attempt is recorded; after three failures in 15
-    minutes an address must wait, doubling each time, before it may try again."""
-    address = email.strip().lower()
-    failures, latest = _recent_failures(session, address, now)
-    wait = wait_before_next_attempt(failures)
-    if wait and now < latest + wait:
-        _record(
-            session,
-            email=address,
-            method=SignInMethod.local,
-            outcome=SignInOutcome.throttled,
-            now=now,
+def _lock_address(session: Session, email: str) -> None:
+    """Attempts at one address take turns until the end of the transaction, so counting its
+    failures and recording this attempt is one step. SQLite's write session already holds the
+    database's write lock (BEGIN IMMEDIATE); PostgreSQL takes an advisory lock on the address."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:email, 0))"), {"email": email}
         )
+
+
+@dataclass(frozen=True)
+class _Admitted:
+    """An attempt allowed to check its password: its row (recorded as a failure until
+    settled) and what the check needs."""
+
+    attempt_id: int
+    user_id: int | None
+    password_hash: str | None
+
+
+def _admit(engine: Engine, address: str, now: dt.datetime) -> _Admitted:
+    """One short transaction: refuse (recorded as throttled) when the address must wait, or
+    record the attempt as a failure for now, so attempts at the same address arriving while
+    its password is checked count it."""
+    with db.write_session(engine, actor=ACTOR) as session:
+        _lock_address(session, address)
+        failures, latest = _recent_failures(session, address, now)
+        wait = wait_before_next_attempt(failures)
+        throttled = bool(wait) and now < latest + wait
+        user = None if throttled else _active_user(session, address)
+        if throttled:
+            outcome = SignInOutcome.throttled
+        elif user is None:
+            outcome = SignInOutcome.unknown_email
+        else:
+            outcome = SignInOutcome.wrong_password
+        attempt_id = _record(
+            session, email=address, method=SignInMethod.local, outcome=outcome, now=now
+        )
+        # Committed before refusing, so the refusal stays recorded.
+    if throttled:
         seconds = int((latest + wait - now).total_seconds()) + 1
         raise SignInRefused(
             None,
             f"Too many failed sign-ins for this address. Wait {seconds} seconds, then try again.",
         )
-    user = _active_user(session, address)
-    matched = password_matches(user.password_hash if user else None, password)
-    if user is None or not matched:
-        outcome = SignInOutcome.unknown_email if user is None else SignInOutcome.wrong_password
-        _record(session, email=address, method=SignInMethod.local, outcome=outcome, now=now)
+    return _Admitted(attempt_id, user.id if user else None, user.password_hash if user else None)
+
+
+def check_password(engine: Engine, *, email: str, password: str, now: dt.datetime) -> Viewer:
+    """The viewer for a local account whose password matches; otherwise SignInRefused with the
+    same message whatever was wrong. Every attempt is recorded; after three failures in 15
+    minutes an address must wait, doubling each time, before it may try again.
+
+    It runs its own transactions, so call it with no write session open: a short one records
+    the attempt as a failure (or refuses it while the address must wait); the password is then
+    checked with no transaction open (Argon2 is slow, and SQLite would keep every other writer
+    waiting); a second short one settles the attempt's outcome. Attempts at one address
+    arriving together therefore check at most FREE_FAILURES passwords before the wait applies,
+    and an attempt cut short between the two stays recorded as a failure."""
+    address = email.strip().lower()
+    admitted = _admit(engine, address, now)
+    matched = passwords.password_matches(admitted.password_hash, password)
+    if admitted.user_id is None or not matched:
+        # Already recorded as unknown_email or wrong_password: nothing to settle.
         raise SignInRefused(None, REFUSED)
-    if not user.active:
-        _record(
-            session,
-            email=address,
-            method=SignInMethod.local,
-            outcome=SignInOutcome.deactivated,
-            now=now,
+    with db.write_session(engine, actor=ACTOR) as session:
+        # Read again: the account may have been deactivated while the password was checked.
+        user = session.get(User, admitted.user_id)
+        active = user is not None and user.active
+        outcome = SignInOutcome.ok if active else SignInOutcome.deactivated
+        session.execute(
+            sa.update(SignInAttempt)
+            .where(col(SignInAttempt.id) == admitted.attempt_id)
+            .values(outcome=outcome.value)
         )
+        viewer = viewer_for(user) if user is not None and active else None
+    if viewer is None:
         raise SignInRefused(None, REFUSED)
-    _record(session, email=address, method=SignInMethod.local, outcome=SignInOutcome.ok, now=now)
-    return viewer_for(user)
+    return viewer
 
 
 def check_identity(

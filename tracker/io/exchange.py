@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from tracker import access, permissions
+from tracker import permissions
 from tracker.access import Viewer
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.models import (
@@ -262,8 +262,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
 def export_programme(*, session: Session, viewer: Viewer, programme_id: int) -> dict[str, Any]:
     """The programme as an exchange document (plain JSON values; see to_json). It holds
     stakeholders' notes and stance history, so only a manager or administrator of the programme
-    may export it (PermissionDeniedError otherwise)."""
-    programme = access.require_manager(session, viewer, programme_id)
+    may export it, and only where they may see its people: the owner's, or a partner's under a
+    data-sharing agreement (Action.stakeholder_read; PermissionDeniedError otherwise)."""
+    programme = permissions.require_programme(
+        session, viewer, Action.stakeholder_read, programme_id
+    )
     return _Exporter(session, programme).document()
 
 

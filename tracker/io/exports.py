@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col
 
-from tracker import access, sql
+from tracker import access, permissions, sql
 from tracker.access import Viewer
 from tracker.errors import PermissionDeniedError
 from tracker.models import (
@@ -448,7 +448,10 @@ def _allowed(
                     "Stakeholder notes and stance history are personal data: only managers and "
                     "administrators of the programme can export them. Export without them.",
                 )
-            access.require_manager(session, viewer, programme_id)
+            # The programme's people: its owner's, or a partner's with a data-sharing agreement.
+            permissions.require_programme(
+                session, viewer, permissions.Action.stakeholder_read, programme_id
+            )
         else:
             access.require_programme(session, viewer, programme_id)
     return ids
