@@ -131,6 +131,7 @@ class World:
     named: tuple[int, ...]  # organisation ids named (organisation relations)
     named_short: tuple[str, ...]
     target_user_id: int  # a user whose organisations are `named`
+    target_email: str
 
 
 def organisation_ids(engine: Engine) -> dict[str, int]:
@@ -169,9 +170,8 @@ def make_world(engine: Engine, cell: Cell, tag: str = "") -> World:
         staff_group_id=group.id if cell.role is Role.staff else None,
     )
     named = tuple(orgs[short] for short in named_short)
-    target = factories.user(
-        engine, list(named), role=Role.manager, email=f"target.{cell.id}{tag}@matrix.example"
-    )
+    target_email = f"target.{cell.id}{tag}@matrix.example"
+    target = factories.user(engine, list(named), role=Role.manager, email=target_email)
     return World(
         email=email,
         programme_id=int(programme.id or 0),
@@ -180,4 +180,5 @@ def make_world(engine: Engine, cell: Cell, tag: str = "") -> World:
         named=named,
         named_short=named_short,
         target_user_id=target,
+        target_email=target_email,
     )

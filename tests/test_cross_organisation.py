@@ -1,0 +1,132 @@
+"""The three cross-organisation holes found by trying, on the demo installation, what an
+administrator of one organisation could do to another's (RELIABILITY.md #18). Each test drives
+only the page or the command line, as the attacker did, so it ran unchanged against the code
+before the permission resolver, and failed there."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import sign_in
+from tests.screen import shown_all
+from tracker import db
+from tracker.cli import main
+from tracker.models import ConfidenceOverride, Narrative, Programme, Stakeholder
+
+ROOT = Path(__file__).resolve().parents[1]
+ADA = "ada.admin@demo.example"  # administrator of all three demo organisations
+EASTBROOK_ADMIN = "eve.eastbrook@demo.example"
+CARE_BOARD_ADMIN = "ian.icb@demo.example"
+
+
+@pytest.fixture
+def demo_engine(demo_url: str) -> Engine:
+    engine = db.make_engine(demo_url)
+    yield engine  # type: ignore[misc]
+    engine.dispose()
+
+
+def _admin_of(email: str, org: str) -> None:
+    """An administrator of one organisation only, added as the report says."""
+    argv = ["users", "add", email, "--name", "One-council Admin", "--role", "admin", "--org", org]
+    assert main(argv) == 0
+
+
+def _page(page: str, email: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    sign_in(at, email)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_admin_of_one_council_cannot_take_over_an_admin_of_several(demo_engine: Engine) -> None:
+    _admin_of(EASTBROOK_ADMIN, "EDC")
+    at = _page("pages/admin_users.py", EASTBROOK_ADMIN)
+
+    # Ada is listed (she works at Eastbrook too) but cannot be chosen to change.
+    listed = " ".join(str(value) for frame in at.dataframe for value in frame.value["email"])
+    assert ADA in listed
+    choices = [str(option) for option in at.selectbox(key="users_choice").options]
+    assert choices and not any(ADA in option for option in choices)
+    assert any(
+        "only an administrator of all their organisations" in text for text in shown_all(at.caption)
+    )
+
+
+def test_an_admin_of_one_council_reads_only_its_audit_trail(demo_engine: Engine) -> None:
+    _admin_of(EASTBROOK_ADMIN, "EDC")
+    with db.read_session(demo_engine) as session:
+        county = session.exec(select(Programme).where(Programme.code == "NCC-ASC-ONLINE")).one()
+        person = session.exec(
+            select(Stakeholder).where(Stakeholder.programme_id == county.id)
+        ).first()
+    assert person is not None
+    at = _page("pages/admin_audit.py", EASTBROOK_ADMIN)
+    # Nobody who changed only Northmoor's records is offered as a person to filter by.
+    assert "maya.manager@demo.example" not in at.selectbox(key="audit_actor").options
+    at.text_input(key="audit_record_id").set_value(str(person.id))
+    at.run()
+
+    counts = [
+        int(found.group(1))
+        for text in shown_all(at.markdown)
+        if (found := re.search(r"\*\*(\d+) events? match", text))
+    ]
+    assert counts
+    shown = " ".join(str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel())
+    assert person.name not in shown
+    # The same record id may name an Eastbrook record; none of Northmoor's is among them.
+    at_ada = _page("pages/admin_audit.py", ADA)
+    at_ada.text_input(key="audit_record_id").set_value(str(person.id))
+    at_ada.run()
+    everything = " ".join(
+        str(v) for frame in at_ada.dataframe for v in frame.value.to_numpy().ravel()
+    )
+    assert person.name in everything  # Ada administers Northmoor: she sees it
+
+
+def test_an_import_cannot_put_a_programme_into_another_councils_portfolio(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    _admin_of(CARE_BOARD_ADMIN, "NICB")
+    exported = tmp_path / "x.json"
+    argv = ["export", "EDC-SHARED-PLAT", "--format", "exchange", "--as", ADA]
+    assert main([*argv, "--out", str(exported)]) == 0
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    document["programme"]["code"] = "EDC-FORGED"
+    document["narratives"][0]["status"] = "published"
+    document["confidence_overrides"] = [
+        {
+            "rating": "red",
+            "reason": "The board has lost confidence in this programme.",
+            "set_by": "chief.executive@eastbrook.example",
+            "set_at": "2026-11-30T09:00:00+00:00",
+        }
+    ]
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(document), encoding="utf-8")
+    before = _counts(demo_engine)
+
+    assert main(["exchange-import", str(forged), "--as", CARE_BOARD_ADMIN]) == 1
+
+    assert _counts(demo_engine) == before
+    with db.read_session(demo_engine) as session:
+        assert session.exec(select(Programme).where(Programme.code == "EDC-FORGED")).first() is None
+
+
+def _counts(engine: Engine) -> tuple[int, ...]:
+    """Programmes, narratives and overrides: the forged import must add none."""
+    with db.read_session(engine) as session:
+        return tuple(
+            int(session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            for table in (Programme, Narrative, ConfidenceOverride)
+        )
