@@ -235,7 +235,8 @@ def _binary(name: str) -> DomainError:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the first records into the most rows of one width (above 1)."""
+    """The delimiter that splits the most of the first records into rows of one width above 1
+    (ties: the wider)."""
     best = (False, 0, 0)
     chosen = ","
     for delimiter in DELIMITERS:
@@ -250,9 +251,15 @@ def _sniff_delimiter(text: str) -> str:
             ]
         except csv.Error:
             continue
+        # The most common width of more than one column decides: notes of one cell (a title
+        # line, "Notes only") must not outvote the records, whatever their number.
+        wide = Counter(w for w in widths if w > 1)
         if not widths:
             continue
-        width, count = max(Counter(widths).items(), key=lambda item: (item[1], item[0]))
+        if wide:
+            width, count = max(wide.items(), key=lambda item: (item[1], item[0]))
+        else:
+            width, count = 1, len(widths)
         score = (width > 1, count, width)
         if score > best:
             best, chosen = score, delimiter
