@@ -1460,5 +1460,5 @@ def test_one_cell_notes_and_a_stray_tab_do_not_outvote_the_commas() -> None:
     # Found by the messy-file property test: three one-cell notes and a tab inside one cell
     # made the tab the delimiter, and the whole file was refused for want of a Title column.
     data = b"Title,Stage,Due,Status,Owner\r\nNotes only\r\nNotes only\r\nNotes only\r\n"
-    table = reading.read_table(data + b"Milestone A,1,,\t,\r\n", "messy.csv")
+    table = read_table(data + b"Milestone A,1,,\t,\r\n", "messy.csv")
     assert table.headers == ("Title", "Stage", "Due", "Status", "Owner")
