@@ -191,6 +191,8 @@ if document is not None and st.button("Create the programme", key="import_exchan
             ),
         )
         if created is not None:
-            manage.flash(f"Created programme {created} from {document.name}.")
+            manage.flash(
+                f"Created programme {plain_text(created)} from {plain_text(document.name)}."
+            )
             manage.open_programme(created)
             st.rerun()

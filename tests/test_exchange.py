@@ -589,3 +589,10 @@ def test_an_import_records_the_importer_as_author_and_setter(
     assert "the file says set by forged.chief@elsewhere.example" in override["reason"]
     assert override["reason"].startswith(document["confidence_overrides"][0]["reason"])
     assert again["narratives"][0]["author"] == "Ivo Importer (written by Forged Chief Executive)"
+
+
+def test_a_file_nested_too_deeply_is_refused_with_a_message(sqlite_engine: Engine) -> None:
+    admin = _admin_elsewhere(sqlite_engine)
+    deep = '{"format": ' + "[" * 200_000 + "]" * 200_000 + "}"
+    with pytest.raises(DomainError, match="nests values too deeply"):
+        _import(sqlite_engine, admin, deep)

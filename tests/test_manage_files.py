@@ -234,3 +234,31 @@ def test_leadership_and_staff_cannot_reach_import_or_export(
     at = app_as(email)
     with pytest.raises(ValueError):
         at.switch_page(page).run()
+
+
+def test_an_exchange_file_name_is_shown_as_plain_text(
+    app_as: Callable[[str], AppTest], demo_engine: Engine
+) -> None:
+    with db.read_session(demo_engine) as session:
+        viewer = load_viewer(session, email=MAYA)
+        programme = session.exec(select(Programme).where(Programme.code == "NCC-ASC-ONLINE")).one()
+        assert viewer is not None and programme.id is not None
+        document = exchange.export_programme(
+            session=session, viewer=viewer, programme_id=programme.id
+        )
+    document["programme"]["code"] = "NCC-NAMED"
+    at = _open_import(app_as)
+    name = "**Urgent** [sign in again](https://phish.example/login).json"
+    at.file_uploader(key="import_exchange_file").set_value(
+        (name, json.dumps(document).encode(), "application/json")
+    )
+    at.run()
+    at.button(key="import_exchange_commit").click().run()
+    assert not at.exception, at.exception
+    (message,) = [
+        str(box.value) for box in at.success if "Created programme NCC-NAMED" in shown(box.value)
+    ]
+    # Markdown would make a bold word and a live link of it: every mark is escaped instead, so
+    # the name reads on screen exactly as the file was called.
+    assert "[sign in again](https://" not in message and "**Urgent**" not in message
+    assert name in shown(message)
