@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from tracker import access, clock, db, demo
+from tracker import access, clock, db, demo, faults
 from tracker.errors import DomainError, NotFoundError
 from tracker.models import Organisation, Programme, Role, StaffGroup, User
 
@@ -1213,9 +1213,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{error.field}: " if error.field else ""
         print(f"tracker: {where}{error.reason}", file=sys.stderr)
         return EXIT_REFUSED
-    except sa.exc.OperationalError as error:
-        reason = str(error.orig).splitlines()[0] if error.orig else str(error)
-        print(f"tracker: the database could not be used: {reason}", file=sys.stderr)
+    except Exception as error:
+        # An infrastructure fault (database down, disk full, read-only, locked): a plain sentence
+        # and nothing half-written (every write is one transaction), never a traceback.
+        message = faults.describe(error)
+        if message is None and isinstance(error, sa.exc.OperationalError):
+            detail = str(error.orig).splitlines()[0] if error.orig else str(error)
+            message = f"the database could not be used: {detail}"
+        if message is None:
+            raise
+        print(f"tracker: {message}", file=sys.stderr)
         return EXIT_REFUSED
 
 

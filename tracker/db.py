@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import stat
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,9 +47,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     timeout and BEGIN IMMEDIATE for write sessions, so several writers queue instead of failing."""
     url = url or database_url()
     if url.startswith("sqlite"):
-        path = sa.make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _prepare_sqlite_file(sa.make_url(url))
         engine = sa.create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
@@ -56,7 +56,51 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def sqlite_file(url: sa.URL) -> Path | None:
+    """The file a SQLite URL opens (a plain path, or a `file:` URI with `?uri=true`), or None
+    for an in-memory database."""
+    path = url.database or ""
+    mode = ""
+    if url.query.get("uri") in ("true", "1") and path.startswith("file:"):
+        parts = urllib.parse.urlsplit(path)
+        path = urllib.parse.unquote(parts.path)
+        mode = str(url.query.get("mode") or "")
+    if not path or path == ":memory:" or mode == "memory":
+        return None
+    return Path(path)
+
+
+def _prepare_sqlite_file(url: sa.URL) -> None:
+    """Make the database's folder; the file itself is made on the first connection."""
+    path = sqlite_file(url)
+    if path is not None and url.query.get("mode") != "ro":
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _create_owner_only(url: sa.URL) -> None:
+    """Before SQLite opens the file: create it readable by its owner only (0600), where SQLite
+    would make it 0644, world-readable (it gives the -wal and -shm files the database file's
+    mode, so they follow). A file that exists keeps its mode (an administrator may have chosen
+    it); -wal and -shm files left over wider than it are narrowed to it."""
+    path = sqlite_file(url)
+    if path is None or url.query.get("mode") == "ro":
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    allowed = stat.S_IMODE(path.stat().st_mode)
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            mode = stat.S_IMODE(side.stat().st_mode)
+            if mode & ~allowed:
+                side.chmod(mode & allowed)
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        _create_owner_only(engine.url)
+
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN, so writes can ask for BEGIN IMMEDIATE.
@@ -118,8 +162,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     if is_sqlite(engine):
-        path = engine.url.database or ""
-        lock_path = Path(f"{path}.migrate.lock") if path and path != ":memory:" else None
+        path = sqlite_file(engine.url)
+        lock_path = Path(f"{path}.migrate.lock") if path is not None else None
         with _file_lock(lock_path):
             command.upgrade(config, revision)
         return
@@ -137,12 +181,15 @@ def _file_lock(path: Path | None) -> Iterator[None]:
     if path is None:
         yield
         return
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
 
 
 def current_revision(engine: Engine) -> str | None:
