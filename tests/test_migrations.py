@@ -120,3 +120,25 @@ def test_database_checks_are_the_ones_the_models_declare(
     }
     assert _named_checks(engine_for) == declared
     assert sum(len(names) for names in declared.values()) > 50
+
+
+def test_migration_0007_gives_older_audit_events_the_owner_the_app_records_now(
+    demo_url: str,
+) -> None:
+    # The demo was written at head, so each event holds the owner the audit listener recorded.
+    # Going back to 0006 drops it; coming back fills it in again from the events' copies.
+    engine = db.make_engine(demo_url)
+    query = sa.text("SELECT id, programme_id, organisation_id FROM audit_event ORDER BY id")
+    try:
+        with engine.connect() as connection:
+            recorded = connection.execute(query).all()
+        config = db.alembic_config(demo_url)
+        command.downgrade(config, "0006")
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            filled = connection.execute(query).all()
+    finally:
+        engine.dispose()
+    assert len(recorded) > 1000
+    assert sum(1 for row in recorded if row.programme_id is not None) > 1000
+    assert filled == recorded

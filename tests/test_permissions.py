@@ -404,3 +404,11 @@ def test_the_matrix_covers_every_action_the_resolver_names() -> None:
         "installation.administer",
     }
     assert set(SERVICE) == set(cells.EXPECTED)
+
+
+def test_no_page_acts_as_the_installation() -> None:
+    # The installation's own viewer is allowed everything: only the demo loader, the generator
+    # and the set-up commands may make one, never a page.
+    for path in [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        text = path.read_text(encoding="utf-8")
+        assert "system_viewer" not in text and "system=True" not in text, path.name
