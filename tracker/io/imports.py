@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, col, select
 
-from tracker import access, clock
+from tracker import access, clock, permissions
 from tracker.access import Viewer
 from tracker.errors import DomainError, PermissionDeniedError, problems_of
 from tracker.io.reading import EXCEL_ERRORS, Cell, Row, Table, header_key
@@ -61,6 +61,7 @@ from tracker.models import (
     StakeholderBase,
     Stance,
 )
+from tracker.permissions import Action
 from tracker.services import metrics, milestones, programmes, records, stakeholders
 from tracker.stages import STAGE_INFO, STAGES
 
@@ -1381,7 +1382,11 @@ def _check_permission(
         return
     if programme_id is None:
         raise DomainError("programme", "choose the programme to import into")
-    access.require_manager(session, viewer, programme_id)
+    # Stakeholders and their assessments are the programme's people (a partner needs a
+    # data-sharing agreement); milestones and readings are its plan.
+    people = kind in (ImportKind.stakeholders, ImportKind.assessments)
+    action = Action.stakeholder_edit if people else Action.programme_edit
+    permissions.require_programme(session, viewer, action, programme_id)
 
 
 def _check_mapping(
@@ -1705,7 +1710,9 @@ def save_mapping(
     """Remember `mapping` as the organisation's mapping for `kind`, replacing any saved one.
     Only a manager or administrator of that organisation may (PermissionDeniedError)."""
     kind = _kind(kind)
-    if not viewer.can_manage or organisation_id not in viewer.organisation_ids:
+    if not viewer.can_manage or not permissions.allowed(
+        viewer, Action.programme_create, permissions.organisations([organisation_id])
+    ):
         raise PermissionDeniedError(
             None, "Only managers and administrators of the organisation can save its mappings."
         )
