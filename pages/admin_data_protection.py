@@ -2,13 +2,17 @@
 access) or erase them (right to erasure). For the whole tracker: how long stakeholder data is
 kept after a programme closes, and anonymising what is past that."""
 
+from collections.abc import Callable
+
 import streamlit as st
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import admin_view, db, privacy
-from tracker.errors import DomainError
+from pages import _signin as signin_page
+from tracker import admin_view, clock, db, privacy, signin
+from tracker.errors import DomainError, PermissionDeniedError
 from tracker.models import Role
 from tracker.safe_text import plain_text
 from tracker.services import stakeholders
@@ -17,13 +21,41 @@ LAST_ERASURE = "dp_last_erasure"
 ERASURE_TEXT = (
     "Erasure anonymises the person everywhere, in one action: their name becomes "
     '"Erased stakeholder" and a number; their role, notes and relationship owner are cleared; '
-    "and their name, role and notes are replaced by [erased] in every other text of programme "
-    "data (an engagement summary, another stakeholder's notes) and in every copy the audit "
-    "trail keeps. Their numbers stay (stance, influence, interest, assessments), so counts, the "
-    "stance index and trends are unchanged. The audit trail records only that an erasure "
-    "happened. It cannot be undone: if the person also asked for their data, download the "
-    "subject access export first."
+    "and their name (whole, and each part of it: first name, surname), role and notes are "
+    "replaced by [erased] in every other text of their programme's data (an engagement "
+    "summary, a narrative, a barrier, another stakeholder's notes) and in every copy the audit "
+    "trail keeps of it. Their numbers stay (stance, influence, interest, assessments), so "
+    "counts, the stance index and trends are unchanged. The audit trail records only that an "
+    "erasure happened. It cannot be undone: if the person also asked for their data, download "
+    "the subject access export first."
 )
+
+
+def subject_access_download(
+    engine: Engine, token: object, stakeholder_id: int, file_format: privacy.ExportFormat
+) -> Callable[[], bytes]:
+    """What a download button calls when it is clicked (in a worker thread, without this
+    script's session state): check the sign-in session afresh (live, an administrator), then
+    make the file and record it in the audit trail. Nothing is made before the click."""
+
+    def make() -> bytes:
+        with db.read_session(engine) as session:
+            check = signin.check_session(
+                session=session,
+                token=str(token or ""),
+                now=clock.now(),
+                timeouts=signin.Timeouts.from_environment(),
+            )
+        live = check.viewer
+        if live is None or live.role is not Role.admin:
+            raise PermissionDeniedError(None, "Sign in again to download this file.")
+        export = privacy.subject_access_file(
+            engine, viewer=live, stakeholder_id=stakeholder_id, file_format=file_format
+        )
+        return export.data
+
+    return make
+
 
 viewer = common.require_viewer(Role.admin)
 st.title("Data protection")
@@ -117,8 +149,14 @@ with retention_tab:
 
 with chooser:
     choice = manage.choose_programme(viewer)
-    with db.read_session(engine) as session:
-        names = stakeholders.stakeholder_names(session=session, programme_id=choice.programme_id)
+    try:
+        with db.read_session(engine) as session:
+            names = stakeholders.stakeholder_names(
+                session=session, viewer=viewer, programme_id=choice.programme_id
+            )
+    except DomainError as error:
+        st.error(plain_text(error.reason))
+        st.stop()
     if not names:
         st.info("This programme has no stakeholders.")
         st.stop()
@@ -134,39 +172,33 @@ with access_tab:
     st.caption(
         "Under UK GDPR a person can ask for everything held about them. The export holds their "
         "record, every assessment, the engagements they attended, their influence links, the "
-        "milestones that depend on them, the programme's lawful basis and the audit trail "
-        'about them. Other people appear only as "another stakeholder".'
+        "milestones that depend on them, the programme's lawful basis, the audit trail about "
+        "them, and every passage elsewhere in the programme's data (and its audit copies) that "
+        'names them: what an erasure would rewrite. Other people appear only as "another '
+        'stakeholder". The file is made when you click, and the audit trail records who '
+        "downloaded it."
     )
     try:
         with db.read_session(engine) as session:
-            export = privacy.subject_access_export(
-                session=session, viewer=viewer, stakeholder_id=sid
-            )
+            privacy.require_person_data(session, viewer, choice.programme_id)
     except DomainError as error:
         st.error(plain_text(error.reason))
     else:
+        token = st.session_state.get(signin_page.TOKEN_KEY)
         left, right = st.columns(2)
-        left.download_button(
-            "Download as JSON",
-            data=privacy.export_json(export),
-            file_name=privacy.export_filename(export, "json"),
-            mime="application/json",
-            icon=":material/download:",
-            key=f"dp_export_json_{sid}",
-        )
-        right.download_button(
-            "Download as CSV (for a spreadsheet)",
-            data=privacy.export_csv(export),
-            file_name=privacy.export_filename(export, "csv"),
-            mime="text/csv",
-            icon=":material/download:",
-            key=f"dp_export_csv_{sid}",
-        )
-        st.caption(
-            f"It holds {len(export['assessments'])} assessment(s), "
-            f"{len(export['engagements'])} engagement(s) and "
-            f"{len(export['audit_events'])} audit event(s)."
-        )
+        for column, file_format, label in (
+            (left, "json", "Download as JSON"),
+            (right, "csv", "Download as CSV (for a spreadsheet)"),
+        ):
+            # A callable: the file is made (and audited) only when the button is clicked.
+            column.download_button(
+                label,
+                data=subject_access_download(engine, token, sid, file_format),
+                file_name=privacy.subject_access_filename(sid, today, file_format),
+                mime="application/json" if file_format == "json" else "text/csv",
+                icon=":material/download:",
+                key=f"dp_export_{file_format}_{sid}",
+            )
 
 with erasure_tab:
     st.markdown(ERASURE_TEXT)

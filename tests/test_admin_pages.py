@@ -18,10 +18,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tests import factories
+from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import admin_view, clock, db, privacy, signin
 from tracker.access import Viewer, load_viewer
@@ -155,7 +157,9 @@ def test_users_page_lists_the_admins_users_with_password_set_or_not_and_never_th
     with db.write_session(demo_engine, actor=OTHER) as session:
         sam = session.exec(select(User).where(User.email == SAM)).one()
         assert sam.id is not None
-        organisations.set_password(session=session, user_id=sam.id, password=LONG_PASSWORD)
+        organisations.set_password(
+            session=session, viewer=SYSTEM, user_id=sam.id, password=LONG_PASSWORD
+        )
     at = _open(app_as, USERS)
     assert at.title[0].value == "Users"
     shown = at.dataframe[0].value
@@ -288,7 +292,11 @@ def test_a_concurrent_edit_of_a_user_is_refused_and_the_draft_kept(
     uid = _choose_user(at, demo_engine, LENA)
     with db.write_session(demo_engine, actor=OTHER) as session:
         organisations.update_user(
-            session=session, user_id=uid, expected_version=1, changes={"name": "Lena Leader-Ng"}
+            session=session,
+            viewer=SYSTEM,
+            user_id=uid,
+            expected_version=1,
+            changes={"name": "Lena Leader-Ng"},
         )
     at.text_input(key=f"users_name_{uid}").set_value("Lena L. Leader")
     at.selectbox(key=f"users_role_{uid}").set_value("manager")
@@ -435,6 +443,7 @@ def _rename_milestone(engine: Engine, title: str) -> int:
         assert milestone is not None and milestone.id is not None
         milestones.update_milestone(
             session=session,
+            viewer=SYSTEM,
             milestone_id=milestone.id,
             expected_version=milestone.version,
             changes={"title": title},
@@ -521,9 +530,7 @@ def _attempt(engine: Engine, email: str, password: str | None = None) -> None:
                     session=session, email=email, method=SignInMethod.sso, now=clock.now()
                 )
             else:
-                signin.check_password(
-                    session=session, email=email, password=password, now=clock.now()
-                )
+                signin.check_password(engine, email=email, password=password, now=clock.now())
         except signin.SignInRefused:
             pass
 
@@ -556,19 +563,66 @@ def test_the_sign_in_attempts_tab_counts_and_filters_attempts_in_the_database(
 # --- Data protection ------------------------------------------------------------------------
 
 
-def test_the_subject_access_export_is_offered_for_the_chosen_stakeholder(
-    app_as: Callable[[str], AppTest], demo_engine: Engine, downloads: dict[str, bytes]
+@pytest.fixture
+def deferred(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
+    """The callables download buttons register to make their file on a click, by file id."""
+    found: dict[str, Callable[[], Any]] = {}
+    original = MediaFileManager.add_deferred
+
+    def keep(self: MediaFileManager, data_callable: Any, *args: Any, **kwargs: Any) -> str:
+        file_id = original(self, data_callable, *args, **kwargs)
+        found[file_id] = data_callable
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    return found
+
+
+def test_the_subject_access_file_is_made_only_on_a_click_by_a_live_session_and_audited(
+    app_as: Callable[[str], AppTest],
+    demo_engine: Engine,
+    downloads: dict[str, bytes],
+    deferred: dict[str, Callable[[], Any]],
 ) -> None:
     at = _open(app_as, DATA_PROTECTION)
-    labels = [button.label for button in at.get("download_button")]
-    assert labels == ["Download as JSON", "Download as CSV (for a spreadsheet)"]
-    export = json.loads(_offered(at, downloads, "Download as JSON"))
+    buttons = {button.label: button.proto for button in at.get("download_button")}
+    assert list(buttons) == ["Download as JSON", "Download as CSV (for a spreadsheet)"]
     sid = _stakeholder_choice(at)
-    assert export["stakeholder"]["id"] == sid
     with db.read_session(demo_engine) as session:
         person = session.get(Stakeholder, sid)
-    assert person is not None and export["stakeholder"]["name"] == person.name
-    assert _offered(at, downloads, "Download as CSV").decode("utf-8-sig").startswith("section,")
+    assert person is not None
+    # Nothing sits at a media URL before it is asked for.
+    assert all(not proto.url and proto.deferred_file_id for proto in buttons.values())
+    assert not any(person.name.encode() in data for data in downloads.values())
+    assert _count(demo_engine, AuditEvent, AuditEvent.action == "subject_access") == 0
+
+    # The click: Streamlit runs the callable in a worker thread, outside the script's run.
+    export = json.loads(deferred[buttons["Download as JSON"].deferred_file_id]())
+    assert export["stakeholder"]["id"] == sid and export["stakeholder"]["name"] == person.name
+    as_csv = deferred[buttons["Download as CSV (for a spreadsheet)"].deferred_file_id]()
+    assert as_csv.decode("utf-8-sig").startswith("section,")
+    with db.read_session(demo_engine) as session:
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "subject_access").order_by("id")
+        ).all()
+    assert [(e.actor, e.record_type, e.record_id) for e in events] == [
+        (ADA, "stakeholder", str(sid)),
+        (ADA, "stakeholder", str(sid)),
+    ]
+    assert [json.loads(e.after or "{}")["format"] for e in events] == ["json", "csv"]
+    assert all(person.name not in (e.after or "") for e in events)
+
+    # Once the session has ended, a click makes nothing and records nothing.
+    with db.write_session(demo_engine, actor="sign-in") as session:
+        signin.end_session(
+            session=session,
+            token=str(at.session_state["signin_token"]),
+            now=clock.now(),
+            reason="signed_out",
+        )
+    with pytest.raises(PermissionDeniedError):
+        deferred[buttons["Download as JSON"].deferred_file_id]()
+    assert _count(demo_engine, AuditEvent, AuditEvent.action == "subject_access") == 2
 
 
 def test_erasure_needs_the_typed_name_then_the_name_is_gone_from_the_database(
@@ -606,6 +660,7 @@ def _closed_programme_with_people(engine: Engine) -> tuple[int, list[int]]:
     with db.write_session(engine, actor=OTHER) as session:
         programmes.update_programme(
             session=session,
+            viewer=SYSTEM,
             programme_id=pid,
             expected_version=1,
             changes={"status": "closed", "closed_on": dt.date(2020, 1, 1)},
@@ -705,7 +760,10 @@ def test_user_table_lists_only_users_sharing_an_organisation_with_the_admin(
     engine, viewer = two_councils["engine"], two_councils["viewer"]
     with db.write_session(engine, actor=OTHER) as session:
         organisations.set_password(
-            session=session, user_id=two_councils["ids"]["both"], password=LONG_PASSWORD
+            session=session,
+            viewer=SYSTEM,
+            user_id=two_councils["ids"]["both"],
+            password=LONG_PASSWORD,
         )
     with db.read_session(engine) as session:
         table = admin_view.user_table(session=session, viewer=viewer).set_index("email")
@@ -753,24 +811,44 @@ def test_an_admin_manages_only_users_and_groups_of_their_own_organisations(
             )
 
 
-def test_changing_organisations_keeps_those_the_admin_does_not_administer(
+def test_an_admin_changes_only_users_wholly_within_their_organisations(
     two_councils: dict[str, Any],
 ) -> None:
     engine, viewer = two_councils["engine"], two_councils["viewer"]
-    both = two_councils["ids"]["both"]
+    ids = two_councils["ids"]
     with db.write_session(engine, actor=viewer.email) as session:
-        with pytest.raises(DomainError):
+        with pytest.raises(DomainError, match="at least one organisation"):
             organisations.change_user_organisations(
-                session=session,
-                viewer=viewer,
-                user_id=two_councils["ids"]["in_a"],
-                organisation_ids=[],
+                session=session, viewer=viewer, user_id=ids["in_a"], organisation_ids=[]
             )
-        kept = organisations.change_user_organisations(
-            session=session, viewer=viewer, user_id=both, organisation_ids=[]
-        )
-    assert kept == {two_councils["b"]}
-    assert _viewer(engine, "both@example.org").organisation_ids == {two_councils["b"]}
+    # A user who also works at council B is B's administrators' too: council A's alone cannot
+    # change them, reset their password or take them off B.
+    for change in (
+        lambda s: organisations.change_user_organisations(
+            session=s, viewer=viewer, user_id=ids["both"], organisation_ids=[two_councils["a"]]
+        ),
+        lambda s: organisations.reset_password(
+            session=s, viewer=viewer, user_id=ids["both"], password=LONG_PASSWORD
+        ),
+        lambda s: organisations.change_user(
+            session=s,
+            viewer=viewer,
+            user_id=ids["both"],
+            expected_version=1,
+            changes={"active": False},
+        ),
+    ):
+        with pytest.raises(PermissionDeniedError, match="all yours to administer"):
+            with db.write_session(engine, actor=viewer.email) as session:
+                change(session)
+    assert _viewer(engine, "both@example.org").organisation_ids == {
+        two_councils["a"],
+        two_councils["b"],
+    }
+    with db.read_session(engine) as session:
+        table = admin_view.user_table(session=session, viewer=viewer).set_index("email")
+    assert not table.loc["both@example.org", "administrable"]
+    assert table.loc["staff@a.example", "administrable"]
 
 
 def test_a_staff_user_needs_a_staff_group_and_stale_edits_are_refused(
@@ -812,7 +890,7 @@ def test_audit_count_and_events_filter_in_the_database(sqlite_engine: Engine) ->
     org = factories.organisation(sqlite_engine)
     with db.write_session(sqlite_engine, actor=OTHER) as session:
         organisations.create_staff_group(
-            session=session, data={"organisation_id": org, "name": "Aa"}
+            session=session, viewer=SYSTEM, data={"organisation_id": org, "name": "Aa"}
         )
     today = clock.today()
     everything = admin_view.AuditFilter(since=today, until=today)
@@ -823,13 +901,15 @@ def test_audit_count_and_events_filter_in_the_database(sqlite_engine: Engine) ->
     past = admin_view.AuditFilter(since=today - dt.timedelta(days=9), until=today - dt.timedelta(1))
     with db.read_session(sqlite_engine) as session:
         counts = [
-            admin_view.audit_count(session=session, where=where)
+            admin_view.audit_count(session=session, viewer=SYSTEM, where=where)
             for where in (everything, by_other, about_org, past)
         ]
-        events = admin_view.audit_events(session=session, where=by_other)
+        events = admin_view.audit_events(session=session, viewer=SYSTEM, where=by_other)
         with pytest.raises(DomainError):
             admin_view.audit_count(
-                session=session, where=admin_view.AuditFilter(since=today, until=past.since)
+                session=session,
+                viewer=SYSTEM,
+                where=admin_view.AuditFilter(since=today, until=past.since),
             )
     assert counts == [2, 1, 1, 0]
     assert events.iloc[0]["changes"].startswith("name: Aa; organisation id:")
@@ -889,6 +969,7 @@ def test_retention_preview_flags_programmes_outside_the_admins_organisations(
     with db.write_session(engine, actor=OTHER) as session:
         programmes.update_programme(
             session=session,
+            viewer=SYSTEM,
             programme_id=pid,
             expected_version=1,
             changes={"status": "closed", "closed_on": dt.date(2020, 1, 1)},

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,23 +23,46 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, col, select
 
 from tests import factories
+from tests.factories import SYSTEM
 from tracker import access, db, privacy, queries
 from tracker.access import Viewer
 from tracker.errors import DomainError, NotFoundError, PermissionDeniedError
 from tracker.models import (
     NOTES_WARNING,
     Assessment,
+    AssessmentBase,
+    AuditAction,
     AuditEvent,
+    Barrier,
+    BarrierBase,
+    ConfidenceOverride,
+    ConfidenceOverrideBase,
     Engagement,
+    EngagementBase,
     EngagementStakeholder,
+    ExitCriterion,
+    ExitCriterionBase,
     InfluenceLink,
+    Metric,
+    MetricBase,
+    MetricReading,
+    MetricReadingBase,
+    Milestone,
+    MilestoneBase,
     MilestoneDependency,
+    Narrative,
+    NarrativeBase,
+    Programme,
+    ProgrammeBase,
     Role,
+    Stage,
+    StageRecord,
+    StageRecordBase,
     Stakeholder,
     StakeholderBase,
     User,
 )
-from tracker.services import engagements, milestones, programmes, stakeholders
+from tracker.services import engagements, milestones, programmes, records, stakeholders
 
 TODAY = factories.TODAY
 ACTOR = factories.ACTOR
@@ -95,6 +119,7 @@ def _update_stakeholder(engine: Engine, stakeholder_id: int, **changes: Any) -> 
         current = session.get(Stakeholder, stakeholder_id)
         assert current is not None
         stakeholders.update_stakeholder(
+            viewer=SYSTEM,
             session=session,
             stakeholder_id=stakeholder_id,
             expected_version=current.version,
@@ -105,6 +130,7 @@ def _update_stakeholder(engine: Engine, stakeholder_id: int, **changes: Any) -> 
 def _log_engagement(engine: Engine, programme_id: int, summary: str, people: list[int]) -> int:
     with db.write_session(engine, actor=ACTOR) as session:
         engagement = engagements.log_engagement(
+            viewer=SYSTEM,
             session=session,
             data={
                 "programme_id": programme_id,
@@ -122,6 +148,7 @@ def _log_engagement(engine: Engine, programme_id: int, summary: str, people: lis
 def _link(engine: Engine, source: int, target: int) -> None:
     with db.write_session(engine, actor=ACTOR) as session:
         stakeholders.add_influence_link(
+            viewer=SYSTEM,
             session=session,
             data={"from_stakeholder_id": source, "to_stakeholder_id": target, "strength": 3},
         )
@@ -130,7 +157,10 @@ def _link(engine: Engine, source: int, target: int) -> None:
 def _depends(engine: Engine, milestone_id: int, people: list[int]) -> None:
     with db.write_session(engine, actor=ACTOR) as session:
         milestones.set_dependencies(
-            session=session, milestone_id=milestone_id, stakeholder_ids=people
+            viewer=SYSTEM,
+            session=session,
+            milestone_id=milestone_id,
+            stakeholder_ids=people,
         )
 
 
@@ -189,6 +219,7 @@ def world(engine: Engine) -> dict[str, Any]:
     )
     with db.write_session(engine, actor=ACTOR) as session:
         engagements.update_engagement(
+            viewer=SYSTEM,
             session=session,
             engagement_id=engagement,
             expected_version=1,
@@ -317,7 +348,10 @@ def test_a_deleted_stakeholders_audit_copies_can_still_be_erased(
         current = session.get(Stakeholder, person)
         assert current is not None
         stakeholders.delete_stakeholder(
-            session=session, stakeholder_id=person, expected_version=current.version
+            viewer=SYSTEM,
+            session=session,
+            stakeholder_id=person,
+            expected_version=current.version,
         )
     assert any(table == "audit_event" for table, _, _ in _with_token(engine, token))
     # What is still held (the audit copies) can be exported, then erased.
@@ -435,10 +469,13 @@ def test_the_subject_access_export_holds_nobody_elses_data(
         )
     for data in (privacy.export_json(export), privacy.export_csv(export)):
         text = data.decode("utf-8-sig")
-        for other in ("Bo Other", "Cy Third", "Close to Alex", "Cy's private worries"):
+        for other in ("Bo Other", "Cy Third", "Cy's private worries"):
             assert other not in text
         assert world["token"] in text
     assert export["stakeholder"]["notes"] == "Shares an office with another stakeholder"
+    # Bo's old notes named the person ("Alex", part of the name they had then): that passage
+    # is about them, so it is theirs to see (and what an erasure rewrites).
+    assert "Close to Alex" in {mention["passage"] for mention in export["mentions"]}
     for event in export["audit_events"]:
         if event["record_type"] == "influence_link":
             copy = event["after"] or event["before"]
@@ -483,6 +520,498 @@ def test_only_managers_and_admins_of_the_programme_may_export(
     assert export["stakeholder"]["id"] == world["person"]
 
 
+# --- #21 Finding the person everywhere ----------------------------------------------------------
+
+
+def _create(engine: Engine, table: Any, base: Any, data: dict[str, Any]) -> int:
+    with db.write_session(engine, actor=ACTOR) as session:
+        record = records.create(session, table, base, data)
+        assert record.id is not None
+        return int(record.id)
+
+
+def _edit(engine: Engine, table: Any, base: Any, record_id: int, **changes: Any) -> None:
+    """One audited edit (so the audit trail keeps a before and an after copy)."""
+    with db.write_session(engine, actor=ACTOR) as session:
+        current = records.get(session, table, record_id)
+        records.update(
+            session, table, base, record_id, expected_version=current.version, changes=changes
+        )
+
+
+@pytest.fixture
+def named_everywhere(engine: Engine) -> dict[str, Any]:
+    """A person named, by their whole name, first name or surname (and a surname they had
+    before), in every free-text field of their programme's data, each edited at least once so
+    the audit trail holds copies. `expected` is every (record type, record id, field) that names
+    them now."""
+    token = uuid.uuid4().hex[:10]
+    first, surname, maiden = f"Priya{token}", f"Shah{token}", f"Khan{token}"
+    full = f"{first} {surname}"
+    organisation = factories.organisation(engine)
+    programme = factories.programme(engine, organisation)
+    person = factories.stakeholder(
+        engine, programme, name=f"{first} {maiden}", role="Union representative", influence=4
+    )
+    _update_stakeholder(engine, person, name=full, notes="Prefers a call to an e-mail")
+    other = factories.stakeholder(engine, programme, name="Bo Other", notes=f"Works with {first}")
+    _update_stakeholder(engine, other, notes=f"Listens to {surname.upper()} above all")
+    _update_stakeholder(engine, other, relationship_owner=full)
+    engagement = _create(
+        engine,
+        Engagement,
+        EngagementBase,
+        {
+            "programme_id": programme,
+            "occurred_on": TODAY - dt.timedelta(days=3),
+            "kind": "meeting",
+            "summary": f"Met {full} about the rota",
+            "outcome": f"{first} agreed to reply",
+        },
+    )
+    _edit(engine, Engagement, EngagementBase, engagement, summary=f"Met {surname}'s team")
+    _edit(engine, Engagement, EngagementBase, engagement, outcome=f"{first.lower()} will reply")
+    narrative = _create(
+        engine,
+        Narrative,
+        NarrativeBase,
+        {
+            "programme_id": programme,
+            "title": f"Why {surname} backs the change",
+            "body": f"# Rota\n\nWhat {first} said.\n\nFormerly {maiden}.",
+            "author": "Comms team",
+        },
+    )
+    _edit(engine, Narrative, NarrativeBase, narrative, body=f"{full}, formerly {maiden}, said so")
+    barrier = _create(
+        engine,
+        Barrier,
+        BarrierBase,
+        {
+            "programme_id": programme,
+            "title": f"{first} may resign",
+            "category": "capacity",
+            "likelihood": 3,
+            "impact": 4,
+            "owner": "Programme office",
+            "mitigation": f"Weekly call with {surname}",
+        },
+    )
+    _edit(engine, Barrier, BarrierBase, barrier, owner=full, likelihood=2)
+    milestone = factories.milestone(engine, programme, title=f"Sign-off by {surname}")
+    _edit(engine, Milestone, MilestoneBase, milestone, owner=first)
+    with db.read_session(engine) as session:
+        stage = session.exec(
+            select(StageRecord).where(
+                StageRecord.programme_id == programme, StageRecord.stage == Stage.vision
+            )
+        ).one()
+        assert stage.id is not None
+        stage_id = stage.id
+    _edit(engine, StageRecord, StageRecordBase, stage_id, narrative=f"{first} is sceptical")
+    criterion = _create(
+        engine,
+        ExitCriterion,
+        ExitCriterionBase,
+        {"stage_record_id": stage_id, "text": f"{surname} signs the rota", "position": 0},
+    )
+    _edit(engine, ExitCriterion, ExitCriterionBase, criterion, met=True, text=f"{full} signs")
+    metric = _create(
+        engine,
+        Metric,
+        MetricBase,
+        {"programme_id": programme, "name": f"{first}'s team trained", "baseline": 0, "target": 9},
+    )
+    reading = _create(
+        engine,
+        MetricReading,
+        MetricReadingBase,
+        {"metric_id": metric, "reading_on": TODAY, "value": 3, "note": "First count"},
+    )
+    _edit(engine, MetricReading, MetricReadingBase, reading, note=f"Counted by {surname}")
+    _edit(engine, Programme, ProgrammeBase, programme, summary=f"Shaped with {full}")
+    override = _create(
+        engine,
+        ConfidenceOverride,
+        ConfidenceOverrideBase,
+        {
+            "programme_id": programme,
+            "rating": "amber",
+            "reason": f"{surname} raised the timing",
+            "set_by": ACTOR,
+            "set_at": dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC),
+        },
+    )
+    assessment = _create(
+        engine,
+        Assessment,
+        AssessmentBase,
+        {"stakeholder_id": other, "assessed_on": TODAY, "stance": 1, "assessed_by": full},
+    )
+    expected = {
+        ("stakeholder", other, "notes"),
+        ("stakeholder", other, "relationship_owner"),
+        ("engagement", engagement, "summary"),
+        ("engagement", engagement, "outcome"),
+        ("narrative", narrative, "title"),
+        ("narrative", narrative, "body"),
+        ("barrier", barrier, "title"),
+        ("barrier", barrier, "owner"),
+        ("barrier", barrier, "mitigation"),
+        ("milestone", milestone, "title"),
+        ("milestone", milestone, "owner"),
+        ("stage_record", stage_id, "narrative"),
+        ("exit_criterion", criterion, "text"),
+        ("metric", metric, "name"),
+        ("metric_reading", reading, "note"),
+        ("programme", programme, "summary"),
+        ("confidence_override", override, "reason"),
+        ("assessment", assessment, "assessed_by"),
+    }
+    return {
+        "terms": (full, first, surname, maiden),
+        "organisation": organisation,
+        "programme": programme,
+        "person": person,
+        "other": other,
+        "expected": {(kind, str(record_id), name) for kind, record_id, name in expected},
+        "manager": _manager(engine, organisation),
+    }
+
+
+def _names_them(text: str, terms: tuple[str, ...]) -> bool:
+    return any(term.casefold() in text.casefold() for term in terms)
+
+
+def _programme_texts(engine: Engine) -> dict[tuple[str, str, str], str]:
+    """(table, id, column) -> text of every text column of every table the map covers."""
+    found: dict[tuple[str, str, str], str] = {}
+    with engine.connect() as connection:
+        for name in privacy.WHERE_A_PERSON_APPEARS:
+            table = SQLModel.metadata.tables[name]
+            columns = privacy.text_columns(name)
+            for row in connection.execute(sa.select(table.c.id, *(table.c[c] for c in columns))):
+                for column in columns:
+                    found[(name, str(row.id), column)] = row._mapping[column]
+    return found
+
+
+def _pg_stats_naming(engine: Engine, terms: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The (table, column) whose PostgreSQL planner statistics hold one of the terms."""
+    query = sa.text(
+        "SELECT tablename, attname, coalesce(most_common_vals::text, '') || ' ' || "
+        "coalesce(histogram_bounds::text, '') FROM pg_stats WHERE schemaname = current_schema()"
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [(str(table), str(column)) for table, column, text in rows if _names_them(text, terms)]
+
+
+def test_a_name_gives_the_whole_name_and_each_part_of_three_letters_or_more() -> None:
+    assert privacy.name_terms("Priya Shah") == ["Priya Shah", "Priya", "Shah"]
+    assert privacy.name_terms("Al Li") == ["Al Li"]
+    assert privacy.name_terms(" Mrs  Jean-Luc O'Neil ") == [
+        "Mrs Jean-Luc O'Neil",
+        "Jean-Luc",
+        "Jean",
+        "Luc",
+        "O'Neil",
+    ]
+    assert privacy.name_terms("X") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Met PRIYA on Monday", ["PRIYA"]),
+        ("shah's team", ["shah"]),
+        ("Priya\n  Shah agreed", ["Priya\n  Shah"]),
+        ("Shahid and Priyanka are someone else", []),
+        ("Zoë Ångström; ZOË; ångström's", ["Zoë Ångström", "ZOË", "ångström"]),
+        ("Zoëlle Ångströms", []),
+        ("Al Li, and Al, and Li", ["Al Li"]),
+    ],
+)
+def test_matching_is_whole_words_in_any_case_and_any_alphabet(text: str, found: list[str]) -> None:
+    terms = [
+        *privacy.name_terms("Priya Shah"),
+        *privacy.name_terms("Zoë Ångström"),
+        *privacy.name_terms("Al Li"),
+    ]
+    pattern = privacy._matcher(terms)
+    assert pattern is not None
+    assert [match.group(0) for match in pattern.finditer(text)] == found
+
+
+def test_the_map_covers_every_table_with_free_text_and_reads_columns_from_the_models() -> None:
+    with_text = {
+        table.name
+        for table in SQLModel.metadata.sorted_tables
+        if any(privacy._is_text(column) for column in table.columns)
+    }
+    mapped = set(privacy.WHERE_A_PERSON_APPEARS)
+    # A new table with text must be placed: programme data (in the map) or not.
+    assert with_text <= mapped | privacy._NOT_PROGRAMME_DATA
+    assert not mapped & privacy._NOT_PROGRAMME_DATA
+    for name, reach in privacy.WHERE_A_PERSON_APPEARS.items():
+        table = SQLModel.metadata.tables[name]
+        assert [column.name for column in table.primary_key.columns] == ["id"], name
+        assert reach.column in table.c, name
+        assert reach.parent is None or reach.parent in privacy.WHERE_A_PERSON_APPEARS
+    # The columns come from the models, not from a list kept by hand.
+    assert privacy.text_columns("narrative") == ("title", "body", "author")
+    assert privacy.text_columns("stakeholder") == ("relationship_owner", "notes")
+    assert "code" not in privacy.text_columns("programme")
+
+
+def test_subject_access_lists_every_passage_and_erasure_rewrites_exactly_those(
+    engine: Engine, named_everywhere: dict[str, Any]
+) -> None:
+    world = named_everywhere
+    terms = world["terms"]
+    with db.read_session(engine) as session:
+        export = privacy.subject_access_export(
+            session=session, viewer=world["manager"], stakeholder_id=world["person"]
+        )
+    mentions = export["mentions"]
+    assert all(_names_them(m["passage"], terms) for m in mentions)
+    in_records = {
+        (m["record_type"], m["record_id"], m["field"])
+        for m in mentions
+        if m["held_in"] == "the record"
+    }
+    assert in_records == world["expected"]
+    # Every audit copy of the programme's records that names them is listed too.
+    in_copies = {
+        (m["record_type"], m["record_id"], m["field"], m["held_in"])
+        for m in mentions
+        if m["held_in"] != "the record"
+    }
+    naming = set()
+    for event in _events(engine):
+        if event.record_type == "stakeholder" and event.record_id == str(world["person"]):
+            continue  # their own record: exported whole under "stakeholder" and "audit_events"
+        for side, text in (("before", event.before), ("after", event.after)):
+            for name, value in json.loads(text or "{}").items():
+                kept = {"stakeholder": {"name", "role"}}.get(event.record_type, set())
+                if isinstance(value, str) and name not in kept and _names_them(value, terms):
+                    naming.add(
+                        (
+                            event.record_type,
+                            event.record_id,
+                            name,
+                            f"audit event {event.id} ({side} the change)",
+                        )
+                    )
+    assert naming and in_copies == naming
+    # Each edited field has at least one audit copy listed.
+    assert {(kind, record_id, name) for kind, record_id, name, _ in in_copies} >= world["expected"]
+    surname = terms[2]
+    assert {
+        "record_type": "engagement",
+        "record_id": next(r for k, r, f in world["expected"] if k == "engagement"),
+        "field": "summary",
+        "held_in": "the record",
+        "passage": f"Met {surname}'s team",
+    } in mentions
+
+
+def test_a_passage_is_the_text_around_the_name() -> None:
+    pattern = privacy._matcher(privacy.name_terms("Priya Shah"))
+    assert pattern is not None
+    text = "word " * 60 + "Priya said yes. " + "more " * 60 + "Ask SHAH." + " end" * 5
+    passages = privacy._passages(text, pattern)
+    assert len(passages) == 2
+    assert passages[0].startswith("…word") and passages[0].endswith("more…")
+    assert "Priya said yes." in passages[0] and len(passages[0]) < 200
+    assert passages[1].endswith("Ask SHAH. end end end end end")
+    assert privacy._passages("Priya and Shah", pattern) == ["Priya and Shah"]
+
+
+def test_erasure_rewrites_exactly_what_subject_access_listed(
+    engine: Engine, named_everywhere: dict[str, Any]
+) -> None:
+    world = named_everywhere
+    with db.read_session(engine) as session:
+        export = privacy.subject_access_export(
+            session=session, viewer=world["manager"], stakeholder_id=world["person"]
+        )
+    listed = {
+        (m["record_type"], m["record_id"], m["field"])
+        for m in export["mentions"]
+        if m["held_in"] == "the record"
+    }
+    redacted_listed = {
+        int(match.group(1))
+        for m in export["mentions"]
+        if (match := re.match(r"audit event (\d+)", m["held_in"]))
+    }
+    before = _programme_texts(engine)
+    report = privacy.erase(engine, viewer=world["manager"], stakeholder_id=world["person"])
+    after = _programme_texts(engine)
+    changed = {key for key in before if before[key] != after[key]}
+    own = {("stakeholder", str(world["person"]), c) for c in ("relationship_owner", "notes")}
+    assert changed - own == listed
+    redacted = {e.id for e in _events(engine) if e.redacted}
+    own_events = {
+        e.id
+        for e in _events(engine, record_type="stakeholder", record_id=str(world["person"]))
+        if e.redacted
+    }
+    assert redacted - own_events == redacted_listed
+    assert report.audit_events_redacted == len(redacted)
+    with db.read_session(engine) as session:
+        other = session.get(Stakeholder, world["other"])
+        assert other is not None
+        assert (other.name, other.notes) == ("Bo Other", "Listens to [erased] above all")
+        assessment = session.exec(
+            select(Assessment).where(Assessment.stakeholder_id == world["other"])
+        ).all()
+        assert {a.assessed_by for a in assessment} == {""}  # cleared, not partly replaced
+
+
+def test_erasure_leaves_no_part_of_the_name_in_tables_audit_copies_files_or_statistics(
+    engine: Engine, named_everywhere: dict[str, Any]
+) -> None:
+    world = named_everywhere
+    terms = world["terms"]
+    postgres = not db.is_sqlite(engine)
+    if postgres:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
+        # The statistics hold the names before the erasure (so the check below means something).
+        assert _pg_stats_naming(engine, terms)
+    assert any(_names_them(value, terms) for _, _, value in _every_text(engine))
+
+    report = privacy.erase(engine, viewer=world["manager"], stakeholder_id=world["person"])
+
+    assert report.compacted
+    assert [hit for hit in _every_text(engine) if _names_them(hit[2], terms)] == []
+    for event in _events(engine):
+        assert not _names_them(f"{event.before} {event.after}", terms), event.id
+    if postgres:
+        assert _pg_stats_naming(engine, terms) == []
+    else:
+        path = Path(str(engine.url.database))
+        for file in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
+            if file.exists():
+                data = file.read_bytes().lower()
+                for term in terms:
+                    assert term.lower().encode() not in data, (file.name, term)
+    # The tables that held the person are the ones compacted and re-analysed.
+    assert set(report.tables) >= {
+        "stakeholder",
+        "engagement",
+        "narrative",
+        "barrier",
+        "milestone",
+        "stage_record",
+        "exit_criterion",
+        "metric",
+        "metric_reading",
+        "programme",
+        "confidence_override",
+        "assessment",
+        "audit_event",
+    }
+
+
+def test_a_namesake_in_another_programme_is_left_alone(
+    engine: Engine, named_everywhere: dict[str, Any]
+) -> None:
+    world = named_everywhere
+    first = world["terms"][1]
+    elsewhere = factories.programme(engine, factories.organisation(engine))
+    namesake = factories.stakeholder(engine, elsewhere, name=f"{first} Jones")
+    _update_stakeholder(engine, namesake, notes=f"{first} likes the rota")
+    engagement = _log_engagement(engine, elsewhere, f"Met {first} Jones", [namesake])
+    events_before = {
+        e.id: (e.before, e.after)
+        for e in _events(engine, record_type="stakeholder", record_id=str(namesake))
+    }
+    with db.read_session(engine) as session:
+        export = privacy.subject_access_export(
+            session=session, viewer=world["manager"], stakeholder_id=world["person"]
+        )
+    assert all("Jones" not in m["passage"] for m in export["mentions"])
+
+    privacy.erase(engine, viewer=world["manager"], stakeholder_id=world["person"])
+
+    with db.read_session(engine) as session:
+        kept = session.get(Stakeholder, namesake)
+        assert kept is not None
+        assert (kept.name, kept.notes) == (f"{first} Jones", f"{first} likes the rota")
+        met = session.get(Engagement, engagement)
+        assert met is not None and met.summary == f"Met {first} Jones"
+    for event in _events(engine):
+        if event.id in events_before:
+            assert (event.before, event.after) == events_before[event.id]
+            assert not event.redacted
+        if event.record_type == "engagement" and event.record_id == str(engagement):
+            assert not event.redacted and first in (event.after or "")
+
+
+def test_the_subject_access_csv_never_hands_a_spreadsheet_a_formula(
+    engine: Engine, world: dict[str, Any]
+) -> None:
+    formulas = {
+        "notes": '=HYPERLINK("http://example.com/x","Click")',
+        "role": "=cmd|' /C calc'!A0",
+        "relationship_owner": "@SUM(1+1)",
+    }
+    _update_stakeholder(engine, world["person"], **formulas)
+    with db.read_session(engine) as session:
+        export = privacy.subject_access_export(
+            session=session, viewer=world["manager"], stakeholder_id=world["person"]
+        )
+    rows = list(csv.reader(io.StringIO(privacy.export_csv(export).decode("utf-8-sig"))))
+    for row in rows:
+        for cell in row:
+            if re.fullmatch(r"-?\d+(\.\d+)?", cell) is None:  # numbers are numbers
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    values = {row[2]: row[3] for row in rows if row[0] == "stakeholder"}
+    for name, formula in formulas.items():
+        assert values[name] == "'" + formula
+    # The JSON keeps the values as they are (no spreadsheet reads it).
+    assert json.loads(privacy.export_json(export))["stakeholder"]["notes"] == formulas["notes"]
+
+
+def test_a_subject_access_file_is_recorded_in_the_audit_trail_without_personal_data(
+    engine: Engine, world: dict[str, Any]
+) -> None:
+    manager = world["manager"]
+    file = privacy.subject_access_file(
+        engine, viewer=manager, stakeholder_id=world["person"], file_format="csv"
+    )
+    assert world["token"] in file.data.decode("utf-8-sig")
+    assert file.mime == "text/csv" and file.file_name.endswith(".csv")
+    exports = _events(engine, action="subject_access")
+    assert [(e.id, e.actor, e.record_type, e.record_id) for e in exports] == [
+        (file.audit_event_id, manager.email, "stakeholder", str(world["person"]))
+    ]
+    assert exports[0].before is None
+    assert json.loads(exports[0].after or "{}") == {
+        "programme_id": world["programme"],
+        "format": "csv",
+    }
+    # Refused: nothing is made, nothing recorded.
+    elsewhere = _manager(engine, factories.organisation(engine))
+    with pytest.raises(PermissionDeniedError):
+        privacy.subject_access_file(
+            engine, viewer=elsewhere, stakeholder_id=world["person"], file_format="json"
+        )
+    assert len(_events(engine, action="subject_access")) == 1
+    # The event is about the person's record, so it is in their next export; an erasure leaves
+    # it as it is (it holds nothing to redact).
+    second = privacy.subject_access_file(
+        engine, viewer=manager, stakeholder_id=world["person"], file_format="json"
+    )
+    actions = {e["action"] for e in json.loads(second.data)["audit_events"]}
+    assert "subject_access" in actions
+    privacy.erase(engine, viewer=manager, stakeholder_id=world["person"])
+    assert not any(e.redacted for e in _events(engine, action="subject_access"))
+
+
 # --- #12 Retention ------------------------------------------------------------------------------
 
 
@@ -493,6 +1022,7 @@ def _closed_programme(engine: Engine, organisation: int, closed_on: dt.date | No
     if closed_on is not None:
         with db.write_session(engine, actor=ACTOR) as session:
             programmes.update_programme(
+                viewer=SYSTEM,
                 session=session,
                 programme_id=programme,
                 expected_version=1,
@@ -639,12 +1169,18 @@ def test_over_long_or_out_of_range_input_is_refused_and_nothing_is_written(
     counts = _row_counts(engine)
     with pytest.raises(DomainError) as refused, db.write_session(engine, actor=ACTOR) as session:
         stakeholders.create_stakeholder(
-            session=session, data={"programme_id": programme, "name": "New person"} | bad
+            viewer=SYSTEM,
+            session=session,
+            data={"programme_id": programme, "name": "New person"} | bad,
         )
     assert refused.value.field == next(iter(bad))
     with pytest.raises(DomainError), db.write_session(engine, actor=ACTOR) as session:
         stakeholders.update_stakeholder(
-            session=session, stakeholder_id=person, expected_version=1, changes=bad
+            viewer=SYSTEM,
+            session=session,
+            stakeholder_id=person,
+            expected_version=1,
+            changes=bad,
         )
     assert _row_counts(engine) == counts
 
@@ -711,6 +1247,16 @@ def test_tracker_sar_writes_the_export_for_the_owner_only(
     assert "Robin Cli" in csv_out.read_text(encoding="utf-8-sig")
     assert main(["sar", str(world["person"]), "--as", "nobody@example.org"]) == 1
     assert "no active user" in capsys.readouterr().err
+    # Each file the command wrote is in the audit trail, by the manager, without the name.
+    engine, _ = cli_world
+    with db.read_session(engine) as session:
+        exported = session.exec(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.subject_access)
+        ).all()
+    assert [(e.actor, e.record_id) for e in exported] == [
+        (world["manager"].email, str(world["person"]))
+    ] * 2
+    assert not any("Robin" in (e.after or "") for e in exported)
 
 
 def test_tracker_erase_asks_first_then_erases_with_yes(

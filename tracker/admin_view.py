@@ -188,6 +188,7 @@ ACTION_WORDS = {
     AuditAction.update: "Changed",
     AuditAction.delete: "Deleted",
     AuditAction.erase: "Erased",
+    AuditAction.subject_access: "Exported (subject access)",
 }
 # Fields that say nothing to a reader (the record id has its own column; the version changes
 # with every save), and fields never shown, only said to have been set or changed.
@@ -356,6 +357,9 @@ def changes_text(action: str, before: str | None, after: str | None) -> str:
             f"Stakeholder erased (right to erasure): {changed} records rewritten, "
             f"{redacted} audit events redacted"
         )
+    if action == AuditAction.subject_access:
+        file_format = str(new.get("format") or "a file").upper()
+        return f"Everything held about the stakeholder exported ({file_format}, subject access)"
     if action == AuditAction.update:
         parts = [
             f"{_field(name)}: replaced"
@@ -543,7 +547,7 @@ def apply_retention(engine: Engine, *, viewer: Viewer, today: dt.date) -> privac
             session=session, today=today, months=preview.report.months, dry_run=False
         )
     if report.erasures:
-        db.compact(engine, report.tables)
+        privacy.clean_up_storage(engine, report.tables)
     return report
 
 

@@ -436,14 +436,23 @@ def sar_command(args: argparse.Namespace) -> int:
 
     from tracker import privacy
 
-    with _engine() as engine, db.read_session(engine) as session:
-        viewer = _privacy_viewer(session, args.email)
-        export = privacy.subject_access_export(
-            session=session, viewer=viewer, stakeholder_id=args.stakeholder_id
+    with _engine() as engine:
+        with db.read_session(engine) as session:
+            viewer = _privacy_viewer(session, args.email)
+            export = privacy.subject_access_export(
+                session=session, viewer=viewer, stakeholder_id=args.stakeholder_id
+            )
+        out = Path(args.out) if args.out else Path.cwd() / privacy.export_filename(export)
+        as_csv = out.suffix.lower() == ".csv"
+        # Made through the same path as the page's download, so the export is in the audit
+        # trail (who, which stakeholder, which format) before the file exists.
+        made = privacy.subject_access_file(
+            engine,
+            viewer=viewer,
+            stakeholder_id=args.stakeholder_id,
+            file_format="csv" if as_csv else "json",
         )
-    out = Path(args.out) if args.out else Path.cwd() / privacy.export_filename(export)
-    as_csv = out.suffix.lower() == ".csv"
-    data = privacy.export_csv(export) if as_csv else privacy.export_json(export)
+    data = made.data
     try:
         handle = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(handle, "wb") as file:

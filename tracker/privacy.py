@@ -1,19 +1,27 @@
 """Data protection (DOMAIN.md "Data protection"): everything held about one stakeholder, exported
 for a subject access request (RELIABILITY.md #11); erasure of a stakeholder in one action, audit
-copies included (#10); and retention: stakeholders of programmes closed for longer than the
-retention period are anonymised (#12).
+copies included (#10, #21); and retention: stakeholders of programmes closed for longer than the
+retention period are anonymised (#12). docs/data-protection.md says what is kept where.
+
+Where a person can appear is one map, WHERE_A_PERSON_APPEARS: each table of programme data and
+how its rows reach their programme; the free-text columns are read from the models. One finder
+(`_mentions`) looks, in the stakeholder's own programme only, for every name they have had (whole,
+and each part of 3 letters or more, as whole words, in any case), their roles and notes, in every
+free-text column and in the audit copies of those records. Erasure rewrites what it finds; a
+subject access export lists the same passages, so the two cannot disagree.
 
 Erasure anonymises rather than deletes: the stakeholder keeps their id, numbers (stance,
 influence, interest, desired stance, staff group) and assessments, so counts, the stance index
 and stance trends stay as they were; their name becomes "Erased stakeholder <n>" and role, notes
-and relationship owner are cleared. Their name, role and notes are then scrubbed from every
-other text of programme data (an engagement summary that named them, another stakeholder's
-notes) and from every audit event's before/after copy; audit events are changed only by the
-one redaction the database allows (migration 0003). The writes use Core statements rather than
-the ORM, so the audit listener does not copy the personal data being removed into new events:
-the log records only that an erasure happened (one 'erase' event, with no personal data).
-After the transaction commits, `tracker.db.compact` rewrites storage so the database file keeps
-no old copy (`erase` and `apply_retention` do both).
+and relationship owner are cleared. What the finder found is replaced by "[erased]", and every
+audit copy of their own record is redacted; audit events are changed only by the one redaction
+the database allows (migration 0003). The writes use Core statements rather than the ORM, so the
+audit listener does not copy the personal data being removed into new events: the log records
+only that an erasure happened (one 'erase' event, with no personal data). After the transaction
+commits, `clean_up_storage` rewrites the storage of the tables that held the person
+(`tracker.db.compact`) and refreshes their planner statistics, so neither keeps an old copy
+(`erase` and `apply_retention` do both). A subject access file is recorded in the audit trail as
+one 'subject_access' event (who, about which stakeholder; no personal data).
 """
 
 from __future__ import annotations
@@ -28,15 +36,17 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from tracker import access, audit, clock, db
+from tracker import audit, clock, db, permissions
 from tracker.access import Viewer
 from tracker.errors import DomainError, NotFoundError, PermissionDeniedError
+from tracker.io.exports import neutralise
 from tracker.models import (
     Assessment,
     AuditAction,
@@ -68,8 +78,44 @@ DEFAULT_RETENTION_MONTHS = 24
 RETENTION_MONTHS_MIN = 1
 RETENTION_MONTHS_MAX = 240
 
+# --- Where a person can appear ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a row of one table belongs to a programme: `column` holds the programme's id, or (with
+    `parent`) the id of a row of `parent`, which belongs to the programme in its own way."""
+
+    column: str
+    parent: str | None = None
+
+
+# Every table of programme data in which a person can be named, and how its rows reach their
+# programme. The map decides only the scope (which programme's records an erasure or a subject
+# access request looks at); which columns are free text is read from the models
+# (`text_columns`), so a new text column is covered without touching the map, and a new table
+# with text must be added here or to _NOT_PROGRAMME_DATA (tests/test_privacy.py fails until it
+# is). The audit copies (before/after) of these records are searched too: those about the same
+# programme's records, whether the record still exists or not.
+WHERE_A_PERSON_APPEARS: Mapping[str, Reach] = MappingProxyType(
+    {
+        "programme": Reach("id"),
+        "stakeholder": Reach("programme_id"),  # other stakeholders' notes, relationship owner
+        "assessment": Reach("stakeholder_id", "stakeholder"),
+        "engagement": Reach("programme_id"),
+        "narrative": Reach("programme_id"),
+        "barrier": Reach("programme_id"),
+        "milestone": Reach("programme_id"),
+        "stage_record": Reach("programme_id"),
+        "exit_criterion": Reach("stage_record_id", "stage_record"),
+        "metric": Reach("programme_id"),
+        "metric_reading": Reach("metric_id", "metric"),
+        "confidence_override": Reach("programme_id"),
+    }
+)
 # Tables whose text is not programme data (people who sign in, organisations and their groups,
-# settings): an erasure of a stakeholder does not rewrite them or their audit copies.
+# settings, sign-in bookkeeping): an erasure of a stakeholder does not rewrite them or their
+# audit copies.
 _NOT_PROGRAMME_DATA = frozenset(
     {
         "app_user",
@@ -79,6 +125,9 @@ _NOT_PROGRAMME_DATA = frozenset(
         "import_mapping",
         "setting",
         "audit_event",
+        "data_version",
+        "sign_in_attempt",
+        "user_session",
     }
 )
 # Columns never rewritten when the erased person's name occurs in them: another stakeholder's
@@ -89,6 +138,41 @@ _CLEARED = {"assessment": frozenset({"assessed_by"})}
 # Audit events of these record types can be about one stakeholder (besides their own record).
 _LINKS = ("assessment", "influence_link", "engagement_stakeholder", "milestone_dependency")
 _BATCH = 1000
+# Parts of a name that are titles, not the person: never looked for on their own.
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady", "cllr", "rev"}
+)
+# How much text around a match a subject access passage shows, each side (in characters).
+_CONTEXT = 80
+
+
+def text_columns(table_name: str) -> tuple[str, ...]:
+    """The free-text columns of a table that an erasure may rewrite, read from the models:
+    every text column except the ones kept (another stakeholder's name and role, a programme's
+    code)."""
+    kept = _KEPT.get(table_name, frozenset())
+    return tuple(
+        column.name
+        for column in _table(table_name).columns
+        if _is_text(column) and column.name not in kept
+    )
+
+
+def name_terms(name: str) -> list[str]:
+    """What is looked for of one name: the whole name, then each part of it with 3 letters or
+    more (split at spaces and hyphens, titles such as "Mrs" left out). "Priya Shah" gives
+    ["Priya Shah", "Priya", "Shah"]; "Al Li" only ["Al Li"]."""
+    whole = " ".join(name.split())
+    if len(whole) < 2:
+        return []
+    terms = [whole]
+    for word in whole.split(" "):
+        for piece in (word, *word.split("-")):
+            part = re.sub(r"^\W+|\W+$", "", piece)
+            letters = sum(character.isalpha() for character in part)
+            if letters >= 3 and part.casefold() not in _TITLES and part not in terms:
+                terms.append(part)
+    return terms
 
 
 def _table(name: str) -> sa.Table:
@@ -138,13 +222,23 @@ def _personal_values(values: Mapping[str, Any]) -> dict[str, str]:
 
 def _matcher(needles: Iterable[str]) -> re.Pattern[str] | None:
     """One case-insensitive pattern for all needles, longest first, each matched as whole words
-    (so a short name does not eat into longer words)."""
+    (so "Shah" does not match in "Shahid"; Python's \\w knows every alphabet) and with any run
+    of white space where the needle has a space."""
     parts = []
     for needle in sorted(set(needles), key=lambda n: (-len(n), n)):
         left = r"(?<!\w)" if re.match(r"\w", needle[0]) else ""
         right = r"(?!\w)" if re.match(r"\w", needle[-1]) else ""
-        parts.append(f"{left}{re.escape(needle)}{right}")
+        body = r"\s+".join(re.escape(word) for word in needle.split())
+        parts.append(f"{left}{body}{right}")
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _is_text(column: sa.Column[Any]) -> bool:
+    """A column of free text (not an enum's value)."""
+    kind = column.type
+    if isinstance(kind, sa.types.TypeDecorator):
+        kind = kind.impl_instance
+    return isinstance(kind, sa.String) and not isinstance(kind, sa.Enum)
 
 
 # --- What is held about a stakeholder -----------------------------------------------------------
@@ -194,15 +288,15 @@ def _holds_personal_data(connection: sa.Connection, stakeholder_id: int) -> bool
 def _needles(
     connection: sa.Connection, stakeholder_id: int, copies: Sequence[Mapping[str, Any]]
 ) -> list[str]:
-    """The texts to scrub everywhere: every name, notes and role the stakeholder has had. A role
-    another stakeholder also holds ("Head of service") does not identify them and is kept."""
+    """The texts to look for: every name the stakeholder has had and each part of it
+    (`name_terms`), and every notes and role they have had. A role another stakeholder also
+    holds ("Head of service") does not identify them and is not looked for."""
     names: set[str] = set()
     roles: set[str] = set()
     notes: set[str] = set()
     for copy in copies:
         values = _personal_values(copy)
-        if len(values.get("name", "").strip()) >= 2:
-            names.add(values["name"].strip())
+        names.update(name_terms(values.get("name", "")))
         if len(values.get("role", "").strip()) >= 3:
             roles.add(values["role"].strip())
         if len(values.get("notes", "").strip()) >= 3:
@@ -218,6 +312,191 @@ def _needles(
     return sorted(names | roles | notes)
 
 
+# --- Finding the person: one finder for erasure and subject access -----------------------------
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One free-text field that names the person, with its whole text: in a record of programme
+    data, or (with `audit_event_id` and `copy`, "before" or "after") in an audit copy of one."""
+
+    record_type: str
+    record_id: str
+    field: str
+    text: str
+    audit_event_id: int | None = None
+    copy: str | None = None
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What to look for about one stakeholder, and where (their programme)."""
+
+    stakeholder_id: int
+    programme_id: int
+    pattern: re.Pattern[str]
+    # For a quick look at an audit event's raw JSON before it is parsed: the longest word of
+    # each needle, as JSON writes it, case-folded (a needle can only match where it occurs).
+    words: tuple[str, ...]
+
+
+def _search(
+    connection: sa.Connection,
+    stakeholder_id: int,
+    programme_id: int,
+    copies: Sequence[Mapping[str, Any]],
+) -> _Search | None:
+    """The search for a stakeholder (`copies`: their record and its audit copies); None when
+    nothing personal is left to look for."""
+    needles = _needles(connection, stakeholder_id, copies)
+    pattern = _matcher(needles)
+    if pattern is None:
+        return None
+    words = {
+        json.dumps(max(needle.split(), key=len), ensure_ascii=False)[1:-1].casefold()
+        for needle in needles
+    }
+    return _Search(stakeholder_id, programme_id, pattern, tuple(sorted(words)))
+
+
+def _in_programme(table_name: str, programme_id: int) -> sa.ColumnElement[bool]:
+    """Rows of the table that belong to the programme (WHERE_A_PERSON_APPEARS)."""
+    reach = WHERE_A_PERSON_APPEARS[table_name]
+    table = _table(table_name)
+    if reach.parent is None:
+        return table.c[reach.column] == programme_id
+    parent = _table(reach.parent)
+    belongs = sa.select(parent.c.id).where(_in_programme(reach.parent, programme_id))
+    return table.c[reach.column].in_(belongs)
+
+
+class _AuditScope:
+    """Whether an audit copy is about a record of the programme, including records deleted
+    since: their ids are known from their own audit copies."""
+
+    def __init__(self, connection: sa.Connection, programme_id: int) -> None:
+        self._connection = connection
+        self._programme_id = programme_id
+        self._ids: dict[str, frozenset[int]] = {}
+
+    def reaches(self, record_type: str, copy: Mapping[str, Any]) -> bool:
+        reach = WHERE_A_PERSON_APPEARS[record_type]
+        value = copy.get(reach.column)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+        if reach.parent is None:
+            return value == self._programme_id
+        return value in self._ids_of(reach.parent)
+
+    def _ids_of(self, table_name: str) -> frozenset[int]:
+        """Ids of the table's rows that belong to the programme, now or before they were
+        deleted."""
+        if table_name not in self._ids:
+            table = _table(table_name)
+            current = sa.select(table.c.id).where(_in_programme(table_name, self._programme_id))
+            ids = {int(found) for (found,) in self._connection.execute(current)}
+            events = _table("audit_event")
+            query = sa.select(events.c.record_id, events.c.before, events.c.after).where(
+                events.c.record_type == table_name
+            )
+            for record_id, before, after in self._connection.execute(query):
+                if str(record_id).isdigit() and any(
+                    self.reaches(table_name, copy) for copy in (_loads(before), _loads(after))
+                ):
+                    ids.add(int(record_id))
+            self._ids[table_name] = frozenset(ids)
+        return self._ids[table_name]
+
+
+def _mentions_in_records(connection: sa.Connection, search: _Search) -> list[Mention]:
+    """Every text of the programme's records that names the person (not their own record: an
+    erasure clears it whole, and a subject access export shows it whole)."""
+    found: list[Mention] = []
+    for table_name in WHERE_A_PERSON_APPEARS:
+        names = text_columns(table_name)
+        if not names:
+            continue
+        table = _table(table_name)
+        query = (
+            sa.select(table.c.id, *(table.c[name] for name in names))
+            .where(_in_programme(table_name, search.programme_id))
+            .order_by(table.c.id)
+        )
+        if table_name == "stakeholder":
+            query = query.where(table.c.id != search.stakeholder_id)
+        for row in connection.execute(query).mappings():
+            for name in names:
+                text = row[name]
+                if isinstance(text, str) and text and search.pattern.search(text):
+                    found.append(Mention(table_name, str(row["id"]), name, text))
+    return found
+
+
+def _own_events(stakeholder_id: int) -> sa.ColumnElement[bool]:
+    events = _table("audit_event")
+    return sa.and_(events.c.record_type == "stakeholder", events.c.record_id == str(stakeholder_id))
+
+
+def _mentions_in_audit(connection: sa.Connection, search: _Search) -> list[Mention]:
+    """Every text of an audit copy of the programme's records that names the person (not the
+    copies of their own record: an erasure redacts those whole)."""
+    events = _table("audit_event")
+    scope = _AuditScope(connection, search.programme_id)
+    found: list[Mention] = []
+    last = 0
+    while True:
+        batch = connection.execute(
+            sa.select(
+                events.c.id,
+                events.c.record_type,
+                events.c.record_id,
+                events.c.before,
+                events.c.after,
+            )
+            .where(
+                events.c.id > last,
+                events.c.record_type.in_(list(WHERE_A_PERSON_APPEARS)),
+                sa.not_(_own_events(search.stakeholder_id)),
+            )
+            .order_by(events.c.id)
+            .limit(_BATCH)
+        ).all()
+        if not batch:
+            return found
+        for event_id, record_type, record_id, before, after in batch:
+            last = event_id
+            raw = f"{before or ''}\n{after or ''}".casefold()
+            if not any(word in raw for word in search.words):
+                continue
+            copies = {"before": _loads(before), "after": _loads(after)}
+            if not any(scope.reaches(record_type, copy) for copy in copies.values()):
+                continue
+            kept = _KEPT.get(record_type, frozenset())
+            for side, copy in copies.items():
+                for name, value in copy.items():
+                    if name in kept or not isinstance(value, str) or not value:
+                        continue
+                    if search.pattern.search(value):
+                        found.append(
+                            Mention(record_type, str(record_id), name, value, event_id, side)
+                        )
+
+
+def _mentions(connection: sa.Connection, search: _Search) -> list[Mention]:
+    """Where the person is named, outside their own record and its audit copies: what an
+    erasure rewrites, and what a subject access export lists as passages."""
+    return [*_mentions_in_records(connection, search), *_mentions_in_audit(connection, search)]
+
+
+def require_person_data(session: Session, viewer: Viewer, programme_id: int) -> Programme:
+    """The programme if the viewer may export or erase its stakeholders (the permission
+    resolver's stakeholder_erase: a manager or administrator of the owning organisation, or of
+    a partner under a recorded data-sharing agreement); otherwise PermissionDeniedError."""
+    return permissions.require_programme(
+        session, viewer, permissions.Action.stakeholder_erase, programme_id
+    )
+
+
 # --- Erasure ------------------------------------------------------------------------------------
 
 
@@ -226,7 +505,8 @@ class ErasureReport:
     """What one erasure changed. `name` is the stakeholder's new name (None when their record
     had already been deleted and only audit copies were left); `records_changed` counts the
     rows rewritten per table; `audit_events_redacted` the audit events whose copies were
-    redacted; `audit_event_id` the one 'erase' event that records it."""
+    redacted, and `audit_record_types` the record types those copies were of; `audit_event_id`
+    the one 'erase' event that records it."""
 
     stakeholder_id: int
     programme_id: int
@@ -234,13 +514,18 @@ class ErasureReport:
     records_changed: dict[str, int] = field(default_factory=dict)
     audit_events_redacted: int = 0
     audit_event_id: int | None = None
+    audit_record_types: tuple[str, ...] = ()
     # Set by `erase`: False when SQLite could not truncate its WAL yet (another reader).
     compacted: bool | None = None
 
     @property
     def tables(self) -> tuple[str, ...]:
-        """The tables this erasure rewrote (to compact afterwards)."""
-        return tuple(sorted({*self.records_changed, "audit_event"}))
+        """The tables that held the person (to compact and re-analyse afterwards): those whose
+        rows were rewritten, those whose audit copies were redacted (a deleted row may linger
+        in their storage), and the audit trail."""
+        known = SQLModel.metadata.tables
+        held = {*self.records_changed, *self.audit_record_types, "audit_event"}
+        return tuple(sorted(name for name in held if name in known))
 
     def describe(self) -> str:
         changed = sum(self.records_changed.values())
@@ -277,130 +562,153 @@ def _scrub_text(value: str, pattern: re.Pattern[str], limit: int | None) -> str:
     return scrubbed[:limit] if limit is not None else scrubbed
 
 
-def _is_text(column: sa.Column[Any]) -> bool:
-    """A column of free text (not an enum's value)."""
-    kind = column.type
-    if isinstance(kind, sa.types.TypeDecorator):
-        kind = kind.impl_instance
-    return isinstance(kind, sa.String) and not isinstance(kind, sa.Enum)
+def _erased_value(
+    record_type: str, name: str, text: str, pattern: re.Pattern[str], *, in_audit: bool
+) -> str:
+    """What an erasure writes instead of a text that names the person: every match replaced by
+    "[erased]" (cut to the column's length), or, for a column that is cleared, nothing (in an
+    audit copy "[erased]")."""
+    if name in _CLEARED.get(record_type, frozenset()):
+        return ERASED if in_audit else ""
+    column = _table(record_type).c.get(name)
+    limit = getattr(column.type, "length", None) if column is not None else None
+    return _scrub_text(text, pattern, None if in_audit else limit)
 
 
-def _scrub_tables(connection: sa.Connection, pattern: re.Pattern[str]) -> Counter[str]:
-    """Replace the needles in every text column of programme data; bump versions, so a form
-    opened before the erasure cannot save the old text back."""
+def _rewrite_records(
+    connection: sa.Connection, mentions: Sequence[Mention], pattern: re.Pattern[str]
+) -> Counter[str]:
+    """Rewrite the records the mentions are in; bump versions, so a form opened before the
+    erasure cannot save the old text back."""
+    changes: dict[tuple[str, str], dict[str, Any]] = {}
+    for mention in mentions:
+        if mention.audit_event_id is not None:
+            continue
+        value = _erased_value(
+            mention.record_type, mention.field, mention.text, pattern, in_audit=False
+        )
+        changes.setdefault((mention.record_type, mention.record_id), {})[mention.field] = value
     changed: Counter[str] = Counter()
-    for table in SQLModel.metadata.sorted_tables:
-        if table.name in _NOT_PROGRAMME_DATA:
-            continue
-        kept = _KEPT.get(table.name, frozenset())
-        columns = [
-            column for column in table.columns if _is_text(column) and column.name not in kept
-        ]
-        if not columns:
-            continue
-        keys = list(table.primary_key.columns)
-        found = connection.execute(sa.select(*keys, *columns)).mappings().all()
-        for row in found:
-            values: dict[str, Any] = {}
-            for column in columns:
-                text = row[column.name]
-                if not text:
-                    continue
-                limit = getattr(column.type, "length", None)
-                scrubbed = _scrub_text(text, pattern, limit)
-                if scrubbed != text:
-                    cleared = column.name in _CLEARED.get(table.name, frozenset())
-                    values[column.name] = "" if cleared else scrubbed
-            if not values:
-                continue
-            if "version" in table.c:
-                values["version"] = table.c.version + 1
-            connection.execute(
-                sa.update(table).where(*(key == row[key.name] for key in keys)).values(values)
-            )
-            changed[table.name] += 1
+    for (table_name, record_id), values in changes.items():
+        table = _table(table_name)
+        if "version" in table.c:
+            values["version"] = table.c.version + 1
+        connection.execute(sa.update(table).where(table.c.id == int(record_id)).values(values))
+        changed[table_name] += 1
     return changed
 
 
-def _redacted_copy(
-    text: str | None,
-    *,
-    own: bool,
-    record_type: str,
-    pattern: re.Pattern[str] | None,
-) -> str | None:
-    """The audit copy with the erased person's data replaced by "[erased]"."""
+def _redacted_own_copy(text: str | None) -> str | None:
+    """An audit copy of the erased person's own record with their personal data replaced by
+    "[erased]"."""
     if text is None:
         return None
     values = _loads(text)
-    kept = frozenset() if own else _KEPT.get(record_type, frozenset())
-    personal = _personal_values(values) if own else {}
-    for name, value in values.items():
-        if not isinstance(value, str) or not value:
-            continue
-        if name in personal:
-            values[name] = ERASED
-        elif pattern is not None and name not in kept:
-            scrubbed = pattern.sub(ERASED, value)
-            if scrubbed != value:
-                cleared = name in _CLEARED.get(record_type, frozenset())
-                values[name] = ERASED if cleared else scrubbed
+    for name in _personal_values(values):
+        values[name] = ERASED
     return _dump(values)
 
 
-def _redact_audit(connection: sa.Connection, stakeholder_id: int, needles: Sequence[str]) -> int:
-    """Redact every audit copy of the stakeholder's record, and every other copy of programme
-    data that contains one of the needles. Returns how many events changed."""
+def _redacted_copy(
+    text: str | None, record_type: str, fields: set[str], pattern: re.Pattern[str]
+) -> str | None:
+    """An audit copy with the person's name replaced by "[erased]" in `fields`."""
+    if text is None or not fields:
+        return text
+    values = _loads(text)
+    for name in fields:
+        value = values.get(name)
+        if isinstance(value, str):
+            values[name] = _erased_value(record_type, name, value, pattern, in_audit=True)
+    return _dump(values)
+
+
+def _redact_audit(
+    connection: sa.Connection,
+    stakeholder_id: int,
+    mentions: Sequence[Mention],
+    pattern: re.Pattern[str] | None,
+) -> tuple[int, set[str]]:
+    """Redact every audit copy of the stakeholder's record, and the audit copies the mentions
+    are in. Returns how many events changed, and the record types they were about."""
     events = _table("audit_event")
-    pattern = _matcher(needles)
-    # Copies are stored as JSON text: look for each needle as JSON would write it.
-    folded = [json.dumps(n, ensure_ascii=False)[1:-1].casefold() for n in needles]
-    own_id = str(stakeholder_id)
-    redacted = 0
-    last = 0
-    while True:
+    wanted: dict[int, dict[str, set[str]]] = {}
+    for mention in mentions:
+        if mention.audit_event_id is not None and mention.copy is not None:
+            sides = wanted.setdefault(mention.audit_event_id, {"before": set(), "after": set()})
+            sides[mention.copy].add(mention.field)
+    updates: list[dict[str, Any]] = []
+    types: set[str] = set()
+    own = connection.execute(
+        sa.select(events.c.id, events.c.before, events.c.after).where(_own_events(stakeholder_id))
+    )
+    for event_id, before, after in own:
+        new_before, new_after = _redacted_own_copy(before), _redacted_own_copy(after)
+        if new_before != before or new_after != after:
+            updates.append({"event_id": event_id, "new_before": new_before, "new_after": new_after})
+            types.add("stakeholder")
+    ids = sorted(wanted)
+    for start in range(0, len(ids), _BATCH):
         batch = connection.execute(
-            sa.select(
-                events.c.id,
-                events.c.record_type,
-                events.c.record_id,
-                events.c.before,
-                events.c.after,
+            sa.select(events.c.id, events.c.record_type, events.c.before, events.c.after).where(
+                events.c.id.in_(ids[start : start + _BATCH])
             )
-            .where(events.c.id > last)
-            .order_by(events.c.id)
-            .limit(_BATCH)
-        ).all()
-        if not batch:
-            return redacted
-        updates = []
-        for event_id, record_type, record_id, before, after in batch:
-            last = event_id
-            if record_type in _NOT_PROGRAMME_DATA:
-                continue
-            own = record_type == "stakeholder" and record_id == own_id
-            text = f"{before or ''}\n{after or ''}".casefold()
-            if not own and not any(needle in text for needle in folded):
-                continue
-            new_before = _redacted_copy(before, own=own, record_type=record_type, pattern=pattern)
-            new_after = _redacted_copy(after, own=own, record_type=record_type, pattern=pattern)
+        )
+        for event_id, record_type, before, after in batch:
+            assert pattern is not None  # there are mentions only where there is a pattern
+            sides = wanted[event_id]
+            new_before = _redacted_copy(before, record_type, sides["before"], pattern)
+            new_after = _redacted_copy(after, record_type, sides["after"], pattern)
             if new_before != before or new_after != after:
                 updates.append(
                     {"event_id": event_id, "new_before": new_before, "new_after": new_after}
                 )
-        if updates:
-            # The one change to an audit event the database allows (migration 0003).
-            connection.execute(
-                sa.update(events)
-                .where(events.c.id == sa.bindparam("event_id"))
-                .values(
-                    before=sa.bindparam("new_before"),
-                    after=sa.bindparam("new_after"),
-                    redacted=True,
-                ),
-                updates,
-            )
-            redacted += len(updates)
+                types.add(str(record_type))
+    if updates:
+        # The one change to an audit event the database allows (migration 0003).
+        connection.execute(
+            sa.update(events)
+            .where(events.c.id == sa.bindparam("event_id"))
+            .values(
+                before=sa.bindparam("new_before"), after=sa.bindparam("new_after"), redacted=True
+            ),
+            updates,
+        )
+    return len(updates), types
+
+
+def _write_event(
+    session: Session,
+    *,
+    action: AuditAction,
+    stakeholder_id: int,
+    programme_id: int,
+    details: Mapping[str, Any],
+) -> int:
+    """Write one audit event by hand (an erasure, a subject access export) about a stakeholder,
+    by the session's actor; `details` must hold no personal data."""
+    events = _table("audit_event")
+    values: dict[str, Any] = {
+        "at": clock.now(),
+        "actor": audit.actor_of(session),
+        "action": action,
+        "record_type": "stakeholder",
+        "record_id": str(stakeholder_id),
+        "before": None,
+        "after": _dump(details),
+        "redacted": False,
+    }
+    if "programme_id" in events.c:
+        # Whose event it is, where the audit trail records that (so an organisation's
+        # administrators see it).
+        values["programme_id"] = programme_id
+    audit.mark_changed(session)
+    event_id = (
+        session.connection()
+        .execute(sa.insert(events).values(values).returning(events.c.id))
+        .scalar_one()
+    )
+    return int(event_id)
 
 
 def _anonymise(session: Session, stakeholder_id: int) -> ErasureReport | None:
@@ -415,7 +723,9 @@ def _anonymise(session: Session, stakeholder_id: int) -> ErasureReport | None:
         raise NotFoundError(None, "That stakeholder does not exist.")
     if not _holds_personal_data(connection, stakeholder_id):
         return None
-    needles = _needles(connection, stakeholder_id, [*([row] if row else []), *copies])
+    search = _search(connection, stakeholder_id, programme_id, [*([row] if row else []), *copies])
+    # Found before anything is rewritten, so the search sees what a subject access export sees.
+    mentions = _mentions(connection, search) if search is not None else []
     changed: Counter[str] = Counter()
     name: str | None = None
     if row is not None:
@@ -430,31 +740,22 @@ def _anonymise(session: Session, stakeholder_id: int) -> ErasureReport | None:
             )
         )
         changed["stakeholder"] += 1
-    pattern = _matcher(needles)
+    pattern = search.pattern if search is not None else None
     if pattern is not None:
-        changed.update(_scrub_tables(connection, pattern))
-    redacted = _redact_audit(connection, stakeholder_id, needles)
+        changed.update(_rewrite_records(connection, mentions, pattern))
+    redacted, record_types = _redact_audit(connection, stakeholder_id, mentions, pattern)
     details = {
         "programme_id": programme_id,
         "records_changed": dict(sorted(changed.items())),
         "audit_events_redacted": redacted,
     }
-    events = _table("audit_event")
-    audit.mark_changed(session)
-    event_id = connection.execute(
-        sa.insert(events)
-        .values(
-            at=clock.now(),
-            actor=audit.actor_of(session),
-            action=AuditAction.erase,
-            record_type="stakeholder",
-            record_id=str(stakeholder_id),
-            before=None,
-            after=_dump(details),
-            redacted=False,
-        )
-        .returning(events.c.id)
-    ).scalar_one()
+    event_id = _write_event(
+        session,
+        action=AuditAction.erase,
+        stakeholder_id=stakeholder_id,
+        programme_id=programme_id,
+        details=details,
+    )
     # Objects this session loaded earlier hold the old values: read them afresh.
     session.expire_all()
     return ErasureReport(
@@ -463,16 +764,18 @@ def _anonymise(session: Session, stakeholder_id: int) -> ErasureReport | None:
         name=name,
         records_changed=dict(sorted(changed.items())),
         audit_events_redacted=redacted,
-        audit_event_id=int(event_id),
+        audit_event_id=event_id,
+        audit_record_types=tuple(sorted(record_types)),
     )
 
 
 def erase_stakeholder(*, session: Session, viewer: Viewer, stakeholder_id: int) -> ErasureReport:
-    """Right to erasure (RELIABILITY.md #10), in the session's transaction: anonymise the
-    stakeholder, scrub their name, role and notes from programme data and audit copies, and
-    record one 'erase' audit event. A stakeholder whose record was deleted can still be erased
-    (their audit copies). Only managers and administrators of the programme's organisations.
-    Call `tracker.db.compact` after the commit (or use `erase`)."""
+    """Right to erasure (RELIABILITY.md #10, #21), in the session's transaction: anonymise the
+    stakeholder, replace their name (whole, and each part), role and notes in the programme's
+    data and its audit copies, and record one 'erase' audit event. A stakeholder whose record
+    was deleted can still be erased (their audit copies). Only managers and administrators of
+    the programme (`require_person_data`). Call `clean_up_storage` after the commit (or use
+    `erase`)."""
     if not viewer.can_manage:
         raise PermissionDeniedError(
             None, "Only managers and administrators can erase a stakeholder."
@@ -480,7 +783,7 @@ def erase_stakeholder(*, session: Session, viewer: Viewer, stakeholder_id: int) 
     programme_id = _programme_of(session.connection(), stakeholder_id)
     if programme_id is None:
         raise NotFoundError(None, "That stakeholder does not exist.")
-    access.require_manager(session, viewer, programme_id)
+    require_person_data(session, viewer, programme_id)
     report = _anonymise(session, stakeholder_id)
     if report is None:
         raise DomainError(
@@ -489,12 +792,42 @@ def erase_stakeholder(*, session: Session, viewer: Viewer, stakeholder_id: int) 
     return report
 
 
+def _reanalyse(engine: Engine, tables: Iterable[str]) -> None:
+    """Refresh the planner statistics of `tables`, which keep sample values of each column
+    (PostgreSQL's pg_stats: most common values, histogram bounds), so they forget the erased
+    values. SQLite's statistics (sqlite_stat1) hold only counts; only a build with STAT4 keeps
+    sample values (sqlite_stat4), and then it is re-analysed too."""
+    names = [name for name in tables if name in SQLModel.metadata.tables]
+    if not names:
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if db.is_sqlite(engine):
+            stat4 = connection.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'"
+            ).first()
+            if stat4 is None:
+                return
+        for name in names:
+            connection.exec_driver_sql(f'ANALYZE "{name}"')
+
+
+def clean_up_storage(engine: Engine, tables: Iterable[str]) -> bool:
+    """After an erasure (or a retention run) has committed: rewrite the storage of `tables` so
+    it keeps no old copy of the erased values (`tracker.db.compact`: SQLite checkpoints its WAL
+    and VACUUMs; PostgreSQL VACUUM FULL), then refresh their planner statistics. Returns False
+    when SQLite could not truncate its WAL yet (another connection was reading)."""
+    names = tuple(tables)
+    compacted = db.compact(engine, names)
+    _reanalyse(engine, names)
+    return compacted
+
+
 def erase(engine: Engine, *, viewer: Viewer, stakeholder_id: int) -> ErasureReport:
-    """erase_stakeholder in its own transaction by the viewer, then compact the storage so the
-    database file keeps no old copy."""
+    """erase_stakeholder in its own transaction by the viewer, then `clean_up_storage`, so
+    neither the database files nor the planner statistics keep an old copy."""
     with db.write_session(engine, actor=viewer.email) as session:
         report = erase_stakeholder(session=session, viewer=viewer, stakeholder_id=stakeholder_id)
-    return replace(report, compacted=db.compact(engine, report.tables))
+    return replace(report, compacted=clean_up_storage(engine, report.tables))
 
 
 # --- Retention ----------------------------------------------------------------------------------
@@ -609,7 +942,7 @@ def run_retention(
 ) -> RetentionReport:
     """Anonymise (as erasure does) every stakeholder of programmes closed more than `months`
     months before `today`. Stakeholders already anonymised are skipped, so a second run changes
-    nothing; a dry run only reports. Call `tracker.db.compact` after the commit."""
+    nothing; a dry run only reports. Call `clean_up_storage` after the commit."""
     _check_months(months)
     cutoff = retention_cutoff(today, months)
     programme_ids = tuple(
@@ -656,12 +989,12 @@ def apply_retention(
     actor: str = "system",
 ) -> RetentionReport:
     """run_retention in its own transaction (with the stored retention period unless `months`
-    is given), then compact the storage when anything was anonymised."""
+    is given), then `clean_up_storage` when anything was anonymised."""
     with db.write_session(engine, actor=actor) as session:
         period = retention_months(session=session) if months is None else months
         report = run_retention(session=session, today=today, months=period, dry_run=dry_run)
     if report.erasures:
-        db.compact(engine, report.tables)
+        clean_up_storage(engine, report.tables)
     return report
 
 
@@ -830,37 +1163,100 @@ def _links(session: Session, stakeholder_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def subject_access_export(
-    *, session: Session, viewer: Viewer, stakeholder_id: int
-) -> dict[str, Any]:
-    """Everything held about one stakeholder (RELIABILITY.md #11), as JSON-ready data: their
-    record, every assessment, the engagements they attended (other attendees only counted, as
-    "another stakeholder"), their influence links (the other party "another stakeholder"), the
-    milestones that depend on them, the programme's title and lawful basis, and the audit events
-    about their records. Other stakeholders' names are replaced by "another stakeholder" in
-    every text. A deleted stakeholder's export holds what the audit trail still keeps about
-    them. Only managers and administrators of the programme's organisations."""
+def _subject(
+    session: Session, viewer: Viewer, stakeholder_id: int
+) -> tuple[dict[str, Any], Programme, bool]:
+    """The stakeholder's column values (from their record, or once deleted from the audit
+    trail's last copy of it), their programme, and whether the record still exists; refused
+    unless the viewer manages the programme."""
     if not viewer.can_manage:
         raise PermissionDeniedError(
             None, "Only managers and administrators can export a stakeholder's data."
         )
-    connection = session.connection()
     stakeholder = session.get(Stakeholder, stakeholder_id)
     if stakeholder is not None:
         values = {name: getattr(stakeholder, name) for name in Stakeholder.model_fields}
     else:
         # Deleted: what is still held about them is the audit trail's copies.
-        copies = _record_history(connection, stakeholder_id)
+        copies = _record_history(session.connection(), stakeholder_id)
         if not copies:
             raise NotFoundError(None, "That stakeholder does not exist.")
         values = copies[-1]
-    programme = access.require_manager(session, viewer, int(values["programme_id"]))
+    programme = require_person_data(session, viewer, int(values["programme_id"]))
+    return values, programme, stakeholder is not None
+
+
+def _passages(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """The passages of `text` around each match: up to _CONTEXT characters either side, widened
+    to whole words, overlapping ones joined; "…" where the text goes on."""
+    windows: list[tuple[int, int]] = []
+    for match in pattern.finditer(text):
+        start, end = max(0, match.start() - _CONTEXT), min(len(text), match.end() + _CONTEXT)
+        for _ in range(20):
+            if start == 0 or text[start - 1].isspace():
+                break
+            start -= 1
+        for _ in range(20):
+            if end == len(text) or text[end].isspace():
+                break
+            end += 1
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    return [
+        f"{'…' if start > 0 else ''}{text[start:end].strip()}{'…' if end < len(text) else ''}"
+        for start, end in windows
+    ]
+
+
+def _mention_rows(session: Session, stakeholder_id: int, programme_id: int) -> list[dict[str, Any]]:
+    """Every passage outside the person's own record that names them: exactly what an erasure
+    would rewrite (the same search, `_mentions`), one row per passage."""
+    connection = session.connection()
+    row = _stakeholder_row(connection, stakeholder_id)
+    copies = [*([row] if row else []), *_record_history(connection, stakeholder_id)]
+    search = _search(connection, stakeholder_id, programme_id, copies)
+    if search is None:
+        return []
+    return [
+        {
+            "record_type": mention.record_type,
+            "record_id": mention.record_id,
+            "field": mention.field,
+            "held_in": (
+                "the record"
+                if mention.audit_event_id is None
+                else f"audit event {mention.audit_event_id} ({mention.copy} the change)"
+            ),
+            "passage": passage,
+        }
+        for mention in _mentions(connection, search)
+        for passage in _passages(mention.text, search.pattern)
+    ]
+
+
+def subject_access_export(
+    *, session: Session, viewer: Viewer, stakeholder_id: int
+) -> dict[str, Any]:
+    """Everything held about one stakeholder (RELIABILITY.md #11, #21), as JSON-ready data:
+    their record, every assessment, the engagements they attended (other attendees only
+    counted, as "another stakeholder"), their influence links (the other party "another
+    stakeholder"), the milestones that depend on them, the programme's title and lawful basis,
+    the audit events about their records, and every passage elsewhere in the programme's data
+    or its audit copies that names them (`mentions`: what an erasure would rewrite). Other
+    stakeholders' names are replaced by "another stakeholder" in every text. A deleted
+    stakeholder's export holds what the audit trail still keeps about them. Only managers and
+    administrators of the programme (`require_person_data`). Writes nothing: `subject_access_file`
+    also records the export in the audit trail."""
+    values, programme, current = _subject(session, viewer, stakeholder_id)
+    connection = session.connection()
     organisation = session.get(Organisation, programme.organisation_id)
     group_id = values.get("staff_group_id")
     group = session.get(StaffGroup, group_id) if group_id is not None else None
     person = {
         "id": stakeholder_id,
-        "record": "current" if stakeholder else "deleted (only audit copies are held)",
+        "record": "current" if current else "deleted (only audit copies are held)",
         **{name: _plain(values.get(name)) for name in ("name", "role", "influence", "interest")},
         "stance": values.get("stance"),
         "stance_label": Stance(int(values.get("stance") or 0)).label,
@@ -929,6 +1325,7 @@ def subject_access_export(
         "influence_links": links,
         "milestones_depending_on_them": milestones,
         "audit_events": _audit_about(connection, stakeholder_id, engagement_ids),
+        "mentions": _mention_rows(session, stakeholder_id, programme.id or 0),
     }
     own_name = str(values.get("name") or "")
     other_names = _other_names(connection, programme.id or 0, stakeholder_id, own_name)
@@ -956,9 +1353,16 @@ def _flatten(prefix: str, value: Any) -> list[tuple[str, Any]]:
     return [(prefix, "" if value is None else value)]
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell: text a spreadsheet would run as a formula gets a leading quote
+    (`tracker.io.exports.neutralise`, as every other CSV the tracker writes)."""
+    return neutralise(value) if isinstance(value, str) else value
+
+
 def export_csv(export: Mapping[str, Any]) -> bytes:
     """A subject access export as CSV (section, item, field, value: one line per value), UTF-8
-    with a byte-order mark so spreadsheet programs read accents correctly."""
+    with a byte-order mark so spreadsheet programs read accents correctly; no cell can run as
+    a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["section", "item", "field", "value"])
@@ -967,11 +1371,73 @@ def export_csv(export: Mapping[str, Any]) -> bytes:
         for number, item in enumerate(items, start=1):
             label = str(number) if isinstance(content, list) else ""
             for name, value in _flatten("", item):
-                writer.writerow([section, label, name, value])
+                writer.writerow([_cell(cell) for cell in (section, label, name, value)])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def subject_access_filename(stakeholder_id: int, day: dt.date, suffix: str = "json") -> str:
+    """e.g. subject-access-stakeholder-12-2026-06-15.json"""
+    return f"subject-access-stakeholder-{stakeholder_id}-{day.isoformat()}.{suffix}"
 
 
 def export_filename(export: Mapping[str, Any], suffix: str = "json") -> str:
     """e.g. subject-access-stakeholder-12-2026-06-15.json"""
     about = export["export"]
-    return f"subject-access-stakeholder-{about['stakeholder_id']}-{about['generated_on']}.{suffix}"
+    day = dt.date.fromisoformat(about["generated_on"])
+    return subject_access_filename(int(about["stakeholder_id"]), day, suffix)
+
+
+ExportFormat = Literal["json", "csv"]
+_MEDIA_TYPES: Mapping[str, str] = MappingProxyType({"json": "application/json", "csv": "text/csv"})
+
+
+def record_subject_access(
+    *, session: Session, viewer: Viewer, stakeholder_id: int, file_format: ExportFormat
+) -> int:
+    """Record in the audit trail that the session's actor exported everything held about the
+    stakeholder (one 'subject_access' event about their record: the programme and the file's
+    format, no personal data). Refused unless the viewer manages the stakeholder's programme.
+    Returns the event's id."""
+    _values, programme, _current = _subject(session, viewer, stakeholder_id)
+    return _write_event(
+        session,
+        action=AuditAction.subject_access,
+        stakeholder_id=stakeholder_id,
+        programme_id=programme.id or 0,
+        details={"programme_id": programme.id, "format": file_format},
+    )
+
+
+@dataclass(frozen=True)
+class SubjectAccessFile:
+    """A subject access export, ready to hand over: its bytes, file name and media type."""
+
+    data: bytes
+    file_name: str
+    mime: str
+    audit_event_id: int
+
+
+def subject_access_file(
+    engine: Engine, *, viewer: Viewer, stakeholder_id: int, file_format: ExportFormat
+) -> SubjectAccessFile:
+    """The subject access export as a JSON or CSV file, recorded in the audit trail (by the
+    viewer, `record_subject_access`) before it is handed over: the export is read first (no
+    write lock held meanwhile), then the event is written; if that fails, no file is made."""
+    if file_format not in _MEDIA_TYPES:
+        raise DomainError("file_format", "must be json or csv")
+    with db.read_session(engine) as session:
+        export = subject_access_export(
+            session=session, viewer=viewer, stakeholder_id=stakeholder_id
+        )
+    with db.write_session(engine, actor=viewer.email) as session:
+        event_id = record_subject_access(
+            session=session, viewer=viewer, stakeholder_id=stakeholder_id, file_format=file_format
+        )
+    data = export_csv(export) if file_format == "csv" else export_json(export)
+    return SubjectAccessFile(
+        data=data,
+        file_name=export_filename(export, file_format),
+        mime=_MEDIA_TYPES[file_format],
+        audit_event_id=event_id,
+    )
