@@ -230,6 +230,11 @@ with st.form(f"programme_details_{pid}"):
         help="Only these partners' managers see and keep the programme's stakeholders (stance, "
         "notes, engagements). Record one only when the agreement is signed.",
     )
+    if not shares:
+        st.caption(
+            f"Only {plain_text(organisations[programme.organisation_id])}'s managers and "
+            "administrators choose who this programme is pooled with."
+        )
     submitted = st.form_submit_button("Save programme details", type="primary")
 
 if submitted:
