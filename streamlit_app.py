@@ -1,16 +1,55 @@
 """Change Tracker: the front door. Who is using it, the navigation their role allows, and the
 page they asked for. Every page re-checks the role itself."""
 
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
 import streamlit as st
 
 from pages import _common as common
 from pages import _signin as signin
+from tracker import faults
 from tracker.models import Role
 from tracker.safe_text import plain_text
 
-st.set_page_config(page_icon=":material/diversity_3:", layout="wide")
+# The icon is a file served by this server: Streamlit fetches a ":material/...:" page icon
+# from fonts.gstatic.com, and pages make no request outside the installation.
+st.set_page_config(page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
-viewer = common.current_viewer()
+
+def fault_message(error: Exception) -> str:
+    """The plain sentence for an infrastructure fault (database down, disk full, read-only),
+    the full exception logged for the administrator; any other error is raised again."""
+    message = faults.describe(error)
+    if message is None:
+        raise error
+    logging.getLogger("tracker.faults").exception("Infrastructure fault: %s", message)
+    return message
+
+
+@contextlib.contextmanager
+def faults_shown_plainly() -> Iterator[None]:
+    """Run a page so an infrastructure fault shows a plain message and stops, never a
+    traceback. Its writes went through db.write_session, which rolled them back."""
+    try:
+        yield
+    except Exception as error:
+        st.error(fault_message(error))
+        st.stop()
+
+
+def show_fault() -> None:
+    st.error(fault or "")
+
+
+fault: str | None = None
+try:
+    viewer = common.current_viewer()
+except Exception as error:
+    # The sign-in check could not use the database: every address shows the fault instead.
+    viewer, fault = None, fault_message(error)
 
 portfolio = st.Page("pages/portfolio.py", title="Portfolio", icon=":material/dashboard:")
 programme = st.Page(
@@ -46,7 +85,8 @@ manage_pages = [
     ]
 ]
 
-# The Admin section: users, organisations, the audit trail and data protection.
+# The Admin section: users, organisations, the audit trail, data protection and installation
+# settings.
 admin_pages = [
     st.Page(
         f"pages/admin_{name}.py", title=title, icon=icon, url_path=f"admin-{name.replace('_', '-')}"
@@ -56,6 +96,7 @@ admin_pages = [
         ("organisations", "Organisations", ":material/domain:"),
         ("audit", "Audit trail", ":material/history:"),
         ("data_protection", "Data protection", ":material/shield_person:"),
+        ("settings", "Installation settings", ":material/settings:"),
     ]
 ]
 
@@ -64,10 +105,12 @@ if viewer is None:
     # signed in), in a hidden navigation: without st.navigation, Streamlit would list every file
     # in pages/ in the sidebar.
     known = [portfolio, programme, staff_changes, staff_news, *manage_pages, *admin_pages]
-    gate = [st.Page(signin.show_sign_in, title="Sign in", default=True)] + [
-        st.Page(signin.show_sign_in, title="Sign in", url_path=page.url_path) for page in known
+    shown = signin.show_sign_in if fault is None else show_fault
+    gate = [st.Page(shown, title="Sign in", default=True)] + [
+        st.Page(shown, title="Sign in", url_path=page.url_path) for page in known
     ]
-    st.navigation(gate, position="hidden").run()
+    with faults_shown_plainly():
+        st.navigation(gate, position="hidden").run()
     st.stop()
 
 # Pages grouped by audience; a role sees only the groups it may use.
@@ -89,4 +132,5 @@ with st.sidebar:
 # inside the list of links, which axe reports as a serious list/listitem violation. One group
 # is shown as plain links, several as a menu per group.
 only = next(iter(sections.values()))
-st.navigation(only if len(sections) == 1 else sections, position="top").run()
+with faults_shown_plainly():
+    st.navigation(only if len(sections) == 1 else sections, position="top").run()

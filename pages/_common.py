@@ -174,3 +174,12 @@ def date_text(value: dt.date | None) -> str:
     if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
         return "not set"
     return value.strftime("%-d %b %Y")
+
+
+def allowed_image_hosts() -> frozenset[str]:
+    """The hosts an administrator allows narratives to show images from (the installation's
+    setting, tracker/content_policy.py), read through the cache: pass it to safe_markdown."""
+    from tracker import content_policy
+
+    hosts: frozenset[str] = cached(content_policy.image_hosts)
+    return hosts

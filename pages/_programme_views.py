@@ -36,7 +36,9 @@ def show_journey(programme_id: int, today: dt.date) -> None:
                 f"exit criteria met {stage.criteria_met} of {stage.criteria}"
             )
             if stage.narrative:
-                st.markdown(safe_markdown(stage.narrative))
+                st.markdown(
+                    safe_markdown(stage.narrative, allowed_image_hosts=common.allowed_image_hosts())
+                )
 
 
 def _span(start: object, end: object, *, actual: bool = False) -> str:

@@ -119,7 +119,11 @@ with preview:
     st.caption("Preview: how readers will see it")
     with st.container(border=True):
         st.markdown(f"### {plain_text(fields['title'])}" if fields["title"].strip() else "### …")
-        st.markdown(safe_markdown(fields["body"]) if fields["body"].strip() else "_No text yet._")
+        st.markdown(
+            safe_markdown(fields["body"], allowed_image_hosts=common.allowed_image_hosts())
+            if fields["body"].strip()
+            else "_No text yet._"
+        )
 
 
 def save(publish: bool | None, done: str) -> None:
@@ -129,16 +133,23 @@ def save(publish: bool | None, done: str) -> None:
         access.require_manager(session, viewer, programme_id)
         if chosen is None:
             data = fields | {"programme_id": programme_id, "author": viewer.name}
-            record = narratives.write_narrative(session=session, data=data)
+            record = narratives.write_narrative(session=session, viewer=viewer, data=data)
         else:
             record = narratives.update_narrative(
-                session=session, narrative_id=chosen, expected_version=expected, changes=fields
+                session=session,
+                viewer=viewer,
+                narrative_id=chosen,
+                expected_version=expected,
+                changes=fields,
             )
         assert record.id is not None
         change = {True: narratives.publish_narrative, False: narratives.unpublish_narrative}
         if publish is not None:
             record = change[publish](
-                session=session, narrative_id=record.id, expected_version=record.version
+                session=session,
+                viewer=viewer,
+                narrative_id=record.id,
+                expected_version=record.version,
             )
         return record.id, record.version
 
@@ -184,7 +195,7 @@ if chosen is not None:
             def remove(session: Session) -> str:
                 access.require_manager(session, viewer, programme_id)
                 narratives.delete_narrative(
-                    session=session, narrative_id=chosen, expected_version=expected
+                    session=session, viewer=viewer, narrative_id=chosen, expected_version=expected
                 )
                 return str(row["title"])
 

@@ -115,7 +115,9 @@ with preview:
     st.caption("Updates when you click outside the box or press Ctrl+Enter.")
     with st.container(border=True):
         text = st.session_state[keys["narrative"]]
-        st.markdown(safe_markdown(text) if text.strip() else "_Nothing written yet._")
+        hosts = common.allowed_image_hosts()
+        shown = safe_markdown(text, allowed_image_hosts=hosts) if text.strip() else ""
+        st.markdown(shown or "_Nothing written yet._")
 
 with st.form(f"stages_form_{rid}"):
     columns = st.columns(4)

@@ -157,7 +157,7 @@ else:
     else:
         st.markdown(f"#### {plain_text(story['title'])}")
         st.caption(f"Published {common.date_text(story['published_on'])}")
-        st.markdown(safe_markdown(story["body"]))
+        st.markdown(safe_markdown(story["body"], allowed_image_hosts=common.allowed_image_hosts()))
 
 st.download_button(
     "Download the board pack (PDF)",

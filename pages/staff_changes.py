@@ -105,7 +105,9 @@ st.table(
 for r in story.itertuples():
     if r.status in (staff_view.HAPPENING_NOW, staff_view.COMING_NEXT) and r.narrative:
         st.subheader(f"{r.status}: stage {r.number}, {r.title}", anchor=False)
-        st.markdown(safe_markdown(str(r.narrative)))
+        st.markdown(
+            safe_markdown(str(r.narrative), allowed_image_hosts=common.allowed_image_hosts())
+        )
 
 # --- What changes for you and when ---------------------------------------------------------------
 

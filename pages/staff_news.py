@@ -83,4 +83,6 @@ for story in stories.itertuples():
             f"{wording.date_words(story.published_on)} · {plain_text(str(story.programme))}"
             + stage_part
         )
-        st.markdown(safe_markdown(str(story.body)))
+        st.markdown(
+            safe_markdown(str(story.body), allowed_image_hosts=common.allowed_image_hosts())
+        )

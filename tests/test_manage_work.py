@@ -298,7 +298,8 @@ def test_saving_programme_details_changes_the_programme_and_says_what_changed(
     before = programme_row(demo_engine)
     pid = before.id
     district = organisation_id(demo_engine, "EDC")
-    at = open_page(app_as, PROGRAMME)
+    # Ada administers the county and the district, so she may pool the one with the other.
+    at = open_page(app_as, PROGRAMME, ADA)
     at.text_input(key=f"programme_title_{pid}").input("Adult social care online")
     at.text_input(key=f"programme_sponsor_{pid}").input("Director of Adult Social Services")
     at.selectbox(key=f"programme_lawful_basis_{pid}").select("legitimate_interests")
@@ -318,6 +319,29 @@ def test_saving_programme_details_changes_the_programme_and_says_what_changed(
     assert successes(at) == (
         "Saved programme details: title, senior responsible owner, lawful basis, budget, partners."
     )
+
+
+def test_a_manager_pools_a_programme_only_with_organisations_they_act_for(
+    app_as: Callable[[str], AppTest], demo_engine: Engine
+) -> None:
+    pid = programme_row(demo_engine).id
+    district = organisation_id(demo_engine, "EDC")
+    at = open_page(app_as, PROGRAMME)  # Maya: the county only
+    assert district not in at.multiselect(key=f"programme_partners_{pid}").options
+
+
+def test_the_owner_records_a_data_sharing_agreement_with_a_partner(
+    app_as: Callable[[str], AppTest], demo_engine: Engine
+) -> None:
+    pid = programme_row(demo_engine).id
+    district = organisation_id(demo_engine, "EDC")
+    at = open_page(app_as, PROGRAMME, ADA)
+    at.multiselect(key=f"programme_partners_{pid}").select(district)
+    at.multiselect(key=f"programme_sharing_{pid}").select(district)
+    click(at, "Save programme details")
+    with db.read_session(demo_engine) as session:
+        assert programmes.sharing_partner_ids(session=session, programme_id=pid) == [district]
+    assert "data-sharing agreements" in successes(at)
 
 
 def test_a_target_end_before_the_start_is_refused_and_nothing_changes(

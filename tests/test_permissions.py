@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
+from tests import factories
 from tests import permission_cells as cells
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
@@ -44,7 +45,8 @@ MANAGE = [
     )
 ]
 ADMIN = [
-    f"pages/admin_{name}.py" for name in ("users", "organisations", "audit", "data_protection")
+    f"pages/admin_{name}.py"
+    for name in ("users", "organisations", "audit", "data_protection", "settings")
 ]
 EVERYONE = {Role.admin, Role.manager, Role.leadership, Role.staff}
 # page -> (roles whose navigation holds it, roles the page itself lets in when reached by URL)
@@ -412,3 +414,23 @@ def test_no_page_acts_as_the_installation() -> None:
     for path in [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))]:
         text = path.read_text(encoding="utf-8")
         assert "system_viewer" not in text and "system=True" not in text, path.name
+
+
+def test_only_an_admin_of_every_organisation_changes_an_installation_setting(
+    demo_engine: Engine,
+) -> None:
+    with db.read_session(demo_engine) as session:
+        eastbrook = session.exec(select(Organisation).where(Organisation.short_name == "EDC")).one()
+    factories.user(demo_engine, [eastbrook.id or 0], role=Role.admin, email="eve@edc.example")
+    for email, allowed in (("eve@edc.example", False), ("ada.admin@demo.example", True)):
+        with db.read_session(demo_engine) as session:
+            viewer = load_viewer(session, email=email)
+        assert viewer is not None
+        with db.write_session(demo_engine, actor=email) as session:
+            if allowed:
+                assert privacy.set_retention_months(session=session, viewer=viewer, months=48)
+            else:
+                with pytest.raises(PermissionDeniedError, match="every organisation"):
+                    privacy.set_retention_months(session=session, viewer=viewer, months=1)
+    with db.read_session(demo_engine) as session:
+        assert privacy.retention_months(session=session) == 48

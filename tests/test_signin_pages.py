@@ -12,6 +12,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP, sign_in
+from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import db
 from tracker.models import SignInAttempt, User, UserSession
@@ -59,7 +60,9 @@ def _outcomes(engine: Engine) -> list[str]:
 def _set_password(engine: Engine, email: str) -> None:
     with db.write_session(engine, actor="admin@example.org") as session:
         user = session.exec(select(User).where(User.email == email)).one()
-        organisations.set_password(session=session, user_id=user.id or 0, password=PASSWORD)
+        organisations.set_password(
+            session=session, viewer=SYSTEM, user_id=user.id or 0, password=PASSWORD
+        )
 
 
 def _deactivate(engine: Engine, email: str) -> None:
@@ -67,6 +70,7 @@ def _deactivate(engine: Engine, email: str) -> None:
         user = session.exec(select(User).where(User.email == email)).one()
         organisations.update_user(
             session=session,
+            viewer=SYSTEM,
             user_id=user.id or 0,
             expected_version=user.version,
             changes={"active": False},

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.access import Viewer, record_refusal
 from tracker.errors import NotFoundError, PermissionDeniedError
@@ -250,29 +250,32 @@ def _describe(resource: Resource) -> str:
 # --- Resources read from the database ------------------------------------------------------
 
 _SCOPES_KEY = "tracker_programme_scopes"
+_PROGRAMMES_KEY = "tracker_scoped_programmes"
 
 
 def programme_scope(session: Session, programme_id: int) -> ProgrammeScope | None:
-    """The programme's organisations, or None when there is no such programme. Remembered for
-    the rest of the session's transaction (forget_scope after a change of partners)."""
+    """The programme's organisations, or None when there is no such programme. One statement
+    (the programme with its partners), remembered for the rest of the session's transaction
+    (forget_scope after a change of partners); the programme itself stays in the session."""
     cache: dict[int, ProgrammeScope | None] = session.info.setdefault(_SCOPES_KEY, {})
     if programme_id in cache:
         return cache[programme_id]
-    owner = session.exec(
-        select(Programme.organisation_id).where(Programme.id == programme_id)
-    ).first()
+    rows = session.exec(
+        select(Programme, ProgrammePartner.organisation_id, ProgrammePartner.data_sharing_agreement)
+        .outerjoin(ProgrammePartner, col(ProgrammePartner.programme_id) == col(Programme.id))
+        .where(Programme.id == programme_id)
+    ).all()
     scope: ProgrammeScope | None = None
-    if owner is not None:
-        partners = session.exec(
-            select(ProgrammePartner.organisation_id, ProgrammePartner.data_sharing_agreement).where(
-                ProgrammePartner.programme_id == programme_id
-            )
-        ).all()
+    if rows:
+        # Held here: the session's identity map keeps objects only while something refers to
+        # them, and require_programme hands this one back without a second statement.
+        session.info.setdefault(_PROGRAMMES_KEY, {})[programme_id] = rows[0][0]
+        partners = [(int(org), bool(sharing)) for _, org, sharing in rows if org is not None]
         scope = ProgrammeScope(
             programme_id=programme_id,
-            owner_id=int(owner),
-            partner_ids=frozenset(int(org) for org, _ in partners),
-            sharing_ids=frozenset(int(org) for org, sharing in partners if sharing),
+            owner_id=int(rows[0][0].organisation_id),
+            partner_ids=frozenset(org for org, _ in partners),
+            sharing_ids=frozenset(org for org, sharing in partners if sharing),
         )
     cache[programme_id] = scope
     return scope
@@ -280,6 +283,7 @@ def programme_scope(session: Session, programme_id: int) -> ProgrammeScope | Non
 
 def forget_scope(session: Session, programme_id: int) -> None:
     session.info.setdefault(_SCOPES_KEY, {}).pop(programme_id, None)
+    session.info.setdefault(_PROGRAMMES_KEY, {}).pop(programme_id, None)
 
 
 def require_programme(
@@ -294,8 +298,10 @@ def require_programme(
             record_refusal(viewer.email, f"{action.value} on programme {programme_id}")
         raise PermissionDeniedError(None, "That programme does not exist or is not yours to see.")
     require(viewer, action, scope)
-    programme = session.get(Programme, scope.programme_id)
-    assert programme is not None
+    programme = session.info.get(_PROGRAMMES_KEY, {}).get(scope.programme_id)
+    if programme is None:
+        programme = session.get(Programme, scope.programme_id)
+    assert isinstance(programme, Programme)
     return programme
 
 

@@ -58,7 +58,6 @@ from tracker.models import (
     Organisation,
     Programme,
     ProgrammeStatus,
-    Role,
     Setting,
     SettingBase,
     StaffGroup,
@@ -856,9 +855,11 @@ def _check_months(months: int) -> int:
 
 
 def set_retention_months(*, session: Session, viewer: Viewer, months: int) -> int:
-    """Set the retention period (administrators only); returns it."""
-    if viewer.role is not Role.admin:
-        raise PermissionDeniedError(None, "Only administrators can change the retention period.")
+    """Set the retention period; returns it. It applies to every organisation, so only an
+    administrator of every organisation may (Action.installation_administer)."""
+    permissions.require(
+        viewer, permissions.Action.installation_administer, permissions.installation(session)
+    )
     value = str(_check_months(months))
     setting = session.get(Setting, RETENTION_SETTING)
     if setting is None:
