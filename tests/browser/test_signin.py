@@ -39,6 +39,7 @@ from tests.browser.conftest import (
     running_app,
     wait_for_app,
 )
+from tests.factories import SYSTEM
 from tracker import db, signin
 from tracker.demo import seed_demo
 from tracker.models import SignInAttempt, User, UserSession
@@ -129,7 +130,9 @@ def app(context: BrowserContext, tmp_path_factory: pytest.TempPathFactory) -> It
             with db.write_session(engine, actor="tests") as session:
                 lena = session.exec(select(User).where(User.email == LENA)).one()
                 assert lena.id is not None
-                organisations.set_password(session=session, user_id=lena.id, password=LENA_PASSWORD)
+                organisations.set_password(
+                    session=session, viewer=SYSTEM, user_id=lena.id, password=LENA_PASSWORD
+                )
 
         with running_app(
             context,
