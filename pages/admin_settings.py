@@ -30,7 +30,7 @@ with db.read_session(engine) as session:
     hosts = content_policy.image_hosts(session)
     may_change = content_policy.may_change(session, viewer)
 
-st.subheader("Images in narratives", anchor=False)
+st.header("Images in narratives", anchor=False)
 st.markdown(
     "Pages make no request outside this installation: a request to another site would tell "
     "that site who is reading, and when. So an image in a narrative that comes from another "
