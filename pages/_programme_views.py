@@ -93,11 +93,27 @@ def show_milestones(
         )
 
 
-def show_people(programme_id: int, today: dt.date, *, named: bool) -> None:
-    """Power/interest, stance over time, ADKAR and the named hotspots. Never notes."""
-    grid = common.cached(queries.stakeholder_grid, programme_id=programme_id, named=named)
+NAMES_HELD_BY_OWNER = (
+    "No names are shown: this programme's stakeholders are held by its owning organisation, "
+    "and no data-sharing agreement with your organisation is recorded."
+)
+
+
+def show_people(
+    programme_id: int, today: dt.date, *, named: bool, hotspots_named: bool = True
+) -> None:
+    """Power/interest, stance over time, ADKAR and the named hotspots (no names at all unless
+    `hotspots_named`). Never notes."""
+    grid = common.cached(
+        queries.stakeholder_grid,
+        programme_id=programme_id,
+        named=named,
+        hotspots_named=hotspots_named,
+    )
     st.subheader("Power and interest")
-    if not named:
+    if not hotspots_named:
+        st.caption(NAMES_HELD_BY_OWNER)
+    elif not named:
         st.caption(
             "Only resistance hotspots are named here; other stakeholders are shown as points."
         )
@@ -118,7 +134,15 @@ def show_people(programme_id: int, today: dt.date, *, named: bool) -> None:
     show_chart(common.chart(charts.adkar_chart, adkar), charts.adkar_summary(adkar), adkar)
     st.subheader("Resistance hotspots")
     hot = common.cached(queries.hotspots, programme_id=programme_id)
-    if hot.empty:
+    if not hot.empty and not hotspots_named:
+        count = len(hot)
+        st.warning(
+            f"{count} resistance {'hotspot' if count == 1 else 'hotspots'}: "
+            f"{'someone' if count == 1 else 'people'} with influence 4 or more resisting the "
+            "change. " + NAMES_HELD_BY_OWNER,
+            icon=":material/warning:",
+        )
+    elif hot.empty:
         st.success("No resistance hotspots: nobody with influence 4 or more resists the change.")
     else:
         st.dataframe(

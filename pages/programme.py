@@ -140,7 +140,17 @@ if view == "Journey":
 elif view == "Milestones":
     views.show_milestones(programme_id, today, figures.forecast, row["target_end_date"])
 elif view == "People":
-    views.show_people(programme_id, today, named=viewer.can_manage)
+    # Names only where the viewer's organisation holds the programme's people: the owner, or a
+    # partner under a data-sharing agreement (tracker/permissions.py).
+    with db.read_session(common.get_engine()) as session:
+        scope = permissions.programme_scope(session, programme_id)
+    people = scope is not None and scope.may_see_people(viewer)
+    views.show_people(
+        programme_id,
+        today,
+        named=people and permissions.allowed(viewer, permissions.Action.stakeholder_read, scope),
+        hotspots_named=people,
+    )
 elif view == "Barriers":
     views.show_barriers(programme_id)
 elif view == "Metrics":

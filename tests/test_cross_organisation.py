@@ -5,21 +5,34 @@ before the permission resolver, and failed there."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from tests import factories
 from tests.conftest import sign_in
 from tests.screen import shown_all
-from tracker import db
+from tracker import clock, db, pack, permissions
+from tracker.access import load_viewer
 from tracker.cli import main
-from tracker.models import ConfidenceOverride, Narrative, Programme, Stakeholder
+from tracker.models import (
+    Barrier,
+    ConfidenceOverride,
+    Milestone,
+    Narrative,
+    Organisation,
+    Programme,
+    Role,
+    Stakeholder,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ADA = "ada.admin@demo.example"  # administrator of all three demo organisations
@@ -130,3 +143,53 @@ def _counts(engine: Engine) -> tuple[int, ...]:
             int(session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
             for table in (Programme, Narrative, ConfidenceOverride)
         )
+
+
+def test_a_partner_without_a_data_sharing_agreement_sees_no_names_of_the_owners_people(
+    demo_engine: Engine,
+) -> None:
+    # The care board pools NCC-CARE-RECORD with the county but has no data-sharing agreement.
+    with db.read_session(demo_engine) as session:
+        board = session.exec(select(Organisation).where(Organisation.short_name == "NICB")).one()
+        programme = session.exec(select(Programme).where(Programme.code == "NCC-CARE-RECORD")).one()
+        people = session.exec(
+            select(Stakeholder).where(Stakeholder.programme_id == programme.id)
+        ).all()
+    # The sponsor and the owners of milestones and barriers are named by the plan itself; the
+    # others only in the stakeholder register.
+    plan = {programme.sponsor.split(",")[0], programme.manager}
+    with db.read_session(demo_engine) as session:
+        for owner in (Milestone.owner, Barrier.owner):
+            table = owner.class_  # type: ignore[attr-defined]
+            plan |= set(session.exec(select(owner).where(table.programme_id == programme.id)))
+    names = [person.name for person in people if person.name not in plan]
+    assert len(names) > 3
+    email = "lee.board@demo.example"
+    factories.user(demo_engine, [board.id or 0], role=Role.leadership, email=email)
+
+    at = AppTest.from_file(str(ROOT / "pages/programme.py"), default_timeout=60)
+    sign_in(at, email)
+    at.query_params["programme"] = "NCC-CARE-RECORD"
+    at.query_params["view"] = "People"
+    at.run()
+    assert not at.exception, at.exception
+    shown = " ".join(
+        [*shown_all(at.markdown), *shown_all(at.caption), *shown_all(at.warning)]
+        + [str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()]
+    )
+    assert "no data-sharing agreement" in shown
+    assert not [name for name in names if name in shown]
+
+    with db.read_session(demo_engine) as session:
+        viewer = load_viewer(session, email=email)
+        assert viewer is not None
+        pdf = pack.programme_pack(
+            session=session,
+            programme_id=programme.id or 0,
+            today=clock.today(),
+            viewer_name=viewer.name,
+            hotspots_named=permissions.may_see_names(session, viewer, programme.id or 0),
+        )
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "no data-sharing agreement" in " ".join(text.split())
+    assert not [name for name in names if name in text]

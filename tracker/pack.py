@@ -595,15 +595,27 @@ def _stance_90_days_ago(session: Session, programme_id: int, today: dt.date) -> 
 
 # --- The programme pack ---------------------------------------------------------------------
 
+NAMES_HELD_BY_OWNER = (
+    "No names are shown: this programme's stakeholders are held by its owning organisation, "
+    "and no data-sharing agreement with the reader's organisation is recorded."
+)
+
 
 def programme_pack(
-    *, session: Session, programme_id: int, today: dt.date, viewer_name: str
+    *,
+    session: Session,
+    programme_id: int,
+    today: dt.date,
+    viewer_name: str,
+    hotspots_named: bool = True,
 ) -> bytes:
     """A board pack for one programme as a PDF (A4 portrait): title block, delivery confidence
     and why, the six-stage journey, milestones overdue and next due, stakeholders (aggregates
     and named hotspots, never notes), metrics, open barriers, and the dashboard charts as vector
     graphics, each with its one-sentence summary. The caller has checked the viewer may see the
-    programme. Raises NotFoundError when it does not exist."""
+    programme, and says whether they may see its people's names (`hotspots_named`: the owner's
+    organisation, or a partner under a data-sharing agreement; tracker/permissions.py). Raises
+    NotFoundError when it does not exist."""
     programme = session.get(Programme, programme_id)
     if programme is None:
         raise NotFoundError("programme", "That programme no longer exists.")
@@ -613,11 +625,11 @@ def programme_pack(
     _confidence_section(pack, session, programme_id, today)
     _journey_section(pack, session, programme_id, today)
     _milestone_section(pack, session, programme_id, today)
-    _stakeholder_section(pack, session, programme_id, today, numbers)
+    _stakeholder_section(pack, session, programme_id, today, numbers, hotspots_named)
     metrics = queries.metric_status(session=session, programme_id=programme_id)
     _metric_section(pack, metrics)
     _barrier_section(pack, session, programme_id)
-    _chart_section(pack, session, programme, numbers, metrics, today)
+    _chart_section(pack, session, programme, numbers, metrics, today, hotspots_named)
     prepared = f"Prepared {date_words(today)}"
     return pack.build(
         title=f"{programme.title}: board pack",
@@ -875,6 +887,7 @@ def _stakeholder_section(
     programme_id: int,
     today: dt.date,
     numbers: queries.ProgrammeFigures,
+    hotspots_named: bool,
 ) -> None:
     pack.heading("Stakeholders")
     then = _stance_90_days_ago(session, programme_id, today)
@@ -903,6 +916,9 @@ def _stakeholder_section(
         "resists the change.",
         pack.styles.small,
     )
+    if not hotspots_named:
+        pack.para(NAMES_HELD_BY_OWNER)
+        return
     pack.heading("Named hotspots", level=2)
     if hot.empty:
         pack.para("No resistance hotspots: nobody with influence 4 or more resists the change.")
@@ -1017,6 +1033,7 @@ def _chart_section(
     numbers: queries.ProgrammeFigures,
     metrics: pd.DataFrame,
     today: dt.date,
+    hotspots_named: bool,
 ) -> None:
     assert programme.id is not None
     programme_id = programme.id
@@ -1045,11 +1062,17 @@ def _chart_section(
         _sized(charts.stance_history_chart(history), 380, 180),
         charts.stance_history_summary(history),
     )
-    grid = queries.stakeholder_grid(session=session, programme_id=programme_id, named=False)
+    grid = queries.stakeholder_grid(
+        session=session, programme_id=programme_id, named=False, hotspots_named=hotspots_named
+    )
     pack.chart(
         _sized(charts.power_interest_chart(grid), 330, 210).configure_legend(orient="bottom"),
         charts.power_interest_summary(grid)
-        + " Only resistance hotspots are named; other stakeholders are shown as points.",
+        + (
+            " Only resistance hotspots are named; other stakeholders are shown as points."
+            if hotspots_named
+            else " " + NAMES_HELD_BY_OWNER
+        ),
     )
     matrix = queries.barrier_matrix(session=session, programme_id=programme_id)
     pack.chart(

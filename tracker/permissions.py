@@ -281,6 +281,14 @@ def programme_scope(session: Session, programme_id: int) -> ProgrammeScope | Non
     return scope
 
 
+def may_see_names(session: Session, viewer: Viewer, programme_id: int) -> bool:
+    """Whether the programme's people may be named to the viewer at all (a hotspot on a
+    dashboard or in a pack): the installation, the owner's organisation, or a partner under a
+    data-sharing agreement."""
+    scope = programme_scope(session, programme_id)
+    return viewer.system or (scope is not None and scope.may_see_people(viewer))
+
+
 def forget_scope(session: Session, programme_id: int) -> None:
     session.info.setdefault(_SCOPES_KEY, {}).pop(programme_id, None)
     session.info.setdefault(_PROGRAMMES_KEY, {}).pop(programme_id, None)

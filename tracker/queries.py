@@ -1651,13 +1651,16 @@ STAKEHOLDER_GRID_COLUMNS = (
 )
 
 
-def stakeholder_grid(*, session: Session, programme_id: int, named: bool) -> pd.DataFrame:
+def stakeholder_grid(
+    *, session: Session, programme_id: int, named: bool, hotspots_named: bool = True
+) -> pd.DataFrame:
     """The programme's stakeholders for the power/interest grid, most influential first. Never
     includes notes.
 
     Columns: stakeholder_id, label and role (the stakeholder's name and role when `named`;
-    otherwise only hotspots are named and everyone else has "" for both: leadership sees named
-    hotspots only), influence, interest (1-5), stance (-2..2), stance_label (e.g. "Active
+    otherwise only hotspots are named, when `hotspots_named`, and everyone else has "" for
+    both: leadership sees named hotspots only, and a partner without a data-sharing agreement
+    no names at all), influence, interest (1-5), stance (-2..2), stance_label (e.g. "Active
     resistor"), quadrant (figures.quadrant's label, e.g. "Manage closely"), hotspot (bool).
     """
     statement: Executable = (
@@ -1679,7 +1682,7 @@ def stakeholder_grid(*, session: Session, programme_id: int, named: bool) -> pd.
     rows = []
     for row in _rows(session, statement):
         hotspot = figures.is_hotspot(influence=row["influence"], stance=row["stance"])
-        shown = named or hotspot
+        shown = named or (hotspot and hotspots_named)
         rows.append(
             {
                 "stakeholder_id": row["stakeholder_id"],
