@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from tests import factories
 from tests.conftest import sign_in
 from tests.screen import shown_all
-from tracker import clock, db, pack, permissions
+from tracker import clock, db, pack, permissions, queries
 from tracker.access import load_viewer
 from tracker.cli import main
 from tracker.models import (
@@ -190,6 +190,12 @@ def test_a_partner_without_a_data_sharing_agreement_sees_no_names_of_the_owners_
             viewer_name=viewer.name,
             hotspots_named=permissions.may_see_names(session, viewer, programme.id or 0),
         )
+        decisions = queries.needs_decision(session=session, viewer=viewer, today=clock.today())
+    hotspots = decisions[
+        (decisions["kind"] == queries.DECISION_HOTSPOT)
+        & (decisions["programme_code"] == "NCC-CARE-RECORD")
+    ]
+    assert list(hotspots["item"]) and set(hotspots["item"]) == {queries.UNNAMED_HOTSPOT}
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "no data-sharing agreement" in " ".join(text.split())
     assert not [name for name in names if name in text]

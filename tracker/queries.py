@@ -34,7 +34,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, col
 
 from tracker import clock, confidence, figures
-from tracker.access import Viewer, visible_programme_ids
+from tracker.access import Viewer, people_programme_ids, visible_programme_ids
 from tracker.errors import NotFoundError
 from tracker.models import (
     Assessment,
@@ -1390,6 +1390,10 @@ DECISION_HOTSPOT = "Hotspot blocking work"
 DECISION_OVERDUE = "Overdue high-weight milestone"
 
 
+# A hotspot in a programme whose people the viewer's organisation does not hold.
+UNNAMED_HOTSPOT = "A resistance hotspot (named only to the owning organisation)"
+
+
 def needs_decision(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFrame:
     """What needs a leadership decision across the programmes the viewer may see. Three
     statements, however many programmes.
@@ -1452,6 +1456,9 @@ def needs_decision(*, session: Session, viewer: Viewer, today: dt.date) -> pd.Da
             col(Stakeholder.name),
             col(Stakeholder.role),
             blocked_titles.c.joined,
+            # Named only where the viewer's organisation holds the programme's people (the
+            # owner, or a partner under a data-sharing agreement).
+            col(Programme.id).in_(people_programme_ids(viewer)).label("named"),
         )
         .join(blocked_titles, blocked_titles.c.stakeholder_id == col(Stakeholder.id))
         .join(Programme, col(Programme.id) == col(Stakeholder.programme_id))
@@ -1464,7 +1471,11 @@ def needs_decision(*, session: Session, viewer: Viewer, today: dt.date) -> pd.Da
                 "kind": DECISION_HOTSPOT,
                 "programme_code": row["code"],
                 "programme": row["programme"],
-                "item": f"{row['name']}, {row['role']}" if row["role"] else row["name"],
+                "item": (
+                    (f"{row['name']}, {row['role']}" if row["role"] else row["name"])
+                    if row["named"]
+                    else UNNAMED_HOTSPOT
+                ),
                 "detail": f"Blocks: {row['joined']}",
             }
         )
