@@ -1,8 +1,7 @@
-"""The permission matrix through the pages (RELIABILITY.md #4, #5, #18): for every action and
-relation, each role whose navigation holds the page that offers the action sees it offered or
-withheld exactly as tests/permission_cells.py says. Roles whose navigation lacks the page are
-refused by the page itself (tests/test_permissions.py::test_a_page_reached_by_url_checks_the_
-role_itself), and the services refuse them too (the service matrix in the same file)."""
+"""The permission matrix through the pages (RELIABILITY.md #4, #5, #18): every action x role x
+relation of tests/permission_cells.py on the page that offers the action. Each role whose
+navigation holds that page sees the action offered or withheld exactly as the cell says; every
+other role is refused by the page itself when it reaches it by its address."""
 
 from __future__ import annotations
 
@@ -24,7 +23,6 @@ from tests.screen import shown_all
 from tracker import clock, db
 from tracker.io import exchange
 from tracker.models import Organisation, Role
-from tracker.permissions import Action
 
 ROOT = Path(__file__).resolve().parents[1]
 _LONG_AGO = dt.date(2000, 1, 1)
@@ -72,6 +70,17 @@ def _sees_notes(at: AppTest, world: cells.World) -> bool:
     if not _manages(at, world):
         return False
     return any(area.label == "Notes" for area in at.text_area)
+
+
+def _offers_a_person(at: AppTest, world: cells.World) -> bool:
+    """Admin → Data protection: the programme is chosen and its stakeholders are offered for
+    subject access and erasure."""
+    if not _manages(at, world):
+        return False
+    try:
+        return bool(at.selectbox(key=f"dp_stakeholder_{world.programme_id}").options)
+    except KeyError:
+        return False
 
 
 def _reads_audit(at: AppTest, world: cells.World) -> bool:
@@ -139,11 +148,12 @@ PAGES: dict[str, tuple[str, set[Role], Callable[..., bool]]] = {
     "stakeholder.read": ("pages/manage_stakeholders.py", cells.MANAGING, _sees_register),
     "stakeholder.notes.read": ("pages/manage_stakeholders.py", cells.MANAGING, _sees_notes),
     "stakeholder.edit": ("pages/manage_stakeholders.py", cells.MANAGING, _sees_register),
+    "stakeholder.erase": ("pages/admin_data_protection.py", cells.ADMIN, _offers_a_person),
     "audit.read": ("pages/admin_audit.py", cells.ADMIN, _reads_audit),
     "exchange.import": ("pages/manage_import.py", cells.MANAGING, _imports),
     "user.administer": ("pages/admin_users.py", cells.ADMIN, _administers),
 }
-PAGE_CELLS = [cell for cell in cells.CELLS if cell.role in PAGES.get(cell.action, ("", set()))[1]]
+PAGE_CELLS = [cell for cell in cells.CELLS if cell.action in PAGES]
 
 
 @pytest.mark.parametrize("cell", PAGE_CELLS, ids=lambda c: c.id)
@@ -153,12 +163,19 @@ def test_every_page_offers_an_action_exactly_where_the_resolver_allows_it(
     engine = db.make_engine(demo_url)
     try:
         world = cells.make_world(engine, cell)
-        page, _roles, check = PAGES[cell.action]
+        page, roles, check = PAGES[cell.action]
         at = AppTest.from_file(str(ROOT / page), default_timeout=60)
         sign_in(at, world.email)
         at.query_params["programme"] = world.programme_code
         at.run()
         assert not at.exception, at.exception
+        if cell.role not in roles:
+            # The page is not in this role's navigation, and refuses them when reached by its
+            # address: the action is not offered (the service refuses it too, whatever the
+            # service matrix allows through other pages, e.g. staff reading a programme's news).
+            assert REFUSED_ROLE in shown_all(at.error)
+            assert not at.title and not at.dataframe and not at.get("data_editor")
+            return
         assert REFUSED_ROLE not in shown_all(at.error)
         if check is _imports:
             offered = check(at, world, engine)
@@ -170,7 +187,5 @@ def test_every_page_offers_an_action_exactly_where_the_resolver_allows_it(
     assert offered is cell.allowed, f"{cell.id}: {'withheld' if cell.allowed else 'offered'}"
 
 
-def test_every_action_of_the_matrix_has_a_page_or_is_service_only() -> None:
-    # Subject access and erasure are on the data-protection page (tests/test_privacy.py and
-    # tests/test_admin_pages.py); the rest are offered by the pages above.
-    assert set(cells.EXPECTED) - set(PAGES) == {Action.stakeholder_erase.value}
+def test_every_action_of_the_matrix_is_checked_on_a_page() -> None:
+    assert set(PAGES) == set(cells.EXPECTED)
