@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _common as common
-from tracker import charts, confidence, db, permissions
+from tracker import charts, confidence, db
 from tracker.access import Viewer
 from tracker.safe_text import plain_text
 
@@ -129,11 +129,7 @@ def programme_pack(programme_id: int, viewer: Viewer, today: dt.date) -> bytes:
 
     with db.read_session(common.get_engine()) as session:
         return pack.programme_pack(
-            session=session,
-            programme_id=programme_id,
-            today=today,
-            viewer_name=viewer.name,
-            hotspots_named=permissions.may_see_names(session, viewer, programme_id),
+            session=session, programme_id=programme_id, today=today, viewer=viewer
         )
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from pages import _common as common
 from pages._leadership import show_chart
 from tracker import charts, figures, queries
+from tracker.access import Viewer
 from tracker.safe_text import plain_text, safe_markdown
 
 
@@ -100,15 +101,12 @@ NAMES_HELD_BY_OWNER = (
 
 
 def show_people(
-    programme_id: int, today: dt.date, *, named: bool, hotspots_named: bool = True
+    viewer: Viewer, programme_id: int, today: dt.date, *, named: bool, hotspots_named: bool
 ) -> None:
     """Power/interest, stance over time, ADKAR and the named hotspots (no names at all unless
-    `hotspots_named`). Never notes."""
+    `hotspots_named`; the queries hold the same rule). Never notes."""
     grid = common.cached(
-        queries.stakeholder_grid,
-        programme_id=programme_id,
-        named=named,
-        hotspots_named=hotspots_named,
+        queries.stakeholder_grid, viewer=viewer, programme_id=programme_id, named=named
     )
     st.subheader("Power and interest")
     if not hotspots_named:
@@ -133,7 +131,7 @@ def show_people(
     st.subheader("ADKAR by staff group")
     show_chart(common.chart(charts.adkar_chart, adkar), charts.adkar_summary(adkar), adkar)
     st.subheader("Resistance hotspots")
-    hot = common.cached(queries.hotspots, programme_id=programme_id)
+    hot = common.cached(queries.hotspots, viewer=viewer, programme_id=programme_id)
     if not hot.empty and not hotspots_named:
         count = len(hot)
         st.warning(

@@ -146,6 +146,7 @@ elif view == "People":
         scope = permissions.programme_scope(session, programme_id)
     people = scope is not None and scope.may_see_people(viewer)
     views.show_people(
+        viewer,
         programme_id,
         today,
         named=people and permissions.allowed(viewer, permissions.Action.stakeholder_read, scope),

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from tests import factories
 from tests.conftest import sign_in
 from tests.screen import shown_all
-from tracker import clock, db, pack, permissions, queries
+from tracker import clock, db, pack, queries
 from tracker.access import load_viewer
 from tracker.cli import main
 from tracker.models import (
@@ -184,11 +184,7 @@ def test_a_partner_without_a_data_sharing_agreement_sees_no_names_of_the_owners_
         viewer = load_viewer(session, email=email)
         assert viewer is not None
         pdf = pack.programme_pack(
-            session=session,
-            programme_id=programme.id or 0,
-            today=clock.today(),
-            viewer_name=viewer.name,
-            hotspots_named=permissions.may_see_names(session, viewer, programme.id or 0),
+            session=session, programme_id=programme.id or 0, today=clock.today(), viewer=viewer
         )
         decisions = queries.needs_decision(session=session, viewer=viewer, today=clock.today())
     hotspots = decisions[

@@ -85,11 +85,13 @@ def _programme_id(engine: Engine, code: str) -> int:
 
 def _programme_pack(engine: Engine, code: str) -> bytes:
     with db.read_session(engine) as session:
+        lena = load_viewer(session, email="lena.leader@demo.example")
+        assert lena is not None
         return pack.programme_pack(
             session=session,
             programme_id=_programme_id(engine, code),
             today=clock.today(),
-            viewer_name="Lena Leader",
+            viewer=lena,
         )
 
 
@@ -188,7 +190,7 @@ def test_programme_pack_names_hotspots_but_never_prints_stakeholder_notes(
 ) -> None:
     programme_id = _programme_id(demo_engine, "NCC-CARE-RECORD")
     with db.read_session(demo_engine) as session:
-        hotspots = queries.hotspots(session=session, programme_id=programme_id)
+        hotspots = queries.hotspots(session=session, viewer=SYSTEM, programme_id=programme_id)
         notes = [
             " ".join(person.notes.split())
             for person in session.exec(

@@ -320,7 +320,7 @@ def test_stance_index_weighs_stance_by_influence_and_names_the_hotspots(engine: 
     assert headline.stance_index == pytest.approx(-16 / 18)
     assert headline.hotspots == 2
     with db.read_session(engine) as session:
-        frame = queries.hotspots(session=session, programme_id=pid)
+        frame = queries.hotspots(session=session, viewer=SYSTEM, programme_id=pid)
     assert list(frame.columns) == list(queries.HOTSPOT_COLUMNS)
     assert "notes" not in frame.columns
     assert "A private remark" not in frame.astype(str).to_numpy().ravel().tolist()
@@ -707,7 +707,7 @@ def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine
             )
             assert headline.forecast == expected_forecast
 
-            hot = queries.hotspots(session=session, programme_id=pid)
+            hot = queries.hotspots(session=session, viewer=SYSTEM, programme_id=pid)
             assert set(hot["name"]) == expected_hotspots
 
             stages = queries.stage_summary(session=session, programme_id=pid, today=today)
@@ -1203,8 +1203,12 @@ def test_the_stakeholder_grid_names_only_hotspots_unless_asked_and_never_shows_n
     clerk = factories.stakeholder(engine, pid, name="Clerk", influence=1, interest=4, stance=0)
 
     with db.read_session(engine) as session:
-        named = queries.stakeholder_grid(session=session, programme_id=pid, named=True)
-        anonymous = queries.stakeholder_grid(session=session, programme_id=pid, named=False)
+        named = queries.stakeholder_grid(
+            session=session, viewer=SYSTEM, programme_id=pid, named=True
+        )
+        anonymous = queries.stakeholder_grid(
+            session=session, viewer=SYSTEM, programme_id=pid, named=False
+        )
     assert list(named.columns) == list(queries.STAKEHOLDER_GRID_COLUMNS)
     assert named["stakeholder_id"].tolist() == [head, lead, clerk]
     assert named["label"].tolist() == ["Head of revenues", "Team lead", "Clerk"]
@@ -1622,7 +1626,9 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
             assert burn["done"].iloc[-1] == headline.done
             assert burn["done"].is_monotonic_increasing
             assert set(burn["scope"]) == {headline.milestones}
-            grid = queries.stakeholder_grid(session=session, programme_id=pid, named=False)
+            grid = queries.stakeholder_grid(
+                session=session, viewer=SYSTEM, programme_id=pid, named=False
+            )
             by_id = {s.id: s for s in people}
             for point in grid.to_dict("records"):
                 person = by_id[point["stakeholder_id"]]

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from tracker import access, clock, db, demo, faults, permissions
+from tracker import access, clock, db, demo, faults
 from tracker.errors import DomainError, NotFoundError
 from tracker.models import Organisation, Programme, Role, StaffGroup, User
 
@@ -120,15 +120,13 @@ def pack_command(args: argparse.Namespace) -> int:
                 raise NotFoundError("programme", f"no programme has the code {code}")
             if viewer is not None:
                 access.require_programme(session, viewer, programme.id)
+            # Without --as the pack is the installation's own (whoever runs the command on the
+            # server can read the database anyway).
             data = pack.programme_pack(
                 session=session,
                 programme_id=programme.id,
                 today=today,
-                viewer_name=viewer.name if viewer else "the programme board",
-                # Without --as the pack is the installation's own (whoever runs the command on
-                # the server can read the database anyway).
-                hotspots_named=viewer is None
-                or permissions.may_see_names(session, viewer, programme.id),
+                viewer=viewer or access.system_viewer("cli"),
             )
             name = f"{code}-board-pack-{today.isoformat()}.pdf"
     out = Path(args.out) if args.out else Path.cwd() / name

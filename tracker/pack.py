@@ -54,7 +54,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 from sqlmodel import Session, col, select
 
-from tracker import charts, confidence, figures, portfolio_view, queries
+from tracker import charts, confidence, figures, permissions, portfolio_view, queries
 from tracker.access import Viewer
 from tracker.errors import NotFoundError
 from tracker.models import (
@@ -601,35 +601,31 @@ NAMES_HELD_BY_OWNER = (
 )
 
 
-def programme_pack(
-    *,
-    session: Session,
-    programme_id: int,
-    today: dt.date,
-    viewer_name: str,
-    hotspots_named: bool = True,
-) -> bytes:
+def programme_pack(*, session: Session, programme_id: int, today: dt.date, viewer: Viewer) -> bytes:
     """A board pack for one programme as a PDF (A4 portrait): title block, delivery confidence
     and why, the six-stage journey, milestones overdue and next due, stakeholders (aggregates
     and named hotspots, never notes), metrics, open barriers, and the dashboard charts as vector
-    graphics, each with its one-sentence summary. The caller has checked the viewer may see the
-    programme, and says whether they may see its people's names (`hotspots_named`: the owner's
-    organisation, or a partner under a data-sharing agreement; tracker/permissions.py). Raises
-    NotFoundError when it does not exist."""
+    graphics, each with its one-sentence summary, prepared for `viewer` (the installation's own
+    viewer: "the programme board"). The caller has checked the viewer may see the programme;
+    hotspots are named only where the viewer may see its people (the owner's organisation, or a
+    partner under a data-sharing agreement; tracker/permissions.py). Raises NotFoundError when
+    it does not exist."""
     programme = session.get(Programme, programme_id)
     if programme is None:
         raise NotFoundError("programme", "That programme no longer exists.")
     pack = _Pack(pagesize=A4)
     numbers = queries.programme_figures(session=session, programme_id=programme_id, today=today)
+    viewer_name = "the programme board" if viewer.system else viewer.name
+    hotspots_named = permissions.may_see_names(session, viewer, programme_id)
     _title_block(pack, session, programme, numbers, today, viewer_name)
     _confidence_section(pack, session, programme_id, today)
     _journey_section(pack, session, programme_id, today)
     _milestone_section(pack, session, programme_id, today)
-    _stakeholder_section(pack, session, programme_id, today, numbers, hotspots_named)
+    _stakeholder_section(pack, session, viewer, programme_id, today, numbers, hotspots_named)
     metrics = queries.metric_status(session=session, programme_id=programme_id)
     _metric_section(pack, metrics)
     _barrier_section(pack, session, programme_id)
-    _chart_section(pack, session, programme, numbers, metrics, today, hotspots_named)
+    _chart_section(pack, session, viewer, programme, numbers, metrics, today, hotspots_named)
     prepared = f"Prepared {date_words(today)}"
     return pack.build(
         title=f"{programme.title}: board pack",
@@ -884,6 +880,7 @@ def _milestone_section(pack: _Pack, session: Session, programme_id: int, today: 
 def _stakeholder_section(
     pack: _Pack,
     session: Session,
+    viewer: Viewer,
     programme_id: int,
     today: dt.date,
     numbers: queries.ProgrammeFigures,
@@ -892,7 +889,7 @@ def _stakeholder_section(
     pack.heading("Stakeholders")
     then = _stance_90_days_ago(session, programme_id, today)
     change = None if numbers.stance_index is None or then is None else numbers.stance_index - then
-    hot = queries.hotspots(session=session, programme_id=programme_id)
+    hot = queries.hotspots(session=session, viewer=viewer, programme_id=programme_id)
     blocking = int((hot["blocks"] > 0).sum()) if not hot.empty else 0
     pack.facts(
         [
@@ -1029,6 +1026,7 @@ def _barrier_section(pack: _Pack, session: Session, programme_id: int) -> None:
 def _chart_section(
     pack: _Pack,
     session: Session,
+    viewer: Viewer,
     programme: Programme,
     numbers: queries.ProgrammeFigures,
     metrics: pd.DataFrame,
@@ -1063,7 +1061,7 @@ def _chart_section(
         charts.stance_history_summary(history),
     )
     grid = queries.stakeholder_grid(
-        session=session, programme_id=programme_id, named=False, hotspots_named=hotspots_named
+        session=session, viewer=viewer, programme_id=programme_id, named=False
     )
     pack.chart(
         _sized(charts.power_interest_chart(grid), 330, 210).configure_legend(orient="bottom"),

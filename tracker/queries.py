@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, col
 
-from tracker import clock, confidence, figures
+from tracker import clock, confidence, figures, permissions
 from tracker.access import Viewer, people_programme_ids, visible_programme_ids
 from tracker.errors import NotFoundError
 from tracker.models import (
@@ -680,13 +680,17 @@ HOTSPOT_COLUMNS = (
 )
 
 
-def hotspots(*, session: Session, programme_id: int) -> pd.DataFrame:
+def hotspots(*, session: Session, viewer: Viewer, programme_id: int) -> pd.DataFrame:
     """The programme's resistance hotspots (influence >= 4 and stance <= -1), most influential and
-    most resistant first. Never includes notes.
+    most resistant first. Never includes notes. The viewer has been checked to see the
+    programme; names and roles are "" unless they may see its people
+    (permissions.may_see_names: the owner's organisation, or a partner under a data-sharing
+    agreement).
 
     Columns: stakeholder_id, name, role, influence, stance, desired_stance, blocks (how many of
     the programme's open milestones, neither done nor cancelled, need this stakeholder's support).
     """
+    names = permissions.may_see_names(session, viewer, programme_id)
     blocking = (
         sa.select(
             col(MilestoneDependency.stakeholder_id),
@@ -714,7 +718,10 @@ def hotspots(*, session: Session, programme_id: int) -> pd.DataFrame:
         .where(col(Stakeholder.programme_id) == programme_id, _is_hotspot())
         .order_by(col(Stakeholder.influence).desc(), col(Stakeholder.stance), col(Stakeholder.name))
     )
-    return _frame(_rows(session, statement), HOTSPOT_COLUMNS)
+    found = _rows(session, statement)
+    if not names:
+        found = [row | {"name": "", "role": ""} for row in found]
+    return _frame(found, HOTSPOT_COLUMNS)
 
 
 METRIC_COLUMNS = (
@@ -1663,17 +1670,24 @@ STAKEHOLDER_GRID_COLUMNS = (
 
 
 def stakeholder_grid(
-    *, session: Session, programme_id: int, named: bool, hotspots_named: bool = True
+    *, session: Session, viewer: Viewer, programme_id: int, named: bool
 ) -> pd.DataFrame:
     """The programme's stakeholders for the power/interest grid, most influential first. Never
-    includes notes.
+    includes notes. The viewer has been checked to see the programme.
 
-    Columns: stakeholder_id, label and role (the stakeholder's name and role when `named`;
-    otherwise only hotspots are named, when `hotspots_named`, and everyone else has "" for
-    both: leadership sees named hotspots only, and a partner without a data-sharing agreement
-    no names at all), influence, interest (1-5), stance (-2..2), stance_label (e.g. "Active
-    resistor"), quadrant (figures.quadrant's label, e.g. "Manage closely"), hotspot (bool).
+    Columns: stakeholder_id, label and role (the stakeholder's name and role when `named` and
+    the viewer may read the register (Action.stakeholder_read); otherwise only hotspots are
+    named, and everyone else has "" for both: leadership sees named hotspots only, and where
+    the viewer's organisation does not hold the programme's people nobody is named), influence,
+    interest (1-5), stance (-2..2), stance_label (e.g. "Active resistor"), quadrant
+    (figures.quadrant's label, e.g. "Manage closely"), hotspot (bool).
     """
+    hotspots_named = permissions.may_see_names(session, viewer, programme_id)
+    named = named and permissions.allowed(
+        viewer,
+        permissions.Action.stakeholder_read,
+        permissions.programme_scope(session, programme_id),
+    )
     statement: Executable = (
         sa.select(
             col(Stakeholder.id).label("stakeholder_id"),
