@@ -560,11 +560,23 @@ def choose_programme(page: Page, position: int, code: str) -> None:
     selector = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(
         has_text="Programme"
     )
-    # Scroll first: the list closes again when the page scrolls under it.
-    selector.scroll_into_view_if_needed()
-    selector.click()
-    # By position: option names full of payloads make poor selectors.
-    page.get_by_role("option").nth(position).click()
+    # By position: option names full of payloads make poor selectors. The list can close
+    # again at once when a rerun of the page lands just after the click (seen on the staff
+    # page, on this code and on older commits alike, under load): open it again, a few times.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    option = page.get_by_role("option").nth(position)
+    for _attempt in range(4):
+        # Scroll first: the list closes again when the page scrolls under it.
+        selector.scroll_into_view_if_needed()
+        selector.click()
+        try:
+            option.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            wait_for_app(page)
+    option.click()
     page.wait_for_url(re.compile(rf"[?&]programme={re.escape(code)}(&|$)"), timeout=RUN_TIMEOUT_MS)
     wait_for_app(page)
 
