@@ -560,9 +560,10 @@ def choose_programme(page: Page, position: int, code: str) -> None:
     selector = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(
         has_text="Programme"
     )
-    # By position: option names full of payloads make poor selectors. The list can close
-    # again at once when a rerun of the page lands just after the click (seen on the staff
-    # page, on this code and on older commits alike, under load): open it again, a few times.
+    # By position: option names full of payloads make poor selectors. A page opened from the
+    # navigation keeps the scroll position of the one before (the staff page opens about 190
+    # px down after the demo sign-in list), and when the click has to scroll the list closes
+    # again at once: open it again, a few times.
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     option = page.get_by_role("option").nth(position)
