@@ -62,12 +62,6 @@ def choose_programme(viewer: Viewer) -> ProgrammeChoice:
     return by_code[code]
 
 
-NO_PEOPLE = (
-    "This programme's stakeholders are held by its owning organisation, and no data-sharing "
-    "agreement with your organisation is recorded, so its people are not shown to you."
-)
-
-
 def may_see_people(viewer: Viewer, programme_id: int) -> bool:
     """Whether the viewer may see the programme's stakeholders (tracker.permissions decides)."""
     with db.read_session(common.get_engine()) as session:
@@ -80,7 +74,7 @@ def require_people(viewer: Viewer, programme_id: int) -> None:
     (a partner without a data-sharing agreement)."""
     if not may_see_people(viewer, programme_id):
         record_refusal(viewer.email, f"the people of programme {programme_id}")
-        st.info(NO_PEOPLE, icon=":material/lock:")
+        st.info(permissions.PEOPLE_HELD_BY_OWNER, icon=":material/lock:")
         st.stop()
 
 

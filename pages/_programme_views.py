@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages import _common as common
 from pages._leadership import show_chart
-from tracker import charts, figures, queries
+from tracker import charts, figures, permissions, queries
 from tracker.access import Viewer
 from tracker.safe_text import plain_text, safe_markdown
 
@@ -94,12 +94,6 @@ def show_milestones(
         )
 
 
-NAMES_HELD_BY_OWNER = (
-    "No names are shown: this programme's stakeholders are held by its owning organisation, "
-    "and no data-sharing agreement with your organisation is recorded."
-)
-
-
 def show_people(
     viewer: Viewer, programme_id: int, today: dt.date, *, named: bool, hotspots_named: bool
 ) -> None:
@@ -110,7 +104,7 @@ def show_people(
     )
     st.subheader("Power and interest")
     if not hotspots_named:
-        st.caption(NAMES_HELD_BY_OWNER)
+        st.caption(permissions.NAMES_HELD_BY_OWNER)
     elif not named:
         st.caption(
             "Only resistance hotspots are named here; other stakeholders are shown as points."
@@ -137,7 +131,7 @@ def show_people(
         st.warning(
             f"{count} resistance {'hotspot' if count == 1 else 'hotspots'}: "
             f"{'someone' if count == 1 else 'people'} with influence 4 or more resisting the "
-            "change. " + NAMES_HELD_BY_OWNER,
+            "change. " + permissions.NAMES_HELD_BY_OWNER,
             icon=":material/warning:",
         )
     elif hot.empty:

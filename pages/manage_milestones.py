@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db
+from tracker import access, db, permissions
 from tracker.models import Impact, MilestoneStatus, Stage
 from tracker.safe_text import plain_text
 from tracker.services import milestones
@@ -213,7 +213,7 @@ with st.form(f"milestones_links_{focus}"):
             plain_text(name), list(IMPACTS), format_func=IMPACTS.__getitem__, key=impact_keys[gid]
         )
     if not sees_people:
-        st.caption(manage.NO_PEOPLE)
+        st.caption(permissions.PEOPLE_HELD_BY_OWNER)
     st.multiselect(
         "Stakeholders whose support it needs",
         list(people),

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db, permissions
+from tracker import access, db
 from tracker.errors import PermissionDeniedError
 from tracker.models import LawfulBasis, ProgrammeStatus
 from tracker.safe_text import plain_text
@@ -111,11 +111,8 @@ choice = manage.choose_programme(viewer)
 pid = choice.programme_id
 with db.read_session(engine) as session:
     programme = access.require_manager(session, viewer, pid)
-    partners = programmes.partner_ids(session=session, programme_id=pid)
-    sharing = programmes.sharing_partner_ids(session=session, programme_id=pid)
-    scope = permissions.programme_scope(session, pid)
-# Who the programme is pooled with is the owner's decision (tracker.permissions).
-shares = permissions.allowed(viewer, permissions.Action.programme_share, scope)
+    pool = programmes.pooling(session=session, viewer=viewer, programme_id=pid)
+partners, sharing, shares = pool.partner_ids, pool.sharing_ids, pool.may_change
 
 current = {
     "title": programme.title,
@@ -203,17 +200,9 @@ with st.form(f"programme_details_{pid}"):
         format="%.2f",
         help="The financial benefits the business case expects, in pounds.",
     )
-    # A new partner must be an organisation the viewer acts for; those already pooled stay
-    # listed so they can be removed.
-    offered = [
-        org_id
-        for org_id in organisations
-        if org_id != programme.organisation_id
-        and (org_id in viewer.organisation_ids or org_id in partners)
-    ]
     st.multiselect(
         "Partners",
-        offered,
+        pool.offered,
         format_func=organisations.__getitem__,
         key=keys["partners"],
         disabled=not shares,
@@ -223,7 +212,7 @@ with st.form(f"programme_details_{pid}"):
     )
     st.multiselect(
         "Partners with a data-sharing agreement",
-        offered,
+        pool.offered,
         format_func=organisations.__getitem__,
         key=keys["sharing"],
         disabled=not shares,

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from tests import factories
 from tracker import db
+from tracker.io import exchange
 from tracker.models import Organisation, Programme, Role, StaffGroup, Stakeholder
 
 ROLES = (Role.admin, Role.manager, Role.leadership, Role.staff)
@@ -182,3 +184,22 @@ def make_world(engine: Engine, cell: Cell, tag: str = "") -> World:
         target_user_id=target,
         target_email=target_email,
     )
+
+
+def exchange_document(session: Session, world: World, code: str) -> dict[str, Any]:
+    """A copy of the cell's programme as an exchange document under `code`, owned by and shared
+    with the organisations the cell names."""
+    document = exchange.export_programme(
+        session=session, viewer=factories.SYSTEM, programme_id=world.programme_id
+    )
+    document["programme"]["code"] = code
+    owner, *partners = world.named_short
+    document["programme"]["organisation"] = owner
+    document["programme"]["partners"] = partners
+    listed = {org["short_name"] for org in document["organisations"]}
+    for org in session.exec(select(Organisation)).all():
+        if org.short_name in world.named_short and org.short_name not in listed:
+            document["organisations"].append(
+                {"name": org.name, "short_name": org.short_name, "staff_groups": []}
+            )
+    return document

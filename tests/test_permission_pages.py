@@ -13,16 +13,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from tests import permission_cells as cells
 from tests.conftest import sign_in
-from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import clock, db
-from tracker.io import exchange
-from tracker.models import Organisation, Role
+from tracker.models import Role
 
 ROOT = Path(__file__).resolve().parents[1]
 _LONG_AGO = dt.date(2000, 1, 1)
@@ -101,20 +98,7 @@ def _reads_audit(at: AppTest, world: cells.World) -> bool:
 
 def _imports(at: AppTest, world: cells.World, engine: Engine) -> bool:
     with db.read_session(engine) as session:
-        document = exchange.export_programme(
-            session=session, viewer=SYSTEM, programme_id=world.programme_id
-        )
-        names = {o.short_name: o.name for o in session.exec(select(Organisation)).all()}
-    document["programme"]["code"] = "MATRIX-PAGE"
-    owner, *partners = world.named_short
-    document["programme"]["organisation"] = owner
-    document["programme"]["partners"] = partners
-    listed = {org["short_name"] for org in document["organisations"]}
-    for short in world.named_short:
-        if short not in listed:
-            document["organisations"].append(
-                {"name": names[short], "short_name": short, "staff_groups": []}
-            )
+        document = cells.exchange_document(session, world, "MATRIX-PAGE")
     at.file_uploader(key="import_exchange_file").set_value(
         ("programme.json", json.dumps(document).encode(), "application/json")
     )

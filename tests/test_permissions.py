@@ -282,25 +282,6 @@ def matrix_engine(
     engine.dispose()
 
 
-def _exchange_document(session: Session, world: cells.World) -> dict[str, Any]:
-    """A copy of NCC-ASC-ONLINE under a new code, owned by and shared with the organisations
-    the cell names."""
-    document = exchange.export_programme(
-        session=session, viewer=SYSTEM, programme_id=world.programme_id
-    )
-    document["programme"]["code"] = "MATRIX-COPY"
-    owner, *partners = world.named_short
-    document["programme"]["organisation"] = owner
-    document["programme"]["partners"] = partners
-    listed = {org["short_name"] for org in document["organisations"]}
-    for org in session.exec(select(Organisation)).all():
-        if org.short_name in world.named_short and org.short_name not in listed:
-            document["organisations"].append(
-                {"name": org.name, "short_name": org.short_name, "staff_groups": []}
-            )
-    return document
-
-
 def _audit_of_the_stakeholder(session: Session, viewer: Viewer, world: cells.World) -> None:
     where = admin_view.AuditFilter(
         since=dt.date(2000, 1, 1),
@@ -361,7 +342,7 @@ SERVICE: dict[str, Callable[[Session, Viewer, cells.World], Any]] = {
     ),
     "audit.read": _audit_of_the_stakeholder,
     "exchange.import": lambda s, v, w: exchange.import_programme(
-        session=s, viewer=v, document=_exchange_document(s, w)
+        session=s, viewer=v, document=cells.exchange_document(s, w, "MATRIX-COPY")
     ),
     "user.administer": lambda s, v, w: organisations.change_user(
         session=s,

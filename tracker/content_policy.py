@@ -17,9 +17,9 @@ from sqlmodel import Session
 from tracker import permissions
 from tracker.access import Viewer
 from tracker.errors import DomainError
-from tracker.models import Setting, SettingBase
+from tracker.models import SettingBase
 from tracker.permissions import Action
-from tracker.services import records
+from tracker.services.settings import setting_value, store_setting
 
 __all__ = ["IMAGE_HOSTS_SETTING", "image_hosts", "may_change", "parse_hosts", "set_image_hosts"]
 
@@ -42,10 +42,7 @@ _HOST_MAX = 253
 def image_hosts(session: Session) -> frozenset[str]:
     """The hosts narratives may show images from (lower case); empty until an administrator
     allows some, and empty if the stored value is not a list of host names."""
-    setting = session.get(Setting, IMAGE_HOSTS_SETTING)
-    if setting is None:
-        return frozenset()
-    hosts = setting.value.split()
+    hosts = (setting_value(session, IMAGE_HOSTS_SETTING) or "").split()
     if not all(_is_host(host) for host in hosts):
         return frozenset()
     return frozenset(hosts)
@@ -80,21 +77,7 @@ def set_image_hosts(*, session: Session, viewer: Viewer, hosts: Iterable[str]) -
             f"too many: together they may take at most {_VALUE_LIMIT} characters, "
             f"and these take {len(value)}",
         )
-    setting = session.get(Setting, IMAGE_HOSTS_SETTING)
-    if setting is None:
-        if value:
-            records.create(
-                session, Setting, SettingBase, {"key": IMAGE_HOSTS_SETTING, "value": value}
-            )
-    elif setting.value != value:
-        records.update(
-            session,
-            Setting,
-            SettingBase,
-            IMAGE_HOSTS_SETTING,
-            expected_version=setting.version,
-            changes={"value": value},
-        )
+    store_setting(session, IMAGE_HOSTS_SETTING, value)
     return chosen
 
 

@@ -595,11 +595,6 @@ def _stance_90_days_ago(session: Session, programme_id: int, today: dt.date) -> 
 
 # --- The programme pack ---------------------------------------------------------------------
 
-NAMES_HELD_BY_OWNER = (
-    "No names are shown: this programme's stakeholders are held by its owning organisation, "
-    "and no data-sharing agreement with the reader's organisation is recorded."
-)
-
 
 def programme_pack(*, session: Session, programme_id: int, today: dt.date, viewer: Viewer) -> bytes:
     """A board pack for one programme as a PDF (A4 portrait): title block, delivery confidence
@@ -914,7 +909,7 @@ def _stakeholder_section(
         pack.styles.small,
     )
     if not hotspots_named:
-        pack.para(NAMES_HELD_BY_OWNER)
+        pack.para(permissions.NAMES_HELD_BY_OWNER)
         return
     pack.heading("Named hotspots", level=2)
     if hot.empty:
@@ -1069,7 +1064,7 @@ def _chart_section(
         + (
             " Only resistance hotspots are named; other stakeholders are shown as points."
             if hotspots_named
-            else " " + NAMES_HELD_BY_OWNER
+            else " " + permissions.NAMES_HELD_BY_OWNER
         ),
     )
     matrix = queries.barrier_matrix(session=session, programme_id=programme_id)

@@ -132,6 +132,15 @@ _PEOPLE_ACTIONS = frozenset(
 )
 
 
+# Why a partner's people (and their names) are not shown: the one wording, for refusals, pages
+# and packs alike.
+PEOPLE_HELD_BY_OWNER = (
+    "This programme's stakeholders are held by its owning organisation, and no data-sharing "
+    "agreement with your organisation is recorded."
+)
+NAMES_HELD_BY_OWNER = "No names are shown: t" + PEOPLE_HELD_BY_OWNER[1:]
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -215,11 +224,7 @@ def _on_programme(viewer: Viewer, action: Action, scope: ProgrammeScope) -> Deci
         return ALLOW
     if action in _PEOPLE_ACTIONS:
         if not scope.may_see_people(viewer):
-            return Decision(
-                False,
-                "This programme's stakeholders are held by its owning organisation, and no "
-                "data-sharing agreement with your organisation is recorded.",
-            )
+            return Decision(False, PEOPLE_HELD_BY_OWNER)
         return ALLOW
     return Decision(False, "That action does not apply to a programme.")
 

@@ -58,13 +58,12 @@ from tracker.models import (
     Organisation,
     Programme,
     ProgrammeStatus,
-    Setting,
-    SettingBase,
     StaffGroup,
     Stakeholder,
     Stance,
 )
-from tracker.services import records
+from tracker.ownership import PARENT
+from tracker.services.settings import setting_value, store_setting
 
 ERASED = "[erased]"
 ANOTHER_STAKEHOLDER = "another stakeholder"
@@ -96,20 +95,34 @@ class Reach:
 # with text must be added here or to _NOT_PROGRAMME_DATA (tests/test_privacy.py fails until it
 # is). The audit copies (before/after) of these records are searched too: those about the same
 # programme's records, whether the record still exists or not.
+def _reach(table: str) -> Reach:
+    # How a record reaches its programme is tracker.ownership's map, shared with the permission
+    # resolver and the audit trail.
+    if table == "programme":
+        return Reach("id")
+    if table in PARENT:
+        parent, column = PARENT[table]
+        return Reach(column, parent)
+    return Reach("programme_id")
+
+
 WHERE_A_PERSON_APPEARS: Mapping[str, Reach] = MappingProxyType(
     {
-        "programme": Reach("id"),
-        "stakeholder": Reach("programme_id"),  # other stakeholders' notes, relationship owner
-        "assessment": Reach("stakeholder_id", "stakeholder"),
-        "engagement": Reach("programme_id"),
-        "narrative": Reach("programme_id"),
-        "barrier": Reach("programme_id"),
-        "milestone": Reach("programme_id"),
-        "stage_record": Reach("programme_id"),
-        "exit_criterion": Reach("stage_record_id", "stage_record"),
-        "metric": Reach("programme_id"),
-        "metric_reading": Reach("metric_id", "metric"),
-        "confidence_override": Reach("programme_id"),
+        table: _reach(table)
+        for table in (
+            "programme",
+            "stakeholder",  # other stakeholders' notes, relationship owner
+            "assessment",
+            "engagement",
+            "narrative",
+            "barrier",
+            "milestone",
+            "stage_record",
+            "exit_criterion",
+            "metric",
+            "metric_reading",
+            "confidence_override",
+        )
     }
 )
 # Tables whose text is not programme data (people who sign in, organisations and their groups,
@@ -835,11 +848,9 @@ def erase(engine: Engine, *, viewer: Viewer, stakeholder_id: int) -> ErasureRepo
 def retention_months(*, session: Session) -> int:
     """The retention period in months (DEFAULT_RETENTION_MONTHS until an administrator sets
     one)."""
-    setting = session.get(Setting, RETENTION_SETTING)
-    if setting is None:
-        return DEFAULT_RETENTION_MONTHS
+    value = setting_value(session, RETENTION_SETTING)
     try:
-        return int(setting.value)
+        return DEFAULT_RETENTION_MONTHS if value is None else int(value)
     except ValueError:
         return DEFAULT_RETENTION_MONTHS
 
@@ -860,19 +871,7 @@ def set_retention_months(*, session: Session, viewer: Viewer, months: int) -> in
     permissions.require(
         viewer, permissions.Action.installation_administer, permissions.installation(session)
     )
-    value = str(_check_months(months))
-    setting = session.get(Setting, RETENTION_SETTING)
-    if setting is None:
-        records.create(session, Setting, SettingBase, {"key": RETENTION_SETTING, "value": value})
-    elif setting.value != value:
-        records.update(
-            session,
-            Setting,
-            SettingBase,
-            RETENTION_SETTING,
-            expected_version=setting.version,
-            changes={"value": value},
-        )
+    store_setting(session, RETENTION_SETTING, str(_check_months(months)))
     return months
 
 

@@ -4,6 +4,7 @@ suggested delivery confidence."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -27,8 +28,10 @@ from tracker.models import (
 )
 from tracker.permissions import (
     Action,
+    allowed,
     forget_scope,
     organisations,
+    programme_scope,
     require,
     require_change,
     require_new,
@@ -156,6 +159,38 @@ def organisation_choices(*, session: Session) -> dict[int, str]:
         select(Organisation.id, Organisation.name).order_by(col(Organisation.name))
     ).all()
     return {int(org_id): name for org_id, name in rows if org_id is not None}
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """Who a programme is pooled with, as the form that changes it needs it."""
+
+    partner_ids: list[int]
+    sharing_ids: list[int]  # the partners with a data-sharing agreement
+    # Organisations the form offers, by name: those the viewer may add as a partner (they act
+    # for them), and those already pooled (so they can be removed).
+    offered: list[int]
+    may_change: bool  # Action.programme_share: the owner's managers and administrators
+
+
+def pooling(*, session: Session, viewer: Viewer, programme_id: int) -> Pooling:
+    """Who the programme is pooled with, and what the viewer may change of it."""
+    programme = require_programme(session, viewer, Action.programme_edit, programme_id)
+    partners = partner_ids(session=session, programme_id=programme_id)
+    offered = [
+        org_id
+        for org_id in organisation_choices(session=session)
+        if org_id != programme.organisation_id
+        and (
+            org_id in partners or allowed(viewer, Action.programme_create, organisations([org_id]))
+        )
+    ]
+    return Pooling(
+        partner_ids=partners,
+        sharing_ids=sharing_partner_ids(session=session, programme_id=programme_id),
+        offered=offered,
+        may_change=allowed(viewer, Action.programme_share, programme_scope(session, programme_id)),
+    )
 
 
 def sharing_partner_ids(*, session: Session, programme_id: int) -> list[int]:

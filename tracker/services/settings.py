@@ -1,0 +1,34 @@
+"""Installation settings: one text value per key in the `setting` table, written through the
+audited write path. The callers (the retention period, the image hosts) decide who may change
+them (Action.installation_administer) and what a value means."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from tracker.models import Setting, SettingBase
+from tracker.services import records
+
+
+def setting_value(session: Session, key: str) -> str | None:
+    """The stored value, or None while nobody has set one."""
+    setting = session.get(Setting, key)
+    return None if setting is None else setting.value
+
+
+def store_setting(session: Session, key: str, value: str) -> None:
+    """Store `value` under `key` (a value never set stays unset while `value` is empty); no
+    write, and no audit event, when it is already the value."""
+    setting = session.get(Setting, key)
+    if setting is None:
+        if value:
+            records.create(session, Setting, SettingBase, {"key": key, "value": value})
+    elif setting.value != value:
+        records.update(
+            session,
+            Setting,
+            SettingBase,
+            key,
+            expected_version=setting.version,
+            changes={"value": value},
+        )
