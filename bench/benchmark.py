@@ -131,7 +131,7 @@ def measure_app(url: str, repeat: int) -> dict[str, Any]:
     script_cache = ScriptCache()
     app_test.ScriptCache = lambda: script_cache  # type: ignore[attr-defined]
 
-    from tracker import queries
+    from tracker import read
 
     email, code = leadership_email(url)
     app = AppTest.from_file(APP, default_timeout=900)
@@ -151,7 +151,7 @@ def measure_app(url: str, repeat: int) -> dict[str, Any]:
             # Cold: every cache the page run could use is emptied, the remembered delivery
             # forecasts included; only the engine (its connection pool) stays.
             st.cache_data.clear()
-            queries._forecast.cache_clear()
+            read.programme._forecast.cache_clear()
             with captured_selects() as captured:
                 started = time.perf_counter()
                 app.run()

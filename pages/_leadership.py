@@ -118,17 +118,17 @@ def change_load_table(load: pd.DataFrame, stance: pd.DataFrame) -> pd.DataFrame:
 
 
 def portfolio_pack(viewer: Viewer, today: dt.date) -> bytes:
-    from tracker import pack  # the PDF libraries load only when someone downloads a pack
+    from tracker.io import packs  # the PDF libraries load only when someone downloads a pack
 
     with db.read_session(common.get_engine()) as session:
-        return pack.portfolio_pack(session=session, viewer=viewer, today=today)
+        return packs.portfolio_pack(session=session, viewer=viewer, today=today)
 
 
 def programme_pack(programme_id: int, viewer: Viewer, today: dt.date) -> bytes:
-    from tracker import pack
+    from tracker.io import packs
 
     with db.read_session(common.get_engine()) as session:
-        return pack.programme_pack(
+        return packs.programme_pack(
             session=session, programme_id=programme_id, today=today, viewer=viewer
         )
 

@@ -10,14 +10,14 @@ import streamlit as st
 
 from pages import _common as common
 from pages._leadership import show_chart
-from tracker import charts, figures, permissions, queries
+from tracker import charts, figures, permissions, read
 from tracker.access import Viewer
 from tracker.safe_text import plain_text, safe_markdown
 
 
 def show_journey(programme_id: int, today: dt.date) -> None:
     """The six stages as the spine: progress, dates, exit criteria and each stage's story."""
-    stages = common.cached(queries.stage_summary, programme_id=programme_id, today=today)
+    stages = common.cached(read.programme.stage_summary, programme_id=programme_id, today=today)
     st.subheader("The six-stage journey")
     for stage in stages.itertuples():
         with st.container(border=True):
@@ -57,7 +57,7 @@ def _span(start: object, end: object, *, actual: bool = False) -> str:
 def show_milestones(
     programme_id: int, today: dt.date, forecast: figures.Forecast | None, target: dt.date
 ) -> None:
-    data = common.cached(queries.burnup, programme_id=programme_id, today=today)
+    data = common.cached(read.programme.burnup, programme_id=programme_id, today=today)
     p50 = forecast.p50 if forecast else None
     p85 = forecast.p85 if forecast else None
     st.subheader("Milestone burn-up")
@@ -74,7 +74,7 @@ def show_milestones(
         data.rename(columns={"week": "Week ending", "done": "Done", "scope": "Planned"}),
     )
     st.subheader("Overdue milestones")
-    late = common.cached(queries.overdue_milestones, programme_id=programme_id, today=today)
+    late = common.cached(read.programme.overdue_milestones, programme_id=programme_id, today=today)
     if late.empty:
         st.success("No milestone is overdue.")
     else:
@@ -100,7 +100,7 @@ def show_people(
     """Power/interest, stance over time, ADKAR and the named hotspots (no names at all unless
     `hotspots_named`; the queries hold the same rule). Never notes."""
     grid = common.cached(
-        queries.stakeholder_grid, viewer=viewer, programme_id=programme_id, named=named
+        read.programme.stakeholder_grid, viewer=viewer, programme_id=programme_id, named=named
     )
     st.subheader("Power and interest")
     if not hotspots_named:
@@ -114,18 +114,18 @@ def show_people(
         charts.power_interest_summary(grid),
         grid[["label", "role", "influence", "interest", "stance_label", "quadrant", "hotspot"]],
     )
-    history = common.cached(queries.stance_history, programme_id=programme_id, today=today)
+    history = common.cached(read.programme.stance_history, programme_id=programme_id, today=today)
     st.subheader("Stance over time, against the stance we want")
     show_chart(
         common.chart(charts.stance_history_chart, history),
         charts.stance_history_summary(history),
         history,
     )
-    adkar = common.cached(queries.adkar_by_group, programme_id=programme_id)
+    adkar = common.cached(read.programme.adkar_by_group, programme_id=programme_id)
     st.subheader("ADKAR by staff group")
     show_chart(common.chart(charts.adkar_chart, adkar), charts.adkar_summary(adkar), adkar)
     st.subheader("Resistance hotspots")
-    hot = common.cached(queries.hotspots, viewer=viewer, programme_id=programme_id)
+    hot = common.cached(read.programme.hotspots, viewer=viewer, programme_id=programme_id)
     if not hot.empty and not hotspots_named:
         count = len(hot)
         st.warning(
@@ -153,7 +153,7 @@ def show_people(
 
 
 def show_barriers(programme_id: int) -> None:
-    matrix = common.cached(queries.barrier_matrix, programme_id=programme_id)
+    matrix = common.cached(read.programme.barrier_matrix, programme_id=programme_id)
     st.subheader("Barriers by likelihood and impact")
     show_chart(
         common.chart(charts.barrier_matrix_chart, matrix),
@@ -163,8 +163,8 @@ def show_barriers(programme_id: int) -> None:
 
 
 def show_metrics(programme_id: int) -> None:
-    status = common.cached(queries.metric_status, programme_id=programme_id)
-    readings = common.cached(queries.metric_readings, programme_id=programme_id)
+    status = common.cached(read.programme.metric_status, programme_id=programme_id)
+    readings = common.cached(read.programme.metric_readings, programme_id=programme_id)
     st.subheader("Metrics against baseline and target")
     if status.empty:
         st.info("This programme has no metrics yet.")

@@ -13,8 +13,8 @@ from streamlit.errors import StreamlitAPIException
 from pages import _common as common
 from tracker import clock, db, signin
 from tracker.access import Viewer
-from tracker.demo import DEMO_USERS
 from tracker.models.signin import SignInMethod
+from tracker.seed.demo import DEMO_USERS
 
 # Session-state keys, one place. The token is the only sign-in state kept in the browser tab.
 TOKEN_KEY = "signin_token"

@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import admin_view, db
+from tracker import db, read
 from tracker.errors import DomainError
 from tracker.models import Role
 from tracker.safe_text import plain_text
@@ -43,24 +43,24 @@ with signins_tab:
     )
     left, middle, right = st.columns(3)
     email = left.text_input("E-mail address", key="audit_signin_email", max_chars=254)
-    outcomes = list(admin_view.SIGN_IN_OUTCOME_WORDS)
+    outcomes = list(read.admin.SIGN_IN_OUTCOME_WORDS)
     outcome = middle.selectbox(
         "Outcome",
         [None, *outcomes],
-        format_func=lambda o: "Any" if o is None else admin_view.SIGN_IN_OUTCOME_WORDS[o],
+        format_func=lambda o: "Any" if o is None else read.admin.SIGN_IN_OUTCOME_WORDS[o],
         key="audit_signin_outcome",
     )
     manage.seed("audit_signin_dates", (today - dt.timedelta(days=DEFAULT_DAYS), today))
     signin_dates = right.date_input("Dates (UTC)", key="audit_signin_dates", format="DD/MM/YYYY")
-    tried = admin_view.SignInFilter(
+    tried = read.admin.SignInFilter(
         since=min(signin_dates, default=today),
         until=max(signin_dates, default=today),
         email=email or None,
         outcome=outcome,
     )
     with db.read_session(engine) as session:
-        attempts = admin_view.sign_in_count(session=session, viewer=viewer, where=tried)
-        newest = admin_view.sign_in_attempts(
+        attempts = read.admin.sign_in_count(session=session, viewer=viewer, where=tried)
+        newest = read.admin.sign_in_attempts(
             session=session, viewer=viewer, where=tried, limit=SIGN_IN_LIMIT
         )
     shown_count = f"; showing the newest {len(newest)}" if attempts > len(newest) else ""
@@ -82,8 +82,8 @@ with signins_tab:
 
 with changes_tab:
     with db.read_session(engine) as session:
-        actors = admin_view.audit_actors(session=session, viewer=viewer)
-        record_types = admin_view.audit_record_types(session=session, viewer=viewer)
+        actors = read.admin.audit_actors(session=session, viewer=viewer)
+        record_types = read.admin.audit_record_types(session=session, viewer=viewer)
 
     manage.seed("audit_dates", (today - dt.timedelta(days=DEFAULT_DAYS), today))
     left, middle, right = st.columns(3)
@@ -107,7 +107,7 @@ with changes_tab:
     )
     since, until = (dates[0], dates[-1]) if dates else (today, today)
 
-    where = admin_view.AuditFilter(
+    where = read.admin.AuditFilter(
         since=since,
         until=until,
         actor=actor or None,
@@ -116,7 +116,7 @@ with changes_tab:
     )
     try:
         with db.read_session(engine) as session:
-            total = admin_view.audit_count(session=session, viewer=viewer, where=where)
+            total = read.admin.audit_count(session=session, viewer=viewer, where=where)
     except DomainError as error:
         st.error(plain_text(error.reason))
         st.stop()
@@ -129,7 +129,7 @@ with changes_tab:
         f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="audit_page"
     )
     with db.read_session(engine) as session:
-        events = admin_view.audit_events(
+        events = read.admin.audit_events(
             session=session,
             viewer=viewer,
             where=where,
@@ -167,10 +167,10 @@ with changes_tab:
     )
 
     with db.read_session(engine) as session:
-        everything = admin_view.audit_events(session=session, viewer=viewer, where=where)
+        everything = read.admin.audit_events(session=session, viewer=viewer, where=where)
     st.download_button(
         f"Download these {total} events (CSV)",
-        data=admin_view.audit_csv(everything),
+        data=read.admin.audit_csv(everything),
         file_name=f"audit-trail-{since.isoformat()}-to-{until.isoformat()}.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import admin_view, db
+from tracker import db, read
 from tracker.models import Role
 from tracker.safe_text import plain_text
 from tracker.services import organisations
@@ -27,7 +27,7 @@ st.caption(
 )
 engine = common.get_engine()
 with db.read_session(engine) as session:
-    table = admin_view.organisation_table(session=session, viewer=viewer)
+    table = read.admin.organisation_table(session=session, viewer=viewer)
 st.dataframe(
     table,
     column_order=["name", "short_name", "staff_groups", "users", "programmes"],
@@ -109,7 +109,7 @@ manage.reload_button(record_key, keys.values(), key=f"organisations_reload_{oid}
 
 st.header(f"Staff groups of {plain_text(org['name'])}")
 with db.read_session(engine) as session:
-    staff_groups = admin_view.staff_group_table(session=session, organisation_id=oid)
+    staff_groups = read.admin.staff_group_table(session=session, organisation_id=oid)
 st.dataframe(
     staff_groups,
     column_order=["name", "users", "stakeholders", "milestone_impacts"],

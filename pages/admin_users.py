@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import admin_view, db
+from tracker import db, read
 from tracker.models import Role
 from tracker.passwords import MIN_PASSWORD_LENGTH
 from tracker.safe_text import plain_text
@@ -42,9 +42,9 @@ st.caption(
     "every time, so nobody keeps access they no longer have."
 )
 with db.read_session(common.get_engine()) as session:
-    users = admin_view.user_table(session=session, viewer=viewer)
-    own = admin_view.organisation_names(session=session, viewer=viewer)
-    groups = admin_view.staff_group_names(session=session, viewer=viewer)
+    users = read.admin.user_table(session=session, viewer=viewer)
+    own = read.admin.organisation_names(session=session, viewer=viewer)
+    groups = read.admin.staff_group_names(session=session, viewer=viewer)
 
 st.dataframe(
     users.assign(

@@ -14,7 +14,7 @@ from tracker import access, db
 from tracker.models import Stage
 from tracker.safe_text import plain_text
 from tracker.services import metrics
-from tracker.wording import amount_text
+from tracker.words import amount_text
 from tracker.workspace import TableEditCounts, apply_table_edits
 
 FIELDS = ("name", "unit", "baseline", "target", "target_date", "direction", "stage")

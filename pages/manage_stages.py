@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db, queries
+from tracker import access, db, read
 from tracker.models import Stage
 from tracker.safe_text import plain_text, safe_markdown
 from tracker.services import programmes
@@ -49,7 +49,7 @@ choice = manage.choose_programme(viewer)
 pid = choice.programme_id
 engine = common.get_engine()
 
-overview = common.cached(queries.stage_summary, programme_id=pid, today=common.today())
+overview = common.cached(read.programme.stage_summary, programme_id=pid, today=common.today())
 st.dataframe(
     pd.DataFrame(
         {

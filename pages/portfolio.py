@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages import _common as common
 from pages import _leadership as leadership
-from tracker import charts, portfolio_view, queries
+from tracker import charts, read
 from tracker.models import DeliveryConfidence, Role
 from tracker.safe_text import plain_text
 from tracker.stages import STAGE_INFO, Stage
@@ -18,11 +18,11 @@ today = common.today()
 st.title("Portfolio")
 st.caption("Every programme you can see, across your organisations. Choose one to open it.")
 
-rows = common.scoped(queries.portfolio_dashboard, viewer, today=today)
+rows = common.scoped(read.programme.portfolio_dashboard, viewer, today=today)
 if rows.empty:
     st.info("There are no programmes in your organisations yet.")
     st.stop()
-organisations = common.scoped(queries.organisations_in_view, viewer)
+organisations = common.scoped(read.programme.organisations_in_view, viewer)
 sponsors = sorted({s for s in rows["sponsor"] if s})
 ratings = [rating.value for rating in DeliveryConfidence]
 
@@ -30,10 +30,10 @@ ratings = [rating.value for rating in DeliveryConfidence]
 # drops values it does not know silently: say so first.
 allowed = {
     "org": list(organisations),
-    "stage": portfolio_view.stage_keys(),
+    "stage": read.portfolio.stage_keys(),
     "confidence": ratings,
     "sro": sponsors,
-    "sort": list(portfolio_view.SORTS),
+    "sort": list(read.portfolio.SORTS),
 }
 common.warn_unknown_params(allowed)
 
@@ -43,7 +43,7 @@ with st.container(horizontal=True):
     )
     chosen_stages = st.multiselect(
         "Current stage",
-        portfolio_view.stage_keys(),
+        read.portfolio.stage_keys(),
         format_func=lambda key: f"{STAGE_INFO[Stage(key)].number} {STAGE_INFO[Stage(key)].short}",
         key="stage",
         bind="query-params",
@@ -62,21 +62,21 @@ with st.container(horizontal=True):
     )
     sort = st.selectbox(
         "Sort by",
-        list(portfolio_view.SORTS),
-        format_func=portfolio_view.SORTS.__getitem__,
+        list(read.portfolio.SORTS),
+        format_func=read.portfolio.SORTS.__getitem__,
         key="sort",
         bind="query-params",
     )
 
-shown = portfolio_view.sort_portfolio(
-    portfolio_view.filter_portfolio(
+shown = read.portfolio.sort_portfolio(
+    read.portfolio.filter_portfolio(
         rows,
         organisations={name: organisations[name] for name in chosen_orgs},
         stages=chosen_stages,
         ratings=chosen_ratings,
         sponsors=chosen_sponsors,
     ),
-    sort or portfolio_view.DEFAULT_SORT,
+    sort or read.portfolio.DEFAULT_SORT,
 )
 
 left, middle, right, last = st.columns(4)
@@ -112,7 +112,7 @@ else:
         st.switch_page("pages/programme.py", query_params={"programme": code})
 
 st.header("Needs a decision")
-decisions = common.scoped(queries.needs_decision, viewer, today=today)
+decisions = common.scoped(read.programme.needs_decision, viewer, today=today)
 if decisions.empty:
     st.success(
         "Nothing needs a decision: no Red or Amber/Red programme, blocking hotspot or "
@@ -140,7 +140,7 @@ st.caption(
 start = dt.date(today.year, today.month, 1) - dt.timedelta(days=1)
 start = dt.date(start.year, start.month, 1)
 load, stance = common.scoped(
-    queries.change_load_with_stance, viewer, start=start, months=9, today=today
+    read.programme.change_load_with_stance, viewer, start=start, months=9, today=today
 )
 st.vega_lite_chart(common.chart(charts.change_load_chart, load, stance), width="content")
 st.markdown(f"**In short:** {plain_text(charts.change_load_summary(load, stance))}")

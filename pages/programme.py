@@ -6,7 +6,7 @@ import streamlit as st
 from pages import _common as common
 from pages import _leadership as leadership
 from pages import _programme_views as views
-from tracker import charts, db, permissions, queries
+from tracker import charts, db, permissions, read
 from tracker.access import record_refusal
 from tracker.errors import DomainError
 from tracker.models import Audience, DeliveryConfidence, Role
@@ -17,7 +17,7 @@ VIEWS = ["Journey", "Milestones", "People", "Barriers", "Metrics", "Narrative"]
 
 viewer = common.require_viewer(Role.admin, Role.manager, Role.leadership)
 today = common.today()
-rows = common.scoped(queries.portfolio, viewer, today=today)
+rows = common.scoped(read.programme.portfolio, viewer, today=today)
 st.title("Programme dashboard")
 if rows.empty:
     st.info("There are no programmes in your organisations yet.")
@@ -44,7 +44,7 @@ code = st.selectbox(
 st.query_params["programme"] = code
 row = rows.set_index("code").loc[code]
 programme_id = int(row["programme_id"])
-figures = common.cached(queries.programme_figures, programme_id=programme_id, today=today)
+figures = common.cached(read.programme.programme_figures, programme_id=programme_id, today=today)
 target = common.date_text(row["target_end_date"])
 
 st.header(plain_text(str(row["title"])))
@@ -77,7 +77,9 @@ cols[3].caption(
 )
 
 st.subheader("Delivery confidence")
-suggestion, override = common.cached(queries.confidence_for, programme_id=programme_id, today=today)
+suggestion, override = common.cached(
+    read.programme.confidence_for, programme_id=programme_id, today=today
+)
 shown = override.rating if override else suggestion.rating
 leadership.confidence_badge(shown.value)
 if suggestion.deciding is None:
@@ -158,7 +160,7 @@ elif view == "Metrics":
     views.show_metrics(programme_id)
 else:
     story = common.cached(
-        queries.latest_narrative,
+        read.programme.latest_narrative,
         programme_id=programme_id,
         audiences=(Audience.leadership, Audience.everyone),
     )

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _common as common
-from tracker import db, staff_view, wording
+from tracker import db, read, words
 from tracker.access import record_refusal
 from tracker.models import Role
 from tracker.safe_text import plain_text, safe_markdown
@@ -16,8 +16,8 @@ today = common.today()
 st.title("What changes for me", anchor=False)
 
 with db.read_session(common.get_engine()) as session:
-    programmes = staff_view.programmes_for_staff(session=session, viewer=viewer, today=today)
-    team = staff_view.staff_group_name(session=session, viewer=viewer)
+    programmes = read.staff.programmes_for_staff(session=session, viewer=viewer, today=today)
+    team = read.staff.staff_group_name(session=session, viewer=viewer)
 
 if programmes.empty:
     st.info("There are no programmes in your organisation at the moment.")
@@ -73,18 +73,18 @@ if row["vision_statement"]:
     st.markdown(f"**What we want to achieve:** {plain_text(str(row['vision_statement']))}")
 
 with db.read_session(common.get_engine()) as session:
-    story = staff_view.stage_story(session=session, programme_id=programme_id, today=today)
-    changes = staff_view.changes_for_group(
+    story = read.staff.stage_story(session=session, programme_id=programme_id, today=today)
+    changes = read.staff.changes_for_group(
         session=session, viewer=viewer, today=today, programme_id=programme_id
     )
-    achieved = staff_view.achievements(
+    achieved = read.staff.achievements(
         session=session, viewer=viewer, programme_id=programme_id, today=today
     )
 
 # --- Where we are -------------------------------------------------------------------------------
 
 st.header("Where we are", anchor=False)
-for sentence in staff_view.journey_summary(story):
+for sentence in read.staff.journey_summary(story):
     st.markdown(sentence)
 
 
@@ -103,7 +103,7 @@ st.table(
 )
 
 for r in story.itertuples():
-    if r.status in (staff_view.HAPPENING_NOW, staff_view.COMING_NEXT) and r.narrative:
+    if r.status in (read.staff.HAPPENING_NOW, read.staff.COMING_NEXT) and r.narrative:
         st.subheader(f"{r.status}: stage {r.number}, {r.title}", anchor=False)
         st.markdown(
             safe_markdown(str(r.narrative), allowed_image_hosts=common.allowed_image_hosts())
@@ -123,7 +123,7 @@ elif changes.empty:
     )
 else:
     count = len(changes)
-    delayed = int((changes["status"] == staff_view.DELAYED).sum())
+    delayed = int((changes["status"] == read.staff.DELAYED).sum())
     st.markdown(
         f"These are the changes for **{plain_text(team)}**, from last month to a year ahead: "
         f"{count} {'change' if count == 1 else 'changes'}"
@@ -135,14 +135,14 @@ else:
     )
     this_month = today.replace(day=1)
     for month, group in changes.groupby("month", sort=True):
-        heading = wording.month_words(month)
+        heading = words.month_words(month)
         st.subheader(f"{heading} (this month)" if month == this_month else heading, anchor=False)
         st.table(
             pd.DataFrame(
                 {
                     "What changes": [plain_text(str(t)) for t in group["milestone"]],
                     "How big a change": list(group["impact_words"]),
-                    "Date due": [wording.date_words(d) for d in group["due_date"]],
+                    "Date due": [words.date_words(d) for d in group["due_date"]],
                     "Where it is": list(group["status"]),
                     "Stage": list(group["stage_title"]),
                 }
@@ -154,7 +154,7 @@ else:
 # --- What we have achieved ----------------------------------------------------------------------
 
 st.header("What we have achieved", anchor=False)
-since = wording.date_words(achieved.since)
+since = words.date_words(achieved.since)
 st.subheader("Work finished", anchor=False)
 if achieved.milestones:
     done = len(achieved.milestones)
@@ -163,7 +163,7 @@ if achieved.milestones:
     )
     st.markdown(
         "\n".join(
-            f"- {plain_text(m.title)}, on {wording.date_words(m.completed_date)}"
+            f"- {plain_text(m.title)}, on {words.date_words(m.completed_date)}"
             for m in achieved.milestones
         )
     )

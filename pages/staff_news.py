@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages import _common as common
-from tracker import db, staff_view, wording
+from tracker import db, read, words
 from tracker.models import Role, Stage
 from tracker.safe_text import plain_text, safe_markdown
 from tracker.stages import STAGE_INFO, STAGES
@@ -14,7 +14,7 @@ today = common.today()
 st.title("News and updates", anchor=False)
 
 with db.read_session(common.get_engine()) as session:
-    programmes = staff_view.programmes_for_staff(session=session, viewer=viewer, today=today)
+    programmes = read.staff.programmes_for_staff(session=session, viewer=viewer, today=today)
 
 if programmes.empty:
     st.info("There are no programmes in your organisation at the moment, so there is no news.")
@@ -47,7 +47,7 @@ search = right.text_input(
 ).strip()
 
 with db.read_session(common.get_engine()) as session:
-    stories = staff_view.published_narratives(
+    stories = read.staff.published_narratives(
         session=session,
         viewer=viewer,
         programme_id=None if code == ALL else int(ids[code]),
@@ -80,7 +80,7 @@ for story in stories.itertuples():
             else ""
         )
         st.caption(
-            f"{wording.date_words(story.published_on)} · {plain_text(str(story.programme))}"
+            f"{words.date_words(story.published_on)} · {plain_text(str(story.programme))}"
             + stage_part
         )
         st.markdown(

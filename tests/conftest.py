@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tracker import db
-from tracker.demo import seed_demo
+from tracker.seed.demo import seed_demo
 
 POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
 NO_POSTGRES = (

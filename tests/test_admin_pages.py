@@ -1,5 +1,5 @@
 """The Admin pages (users, organisations, the audit trail, data protection) in AppTest on the
-demo database, the read functions behind them (tracker/admin_view.py) and the administrator's
+demo database, the read functions behind them (tracker/read/admin.py) and the administrator's
 services (tracker/services/organisations.py). Only administrators reach these pages, and an
 administrator manages only their own organisations."""
 
@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from tests import factories
 from tests.factories import SYSTEM
 from tests.screen import shown_all
-from tracker import admin_view, clock, db, privacy, signin
+from tracker import clock, db, privacy, read, signin
 from tracker.access import Viewer, load_viewer
 from tracker.errors import ConflictError, DomainError, PermissionDeniedError
 from tracker.models import (
@@ -165,7 +165,7 @@ def test_users_page_lists_the_admins_users_with_password_set_or_not_and_never_th
     assert at.title[0].value == "Users"
     shown = at.dataframe[0].value
     with db.read_session(demo_engine) as session:
-        expected = admin_view.user_table(session=session, viewer=_viewer(demo_engine, ADA))
+        expected = read.admin.user_table(session=session, viewer=_viewer(demo_engine, ADA))
     assert list(shown["email"]) == list(expected["email"])
     assert len(shown) == 6
     by_email = shown.set_index("email")
@@ -350,7 +350,7 @@ def test_organisations_page_shows_organisations_and_what_uses_each_staff_group(
     assert set(organisations_shown["short_name"]) == {"NCC", "EDC", "NICB"}
     first = int(at.selectbox(key="organisations_choice").value)
     with db.read_session(demo_engine) as session:
-        expected = admin_view.staff_group_table(session=session, organisation_id=first)
+        expected = read.admin.staff_group_table(session=session, organisation_id=first)
     pd.testing.assert_frame_equal(
         groups_shown.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
     )
@@ -767,8 +767,8 @@ def test_user_table_lists_only_users_sharing_an_organisation_with_the_admin(
             password=LONG_PASSWORD,
         )
     with db.read_session(engine) as session:
-        table = admin_view.user_table(session=session, viewer=viewer).set_index("email")
-        names = admin_view.organisation_names(session=session, viewer=viewer)
+        table = read.admin.user_table(session=session, viewer=viewer).set_index("email")
+        names = read.admin.organisation_names(session=session, viewer=viewer)
     assert set(table.index) == {"admin@a.example", "staff@a.example", "both@example.org"}
     a_name = names[two_councils["a"]]
     assert table.loc["both@example.org", "organisations"] == f"{a_name} (and 1 other)"
@@ -847,7 +847,7 @@ def test_an_admin_changes_only_users_wholly_within_their_organisations(
         two_councils["b"],
     }
     with db.read_session(engine) as session:
-        table = admin_view.user_table(session=session, viewer=viewer).set_index("email")
+        table = read.admin.user_table(session=session, viewer=viewer).set_index("email")
     assert not table.loc["both@example.org", "administrable"]
     assert table.loc["staff@a.example", "administrable"]
 
@@ -881,7 +881,7 @@ def test_staff_group_table_counts_users_stakeholders_and_milestone_impacts(
     factories.stakeholder(engine, pid, staff_group_id=two_councils["group_a"])
     factories.staff_group(engine, two_councils["a"], name="Unused")
     with db.read_session(engine) as session:
-        table = admin_view.staff_group_table(session=session, organisation_id=two_councils["a"])
+        table = read.admin.staff_group_table(session=session, organisation_id=two_councils["a"])
     counts = table.set_index("name")[["users", "stakeholders", "milestone_impacts"]]
     assert counts.loc["Housing"].tolist() == [1, 1, 0]
     assert counts.loc["Unused"].tolist() == [0, 0, 0]
@@ -894,23 +894,23 @@ def test_audit_count_and_events_filter_in_the_database(sqlite_engine: Engine) ->
             session=session, viewer=SYSTEM, data={"organisation_id": org, "name": "Aa"}
         )
     today = clock.today()
-    everything = admin_view.AuditFilter(since=today, until=today)
-    by_other = admin_view.AuditFilter(since=today, until=today, actor=OTHER)
-    about_org = admin_view.AuditFilter(
+    everything = read.admin.AuditFilter(since=today, until=today)
+    by_other = read.admin.AuditFilter(since=today, until=today, actor=OTHER)
+    about_org = read.admin.AuditFilter(
         since=today, until=today, record_type="organisation", record_id=str(org)
     )
-    past = admin_view.AuditFilter(since=today - dt.timedelta(days=9), until=today - dt.timedelta(1))
+    past = read.admin.AuditFilter(since=today - dt.timedelta(days=9), until=today - dt.timedelta(1))
     with db.read_session(sqlite_engine) as session:
         counts = [
-            admin_view.audit_count(session=session, viewer=SYSTEM, where=where)
+            read.admin.audit_count(session=session, viewer=SYSTEM, where=where)
             for where in (everything, by_other, about_org, past)
         ]
-        events = admin_view.audit_events(session=session, viewer=SYSTEM, where=by_other)
+        events = read.admin.audit_events(session=session, viewer=SYSTEM, where=by_other)
         with pytest.raises(DomainError):
-            admin_view.audit_count(
+            read.admin.audit_count(
                 session=session,
                 viewer=SYSTEM,
-                where=admin_view.AuditFilter(since=today, until=past.since),
+                where=read.admin.AuditFilter(since=today, until=past.since),
             )
     assert counts == [2, 1, 1, 0]
     assert events.iloc[0]["changes"].startswith("name: Aa; organisation id:")
@@ -920,13 +920,13 @@ def test_changes_text_reads_each_changed_field_and_never_shows_a_password_hash()
     before = json.dumps({"id": 3, "title": "Old", "version": 1, "password_hash": "$argon2id$a"})
     after = json.dumps({"id": 3, "title": "New", "version": 2, "password_hash": "$argon2id$b"})
     assert (
-        admin_view.changes_text("update", before, after) == "password: replaced; title: Old → New"
+        read.admin.changes_text("update", before, after) == "password: replaced; title: Old → New"
     )
-    created = admin_view.changes_text("create", None, after)
+    created = read.admin.changes_text("create", None, after)
     assert created == "password: (set); title: New"
-    assert "argon2" not in admin_view.changes_text("delete", before, None)
+    assert "argon2" not in read.admin.changes_text("delete", before, None)
     erased = json.dumps({"records_changed": {"stakeholder": 1, "engagement": 2}})
-    assert admin_view.changes_text("erase", None, erased).endswith(
+    assert read.admin.changes_text("erase", None, erased).endswith(
         "3 records rewritten, 0 audit events redacted"
     )
 
@@ -946,7 +946,7 @@ def test_the_audit_csv_neutralises_cells_a_spreadsheet_would_run() -> None:
             }
         ]
     )
-    rows = list(csv.reader(io.StringIO(admin_view.audit_csv(events).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(read.admin.audit_csv(events).decode("utf-8-sig"))))
     assert rows[1] == [
         "2026-06-15 10:00:00",
         "'=cmd|'/c calc'!A1",
@@ -977,12 +977,12 @@ def test_retention_preview_flags_programmes_outside_the_admins_organisations(
         )
     person = factories.stakeholder(engine, pid, name="Kept Person")
     with db.read_session(engine) as session:
-        preview = admin_view.retention_preview(session=session, viewer=viewer, today=clock.today())
+        preview = read.admin.retention_preview(session=session, viewer=viewer, today=clock.today())
         code = session.get(Programme, pid)
     assert code is not None and preview.outside == (code.code,)
     assert preview.report.stakeholder_ids == (person,)
     with pytest.raises(PermissionDeniedError):
-        admin_view.apply_retention(engine, viewer=viewer, today=clock.today())
+        read.admin.apply_retention(engine, viewer=viewer, today=clock.today())
     assert _count(engine, Stakeholder, Stakeholder.name == "Kept Person") == 1
 
 
@@ -994,11 +994,11 @@ def test_sign_in_attempts_of_people_outside_the_admins_organisations_are_not_sho
         _attempt(engine, email)
     today = clock.today()
     with db.read_session(engine) as session:
-        shown = admin_view.sign_in_attempts(
-            session=session, viewer=viewer, where=admin_view.SignInFilter(today, today)
+        shown = read.admin.sign_in_attempts(
+            session=session, viewer=viewer, where=read.admin.SignInFilter(today, today)
         )
-        count = admin_view.sign_in_count(
-            session=session, viewer=viewer, where=admin_view.SignInFilter(today, today)
+        count = read.admin.sign_in_count(
+            session=session, viewer=viewer, where=read.admin.SignInFilter(today, today)
         )
     assert set(shown["email"]) == {"staff@a.example", "both@example.org", "who@x.example"}
     assert count == 3

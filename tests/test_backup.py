@@ -27,10 +27,11 @@ from sqlalchemy.engine import Engine
 
 from tests import factories
 from tests.factories import SYSTEM
-from tracker import backup, db
+from tracker import db
 from tracker.cli import main
-from tracker.demo import seed_demo
 from tracker.errors import DomainError
+from tracker.io import backup
+from tracker.seed.demo import seed_demo
 from tracker.services import programmes
 
 ACTOR = factories.ACTOR

@@ -14,7 +14,7 @@ import vl_convert
 
 from tracker import charts
 from tracker.charts import CONFIDENCE_STYLE, NO_DATA
-from tracker.models.enums import DeliveryConfidence
+from tracker.vocabulary import DeliveryConfidence
 
 # --- Reading a chart's Vega-Lite spec ---------------------------------------------------------
 
@@ -57,7 +57,7 @@ def texts(spec: Spec) -> list[str]:
     return printed
 
 
-# --- Hand-built frames, as tracker.queries returns them ----------------------------------------
+# --- Hand-built frames, as tracker.read.programme returns them -----------------------------
 
 
 def burnup_frame() -> pd.DataFrame:

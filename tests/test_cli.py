@@ -9,7 +9,7 @@ import pytest
 from tests import factories
 from tracker import db
 from tracker.cli import main
-from tracker.demo import DEMO_USERS
+from tracker.seed.demo import DEMO_USERS
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from tests import factories
 from tests.factories import SYSTEM
-from tracker import access, confidence, db, queries
+from tracker import access, confidence, db, read
 from tracker.confidence import Evidence, Override, Source, effective, elapsed_share, suggest
 from tracker.errors import DomainError
 from tracker.models import ConfidenceOverride, DeliveryConfidence, Programme, Role
@@ -349,7 +349,7 @@ def test_an_override_needs_a_reason_of_at_least_ten_characters_and_writes_nothin
     assert refused.value.field == "reason"
     assert overrides_of(engine, pid) == []
     with db.read_session(engine) as session:
-        suggestion, override = queries.confidence_for(
+        suggestion, override = read.programme.confidence_for(
             session=session, programme_id=pid, today=factories.TODAY
         )
     assert override is None
@@ -380,7 +380,7 @@ def test_an_override_is_recorded_with_who_when_and_why_and_the_latest_stands(
     assert all(before <= row.set_at.astimezone(dt.UTC) <= after_both for row in recorded)
 
     with db.read_session(engine) as session:
-        suggestion, override = queries.confidence_for(
+        suggestion, override = read.programme.confidence_for(
             session=session, programme_id=pid, today=factories.TODAY
         )
     assert suggestion.rating is RED
@@ -394,7 +394,7 @@ def test_an_override_is_recorded_with_who_when_and_why_and_the_latest_stands(
     assert effective(suggestion, override) == (AMBER_RED, Source.override)
 
     with db.read_session(engine) as session:
-        frame = queries.portfolio_dashboard(
+        frame = read.programme.portfolio_dashboard(
             session=session, viewer=leader_of(engine, pid), today=factories.TODAY
         )
     row = frame.iloc[0]

@@ -20,9 +20,10 @@ from streamlit.testing.v1 import AppTest
 from tests import factories
 from tests.conftest import sign_in
 from tests.screen import shown_all
-from tracker import clock, db, pack, queries
+from tracker import clock, db, read
 from tracker.access import load_viewer
 from tracker.cli import main
+from tracker.io import packs
 from tracker.models import (
     Barrier,
     ConfidenceOverride,
@@ -183,15 +184,17 @@ def test_a_partner_without_a_data_sharing_agreement_sees_no_names_of_the_owners_
     with db.read_session(demo_engine) as session:
         viewer = load_viewer(session, email=email)
         assert viewer is not None
-        pdf = pack.programme_pack(
+        pdf = packs.programme_pack(
             session=session, programme_id=programme.id or 0, today=clock.today(), viewer=viewer
         )
-        decisions = queries.needs_decision(session=session, viewer=viewer, today=clock.today())
+        decisions = read.programme.needs_decision(
+            session=session, viewer=viewer, today=clock.today()
+        )
     hotspots = decisions[
-        (decisions["kind"] == queries.DECISION_HOTSPOT)
+        (decisions["kind"] == read.programme.DECISION_HOTSPOT)
         & (decisions["programme_code"] == "NCC-CARE-RECORD")
     ]
-    assert list(hotspots["item"]) and set(hotspots["item"]) == {queries.UNNAMED_HOTSPOT}
+    assert list(hotspots["item"]) and set(hotspots["item"]) == {read.programme.UNNAMED_HOTSPOT}
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "no data-sharing agreement" in " ".join(text.split())
     assert not [name for name in names if name in text]

@@ -18,14 +18,6 @@ from sqlmodel import SQLModel, col, select
 
 from tests import factories
 from tracker import access, db, figures
-from tracker.demo import (
-    DEMO_ACTOR,
-    DEMO_PROGRAMME_CODES,
-    DEMO_USERS,
-    PROGRAMMES,
-    milestone_schedule,
-    seed_demo,
-)
 from tracker.errors import DomainError
 from tracker.models import (
     Assessment,
@@ -51,6 +43,14 @@ from tracker.models import (
     StageRecord,
     Stakeholder,
     User,
+)
+from tracker.seed.demo import (
+    DEMO_ACTOR,
+    DEMO_PROGRAMME_CODES,
+    DEMO_USERS,
+    PROGRAMMES,
+    milestone_schedule,
+    seed_demo,
 )
 
 # The day every test here seeds on, so a run that crosses midnight still compares like with like.

@@ -24,10 +24,10 @@ from tests.factories import SYSTEM
 from tracker import db
 from tracker.access import Viewer, load_viewer
 from tracker.cli import main
-from tracker.demo import ORGANISATIONS
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.io import exchange
 from tracker.models import AuditEvent, Organisation, Programme, Role
+from tracker.seed.demo import ORGANISATIONS
 from tracker.services import organisations
 
 ADMIN = "ada.admin@demo.example"

@@ -26,7 +26,7 @@ from tracker.figures import (
     stance_movement,
     weekly_throughput,
 )
-from tracker.models.enums import Direction, Impact, MilestoneStatus
+from tracker.vocabulary import Direction, Impact, MilestoneStatus
 
 TODAY = date(2025, 6, 30)
 

@@ -17,10 +17,11 @@ from sqlmodel import SQLModel
 
 from tests.conftest import APP, sign_in
 from tests.factories import SYSTEM
-from tracker import db, generate, queries
+from tracker import db, read
 from tracker.access import load_viewer
 from tracker.cli import main
 from tracker.errors import DomainError
+from tracker.seed import generate
 from tracker.services import milestones, organisations, stakeholders
 
 # A fixed day, so what is overdue or under way does not depend on when the tests run.
@@ -208,14 +209,16 @@ def test_the_query_layer_works_on_the_generated_data(engine: Engine) -> None:
     with db.read_session(engine) as session:
         leader = load_viewer(session, email=LEADER)
         assert leader is not None
-        portfolio = queries.portfolio_dashboard(session=session, viewer=leader, today=TODAY)
+        portfolio = read.programme.portfolio_dashboard(session=session, viewer=leader, today=TODAY)
         codes = sorted(r[0] for r in _rows(engine, "SELECT code FROM programme"))
         assert sorted(portfolio["code"]) == codes
         programme_id = int(portfolio["programme_id"].iloc[0])
-        figures = queries.programme_figures(session=session, programme_id=programme_id, today=TODAY)
+        figures = read.programme.programme_figures(
+            session=session, programme_id=programme_id, today=TODAY
+        )
         one = load_viewer(session, email=f"leadership1@{generate.EMAIL_DOMAIN}")
         assert one is not None
-        theirs = queries.portfolio_dashboard(session=session, viewer=one, today=TODAY)
+        theirs = read.programme.portfolio_dashboard(session=session, viewer=one, today=TODAY)
     planned = _scalar(
         engine,
         f"SELECT count(*) FROM milestone WHERE programme_id = {programme_id} "

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from tracker import clock, db, queries
+from tracker import clock, db, read
 from tracker.access import load_viewer
 from tracker.charts import confidence_text
-from tracker.demo import DEMO_USERS
 from tracker.models import ConfidenceOverride, Programme, Role, Stakeholder
 from tracker.safe_text import plain_text
+from tracker.seed.demo import DEMO_USERS
 
 LEADER = next(u.email for u in DEMO_USERS if u.role is Role.leadership)
 MANAGER = next(u.email for u in DEMO_USERS if u.role is Role.manager)
@@ -26,7 +26,9 @@ def _dashboard(url: str, email: str) -> Any:
     with db.read_session(engine) as session:
         viewer = load_viewer(session, email=email)
         assert viewer is not None
-        return queries.portfolio_dashboard(session=session, viewer=viewer, today=clock.today())
+        return read.programme.portfolio_dashboard(
+            session=session, viewer=viewer, today=clock.today()
+        )
 
 
 def _texts(at: Any) -> str:
@@ -137,7 +139,7 @@ def test_the_dashboard_explains_the_rating_and_shows_the_override_beside_it(
     engine = db.make_engine(demo_url)
     with db.read_session(engine) as session:
         pid = session.exec(select(Programme.id).where(Programme.code == "NCC-CARE-RECORD")).one()
-        suggestion, override = queries.confidence_for(
+        suggestion, override = read.programme.confidence_for(
             session=session, programme_id=pid, today=clock.today()
         )
     text = _texts(at)

@@ -24,7 +24,7 @@ from tracker.errors import DomainError
 from tracker.models import Barrier, Metric, MetricReading, Narrative, NarrativeStatus
 from tracker.safe_text import plain_text
 from tracker.services import barriers, metrics, narratives
-from tracker.wording import date_words
+from tracker.words import date_words
 from tracker.workspace import ProgrammeChoice, managed_programmes
 
 ROOT = Path(__file__).resolve().parents[1]

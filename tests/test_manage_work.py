@@ -20,7 +20,7 @@ from tests import factories
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
 from tests.screen import shown_all
-from tracker import clock, db, queries
+from tracker import clock, db, read
 from tracker.models import (
     ExitCriterion,
     Milestone,
@@ -761,7 +761,7 @@ def test_filters_narrow_the_table_by_stage_status_owner_and_overdue(
     at.multiselect(key="milestones_owner_filter").unselect(owner)
     at.toggle(key="milestones_overdue_filter").set_value(True).run()
     with db.read_session(demo_engine) as session:
-        overdue = queries.overdue_milestones(
+        overdue = read.programme.overdue_milestones(
             session=session, programme_id=programme_row(demo_engine).id, today=clock.today()
         )
     assert len(overdue) > 0

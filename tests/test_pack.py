@@ -24,12 +24,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from tests.factories import SYSTEM
-from tracker import charts, clock, db, pack, queries
+from tracker import charts, clock, db, read
 from tracker.access import load_viewer
 from tracker.cli import main
+from tracker.io import packs
 from tracker.models import Programme, Stakeholder
 from tracker.services import programmes
-from tracker.wording import date_words
+from tracker.words import date_words
 
 PDFTOTEXT = shutil.which("pdftotext")
 PDFIMAGES = shutil.which("pdfimages")
@@ -87,7 +88,7 @@ def _programme_pack(engine: Engine, code: str) -> bytes:
     with db.read_session(engine) as session:
         lena = load_viewer(session, email="lena.leader@demo.example")
         assert lena is not None
-        return pack.programme_pack(
+        return packs.programme_pack(
             session=session,
             programme_id=_programme_id(engine, code),
             today=clock.today(),
@@ -157,20 +158,20 @@ def test_programme_pack_is_a_pdf_with_its_title_date_and_every_section(
     care_pack: bytes, care_text: str
 ) -> None:
     assert care_pack.startswith(b"%PDF-")
-    assert pack.page_count(care_pack) >= 4
+    assert packs.page_count(care_pack) >= 4
     text = care_text
     assert "Shared care record for hospital discharge" in text
     assert f"Prepared {date_words(clock.today())} for Lena Leader" in text
     missing = [section for section in SECTIONS if section not in text]
     assert not missing, f"sections missing from the pack: {missing}"
-    assert f"Page 1 of {pack.page_count(care_pack)}" in text
+    assert f"Page 1 of {packs.page_count(care_pack)}" in text
 
 
 def test_programme_pack_shows_the_rating_the_override_and_the_deciding_rule(
     demo_engine: Engine, care_text: str
 ) -> None:
     with db.read_session(demo_engine) as session:
-        suggestion, override = queries.confidence_for(
+        suggestion, override = read.programme.confidence_for(
             session=session,
             programme_id=_programme_id(demo_engine, "NCC-CARE-RECORD"),
             today=clock.today(),
@@ -190,7 +191,9 @@ def test_programme_pack_names_hotspots_but_never_prints_stakeholder_notes(
 ) -> None:
     programme_id = _programme_id(demo_engine, "NCC-CARE-RECORD")
     with db.read_session(demo_engine) as session:
-        hotspots = queries.hotspots(session=session, viewer=SYSTEM, programme_id=programme_id)
+        hotspots = read.programme.hotspots(
+            session=session, viewer=SYSTEM, programme_id=programme_id
+        )
         notes = [
             " ".join(person.notes.split())
             for person in session.exec(
@@ -255,10 +258,10 @@ def test_portfolio_pack_lists_every_programme_of_the_viewer_and_no_other(
     with db.read_session(demo_engine) as session:
         viewer = load_viewer(session, email=email)
         assert viewer is not None
-        mine = queries.portfolio(session=session, viewer=viewer, today=today)
+        mine = read.programme.portfolio(session=session, viewer=viewer, today=today)
         everyone = session.exec(select(Programme.title)).all()
-        data = pack.portfolio_pack(session=session, viewer=viewer, today=today)
-        load, stance = queries.change_load_with_stance(
+        data = packs.portfolio_pack(session=session, viewer=viewer, today=today)
+        load, stance = read.programme.change_load_with_stance(
             session=session,
             viewer=viewer,
             start=(today.replace(day=1) - dt.timedelta(days=1)).replace(day=1),
@@ -283,7 +286,7 @@ def test_cli_writes_the_programme_pack_and_says_where(care_run: _Written) -> Non
     data = care_run.out.read_bytes()
     assert data.startswith(b"%PDF-")
     assert str(care_run.out) in care_run.printed
-    assert f"({pack.page_count(data)} pages," in care_run.printed
+    assert f"({packs.page_count(data)} pages," in care_run.printed
 
 
 def test_cli_names_the_portfolio_pack_after_the_date_in_the_current_folder(

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tracker import clock, db, queries
+from tracker import clock, db, read
 from tracker.access import load_viewer
-from tracker.demo import DEMO_USERS
 from tracker.models import Role
 from tracker.safe_text import plain_text
+from tracker.seed.demo import DEMO_USERS
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PAGES_BY_ROLE = {
@@ -114,4 +114,4 @@ def _portfolio_for(url: str, email: str):  # type: ignore[no-untyped-def]
     with db.read_session(engine) as session:
         viewer = load_viewer(session, email=email)
         assert viewer is not None
-        return queries.portfolio(session=session, viewer=viewer, today=clock.today())
+        return read.programme.portfolio(session=session, viewer=viewer, today=clock.today())

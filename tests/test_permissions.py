@@ -20,12 +20,12 @@ from tests import permission_cells as cells
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
 from tests.screen import shown_all
-from tracker import access, admin_view, clock, db, permissions, privacy
+from tracker import access, clock, db, permissions, privacy, read
 from tracker.access import Viewer, load_viewer
-from tracker.demo import DEMO_USERS
 from tracker.errors import PermissionDeniedError
 from tracker.io import exchange, exports, imports, reading
 from tracker.models import Organisation, Programme, Role, Stakeholder, User
+from tracker.seed.demo import DEMO_USERS
 from tracker.services import milestones, organisations, programmes, stakeholders
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,13 +283,13 @@ def matrix_engine(
 
 
 def _audit_of_the_stakeholder(session: Session, viewer: Viewer, world: cells.World) -> None:
-    where = admin_view.AuditFilter(
+    where = read.admin.AuditFilter(
         since=dt.date(2000, 1, 1),
         until=clock.today() + dt.timedelta(days=1),
         record_type="stakeholder",
         record_id=str(world.stakeholder_id),
     )
-    if admin_view.audit_events(session=session, viewer=viewer, where=where).empty:
+    if read.admin.audit_events(session=session, viewer=viewer, where=where).empty:
         raise PermissionDeniedError(None, "the events are not shown to this administrator")
 
 

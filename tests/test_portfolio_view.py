@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tracker import portfolio_view
+from tracker import read
 
 
 def rows() -> pd.DataFrame:
@@ -36,7 +36,7 @@ def titles(frame: pd.DataFrame) -> list[str]:
 
 
 def test_no_filter_keeps_every_programme() -> None:
-    assert titles(portfolio_view.filter_portfolio(rows())) == [
+    assert titles(read.portfolio.filter_portfolio(rows())) == [
         "Bins online",
         "Adult care",
         "Care record",
@@ -45,26 +45,26 @@ def test_no_filter_keeps_every_programme() -> None:
 
 def test_an_organisation_matches_programmes_it_owns_or_partners_in() -> None:
     chosen = {"Northmoor County Council": "NCC"}
-    assert titles(portfolio_view.filter_portfolio(rows(), organisations=chosen)) == [
+    assert titles(read.portfolio.filter_portfolio(rows(), organisations=chosen)) == [
         "Bins online",
         "Adult care",
         "Care record",
     ]
     chosen = {"Northmoor Integrated Care Board": "NICB"}
-    assert titles(portfolio_view.filter_portfolio(rows(), organisations=chosen)) == ["Care record"]
+    assert titles(read.portfolio.filter_portfolio(rows(), organisations=chosen)) == ["Care record"]
 
 
 def test_a_stage_matches_any_of_a_programmes_current_stages() -> None:
-    assert titles(portfolio_view.filter_portfolio(rows(), stages=["equip"])) == ["Adult care"]
+    assert titles(read.portfolio.filter_portfolio(rows(), stages=["equip"])) == ["Adult care"]
 
 
 def test_filters_combine_so_every_one_must_match() -> None:
-    found = portfolio_view.filter_portfolio(
+    found = read.portfolio.filter_portfolio(
         rows(), ratings=["green", "amber"], sponsors=["A. Sponsor"]
     )
     assert titles(found) == ["Bins online", "Care record"]
     assert (
-        titles(portfolio_view.filter_portfolio(rows(), ratings=["red"], sponsors=["A. Sponsor"]))
+        titles(read.portfolio.filter_portfolio(rows(), ratings=["red"], sponsors=["A. Sponsor"]))
         == []
     )
 
@@ -83,16 +83,16 @@ def test_filters_combine_so_every_one_must_match() -> None:
 def test_each_sort_orders_the_programmes_with_missing_values_last(
     key: str, expected: list[str]
 ) -> None:
-    assert titles(portfolio_view.sort_portfolio(rows(), key)) == expected
+    assert titles(read.portfolio.sort_portfolio(rows(), key)) == expected
 
 
 def test_an_unknown_sort_is_refused() -> None:
     with pytest.raises(ValueError, match="sort"):
-        portfolio_view.sort_portfolio(rows(), "by-magic")
+        read.portfolio.sort_portfolio(rows(), "by-magic")
 
 
 def test_unknown_link_values_are_listed_in_the_order_asked() -> None:
-    assert portfolio_view.unknown_values(["red", "purple", "x"], ["red", "amber"]) == [
+    assert read.portfolio.unknown_values(["red", "purple", "x"], ["red", "amber"]) == [
         "purple",
         "x",
     ]

@@ -24,7 +24,7 @@ from sqlmodel import SQLModel, col, select
 
 from tests import factories
 from tests.factories import SYSTEM
-from tracker import access, db, privacy, queries
+from tracker import access, db, privacy, read
 from tracker.access import Viewer
 from tracker.errors import DomainError, NotFoundError, PermissionDeniedError
 from tracker.models import (
@@ -168,8 +168,10 @@ def _figures(engine: Engine, programme_id: int) -> tuple[Any, ...]:
     """The aggregates an erasure must leave alone: stakeholder count, stance index, hotspots,
     the stance trend and the number of assessments."""
     with db.read_session(engine) as session:
-        figures = queries.programme_figures(session=session, programme_id=programme_id, today=TODAY)
-        trend = queries.stance_trend(session=session, programme_id=programme_id, today=TODAY)
+        figures = read.programme.programme_figures(
+            session=session, programme_id=programme_id, today=TODAY
+        )
+        trend = read.programme.stance_trend(session=session, programme_id=programme_id, today=TODAY)
         assessments = session.exec(select(sa.func.count()).select_from(Assessment)).one()
     return (
         figures.stakeholders,

@@ -1,4 +1,5 @@
-"""Dashboard aggregates (tracker/queries.py), on SQLite and PostgreSQL, against numbers worked
+"""Dashboard aggregates (tracker/read/programme.py), on SQLite and PostgreSQL, against numbers
+worked
 out by hand and against the pure figures (tracker/figures.py)."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from tests import factories
 from tests.factories import ACTOR, SYSTEM
-from tracker import access, db, figures, queries
+from tracker import access, db, figures, read
 from tracker.errors import NotFoundError
 from tracker.models import Audience, DeliveryConfidence, Impact, Role, Stage
 from tracker.services import (
@@ -69,20 +70,24 @@ def done(engine: Engine, programme_id: int, completed: date, **overrides: Any) -
 
 def portfolio_row(engine: Engine, viewer: access.Viewer, programme_id: int) -> dict[str, Any]:
     with db.read_session(engine) as session:
-        frame = queries.portfolio(session=session, viewer=viewer, today=TODAY)
+        frame = read.programme.portfolio(session=session, viewer=viewer, today=TODAY)
     rows = frame[frame["programme_id"] == programme_id].to_dict("records")
     assert len(rows) == 1
     return rows[0]
 
 
-def figures_of(engine: Engine, programme_id: int) -> queries.ProgrammeFigures:
+def figures_of(engine: Engine, programme_id: int) -> read.programme.ProgrammeFigures:
     with db.read_session(engine) as session:
-        return queries.programme_figures(session=session, programme_id=programme_id, today=TODAY)
+        return read.programme.programme_figures(
+            session=session, programme_id=programme_id, today=TODAY
+        )
 
 
 def stages_of(engine: Engine, programme_id: int) -> dict[str, dict[str, Any]]:
     with db.read_session(engine) as session:
-        frame = queries.stage_summary(session=session, programme_id=programme_id, today=TODAY)
+        frame = read.programme.stage_summary(
+            session=session, programme_id=programme_id, today=TODAY
+        )
     return {row["stage"]: row for row in frame.to_dict("records")}
 
 
@@ -133,8 +138,8 @@ def test_a_milestone_due_today_is_not_overdue_but_one_due_yesterday_is(engine: E
     headline = figures_of(engine, pid)
     assert (headline.overdue, headline.blocked) == (2, 1)
     with db.read_session(engine) as session:
-        frame = queries.overdue_milestones(session=session, programme_id=pid, today=TODAY)
-    assert list(frame.columns) == list(queries.OVERDUE_COLUMNS)
+        frame = read.programme.overdue_milestones(session=session, programme_id=pid, today=TODAY)
+    assert list(frame.columns) == list(read.programme.OVERDUE_COLUMNS)
     assert frame["id"].tolist() == [stuck, late]
     assert frame["slip_days"].tolist() == [10, 1]
     first = frame.iloc[0]
@@ -186,7 +191,7 @@ def test_a_programme_with_no_milestones_has_no_progress_and_no_forecast(engine: 
     assert row["stance_index"] is None
     assert (row["milestones"], row["current_stages"], row["partners"]) == (0, "", "")
     with db.read_session(engine) as session:
-        frame = queries.stage_summary(session=session, programme_id=pid, today=TODAY)
+        frame = read.programme.stage_summary(session=session, programme_id=pid, today=TODAY)
     assert frame["stage"].tolist() == [stage.value for stage in Stage]
     assert frame["number"].tolist() == [1, 2, 3, 4, 5, 6]
     assert frame["title"].iloc[1] == "Engage with influencers"
@@ -278,7 +283,7 @@ def test_is_current_stage_needs_a_start_and_no_finish(
     current: bool,
 ) -> None:
     assert (
-        queries.is_current_stage(
+        read.programme.is_current_stage(
             actual_start=actual_start, actual_end=actual_end, progress=progress, active=active
         )
         is current
@@ -320,8 +325,8 @@ def test_stance_index_weighs_stance_by_influence_and_names_the_hotspots(engine: 
     assert headline.stance_index == pytest.approx(-16 / 18)
     assert headline.hotspots == 2
     with db.read_session(engine) as session:
-        frame = queries.hotspots(session=session, viewer=SYSTEM, programme_id=pid)
-    assert list(frame.columns) == list(queries.HOTSPOT_COLUMNS)
+        frame = read.programme.hotspots(session=session, viewer=SYSTEM, programme_id=pid)
+    assert list(frame.columns) == list(read.programme.HOTSPOT_COLUMNS)
     assert "notes" not in frame.columns
     assert "A private remark" not in frame.astype(str).to_numpy().ravel().tolist()
     assert frame["name"].tolist() == ["Head of Revenues", "Union rep"]
@@ -368,8 +373,10 @@ def test_stance_trend_takes_each_stakeholders_latest_assessment_at_each_month_en
             )
 
     with db.read_session(engine) as session:
-        frame = queries.stance_trend(session=session, programme_id=pid, today=TODAY, months=7)
-    assert list(frame.columns) == list(queries.STANCE_TREND_COLUMNS)
+        frame = read.programme.stance_trend(
+            session=session, programme_id=pid, today=TODAY, months=7
+        )
+    assert list(frame.columns) == list(read.programme.STANCE_TREND_COLUMNS)
     assert frame["month"].tolist() == [
         date(2025, 12, 1),
         *(date(2026, month, 1) for month in range(1, 7)),
@@ -435,8 +442,8 @@ def test_metric_attainment_uses_the_latest_reading_and_reads_a_down_metric_the_r
             )
 
     with db.read_session(engine) as session:
-        frame = queries.metric_status(session=session, programme_id=pid)
-    assert list(frame.columns) == list(queries.METRIC_COLUMNS)
+        frame = read.programme.metric_status(session=session, programme_id=pid)
+    assert list(frame.columns) == list(read.programme.METRIC_COLUMNS)
     rows = {row["name"]: row for row in frame.to_dict("records")}
     # Down: (25 - 40) / (10 - 40) = 0.5 of the way from baseline to target.
     assert (rows["Calls per week"]["latest"], rows["Calls per week"]["latest_on"]) == (
@@ -479,18 +486,18 @@ def test_the_portfolio_shows_only_programmes_of_the_viewers_organisations(engine
     own = factories.programme(engine, outsider, title="Outsider's own")
 
     with db.read_session(engine) as session:
-        seen_by_outsider = queries.portfolio(
+        seen_by_outsider = read.programme.portfolio(
             session=session, viewer=viewer_of(engine, [outsider]), today=TODAY
         )
-        seen_by_partner = queries.portfolio(
+        seen_by_partner = read.programme.portfolio(
             session=session, viewer=viewer_of(engine, [partner]), today=TODAY
         )
-        seen_by_nobody = queries.portfolio(
+        seen_by_nobody = read.programme.portfolio(
             session=session, viewer=viewer_of(engine, [factories.organisation(engine)]), today=TODAY
         )
     assert seen_by_outsider["programme_id"].tolist() == [own]
     assert seen_by_partner["programme_id"].tolist() == [pooled]
-    assert list(seen_by_partner.columns) == list(queries.PORTFOLIO_COLUMNS)
+    assert list(seen_by_partner.columns) == list(read.programme.PORTFOLIO_COLUMNS)
     row = seen_by_partner.iloc[0]
     assert row["organisation"] == "Northshire County Council"
     assert row["partners"] == "EBC, WBC"
@@ -500,7 +507,7 @@ def test_the_portfolio_shows_only_programmes_of_the_viewers_organisations(engine
         "active",
     )
     assert seen_by_nobody.empty
-    assert list(seen_by_nobody.columns) == list(queries.PORTFOLIO_COLUMNS)
+    assert list(seen_by_nobody.columns) == list(read.programme.PORTFOLIO_COLUMNS)
 
 
 def test_the_portfolio_is_ordered_by_title(engine: Engine) -> None:
@@ -508,7 +515,9 @@ def test_the_portfolio_is_ordered_by_title(engine: Engine) -> None:
     for title in ("Waste services online", "Adult social care portal", "Libraries app"):
         factories.programme(engine, org, title=title)
     with db.read_session(engine) as session:
-        frame = queries.portfolio(session=session, viewer=viewer_of(engine, [org]), today=TODAY)
+        frame = read.programme.portfolio(
+            session=session, viewer=viewer_of(engine, [org]), today=TODAY
+        )
     assert frame["title"].tolist() == [
         "Adult social care portal",
         "Libraries app",
@@ -546,17 +555,17 @@ def test_change_load_sums_impact_weights_by_staff_group_and_due_month(engine: En
 
     viewer = viewer_of(engine, [org])
     with db.read_session(engine) as session:
-        frame = queries.change_load(
+        frame = read.programme.change_load(
             session=session, viewer=viewer, start=date(2026, 7, 15), months=3
         )
-        custom = queries.change_load(
+        custom = read.programme.change_load(
             session=session,
             viewer=viewer,
             start=date(2026, 7, 15),
             months=3,
             weights={Impact.low: 2, Impact.medium: 3, Impact.high: 4},
         )
-    assert list(frame.columns) == list(queries.CHANGE_LOAD_COLUMNS)
+    assert list(frame.columns) == list(read.programme.CHANGE_LOAD_COLUMNS)
     cells = [tuple(row) for row in frame[["staff_group", "month", "load"]].to_numpy()]
     assert cells == [
         ("Adult social care", date(2026, 7, 1), 10 + 5 + 10),
@@ -572,7 +581,7 @@ def test_change_load_sums_impact_weights_by_staff_group_and_due_month(engine: En
 def test_change_load_needs_at_least_one_month(engine: Engine) -> None:
     viewer = viewer_of(engine, [factories.organisation(engine)])
     with db.read_session(engine) as session, pytest.raises(ValueError, match="months"):
-        queries.change_load(session=session, viewer=viewer, start=TODAY, months=0)
+        read.programme.change_load(session=session, viewer=viewer, start=TODAY, months=0)
 
 
 # --- No whole-table loads -------------------------------------------------------------------
@@ -608,7 +617,7 @@ def test_the_portfolio_takes_the_same_number_of_statements_for_2_or_6_programmes
     def statements_for_portfolio() -> tuple[int, int]:
         statements.clear()
         with db.read_session(engine) as session:
-            frame = queries.portfolio(session=session, viewer=viewer, today=TODAY)
+            frame = read.programme.portfolio(session=session, viewer=viewer, today=TODAY)
         return len(statements), len(frame)
 
     add_programmes(2)
@@ -634,7 +643,7 @@ def _latest_on_or_before(
 def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine) -> None:
     from sqlmodel import col, select
 
-    from tracker import clock, demo
+    from tracker import clock
     from tracker.models import (
         Assessment,
         Metric,
@@ -645,6 +654,7 @@ def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine
         Programme,
         Stakeholder,
     )
+    from tracker.seed import demo
 
     demo.seed_demo(engine)
     today = clock.today()
@@ -670,8 +680,10 @@ def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine
         assert len(programme_ids) >= 5
         all_milestones = session.exec(select(Milestone)).all()
         all_impacts = session.exec(select(MilestoneImpact)).all()
-        portfolio = queries.portfolio(session=session, viewer=everyone, today=today)
-        load = queries.change_load(session=session, viewer=everyone, start=start, months=months)
+        portfolio = read.programme.portfolio(session=session, viewer=everyone, today=today)
+        load = read.programme.change_load(
+            session=session, viewer=everyone, start=start, months=months
+        )
 
         by_programme = {row["programme_id"]: row for row in portfolio.to_dict("records")}
         assert set(by_programme) == set(programme_ids)
@@ -680,7 +692,9 @@ def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine
             people = session.exec(select(Stakeholder).where(Stakeholder.programme_id == pid)).all()
             readings = [(s.influence, s.stance) for s in people]
             row = by_programme[pid]
-            headline = queries.programme_figures(session=session, programme_id=pid, today=today)
+            headline = read.programme.programme_figures(
+                session=session, programme_id=pid, today=today
+            )
             expected_progress = figures.progress(ms)
             expected_overdue = sum(
                 figures.is_overdue(due_date=m.due_date, status=m.status, today=today) for m in ms
@@ -707,15 +721,15 @@ def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine
             )
             assert headline.forecast == expected_forecast
 
-            hot = queries.hotspots(session=session, viewer=SYSTEM, programme_id=pid)
+            hot = read.programme.hotspots(session=session, viewer=SYSTEM, programme_id=pid)
             assert set(hot["name"]) == expected_hotspots
 
-            stages = queries.stage_summary(session=session, programme_id=pid, today=today)
+            stages = read.programme.stage_summary(session=session, programme_id=pid, today=today)
             for stage_row in stages.to_dict("records"):
                 in_stage = [m for m in ms if m.stage == stage_row["stage"]]
                 assert stage_row["progress"] == pytest.approx(figures.progress(in_stage))
 
-            metric_rows = queries.metric_status(session=session, programme_id=pid)
+            metric_rows = read.programme.metric_status(session=session, programme_id=pid)
             sql_attainment = dict(
                 zip(metric_rows["metric_id"], metric_rows["attainment"], strict=True)
             )
@@ -740,7 +754,7 @@ def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine
                 history.setdefault(assessment.stakeholder_id, []).append(
                     (assessment.assessed_on, assessment.id, assessment.stance)
                 )
-            trend = queries.stance_trend(session=session, programme_id=pid, today=today)
+            trend = read.programme.stance_trend(session=session, programme_id=pid, today=today)
             for point in trend.to_dict("records"):
                 at_month_end = []
                 for s in people:
@@ -819,11 +833,11 @@ def metric_with_readings(
 
 def dashboard_row(engine: Engine, viewer: access.Viewer, programme_id: int) -> dict[str, Any]:
     with db.read_session(engine) as session:
-        frame = queries.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
-        plain = queries.portfolio(session=session, viewer=viewer, today=TODAY)
-    assert list(frame.columns) == list(queries.PORTFOLIO_DASHBOARD_COLUMNS)
+        frame = read.programme.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
+        plain = read.programme.portfolio(session=session, viewer=viewer, today=TODAY)
+    assert list(frame.columns) == list(read.programme.PORTFOLIO_DASHBOARD_COLUMNS)
     # Every portfolio column, unchanged, in the same rows and order.
-    assert frame[list(queries.PORTFOLIO_COLUMNS)].equals(plain)
+    assert frame[list(read.programme.PORTFOLIO_COLUMNS)].equals(plain)
     rows = frame[frame["programme_id"] == programme_id].to_dict("records")
     assert len(rows) == 1
     return rows[0]
@@ -879,7 +893,7 @@ def test_the_portfolio_dashboard_adds_forecast_stance_movement_and_suggested_con
     assert row["override_at"] is None
 
     with db.read_session(engine) as session:
-        suggestion, override = queries.confidence_for(
+        suggestion, override = read.programme.confidence_for(
             session=session, programme_id=pid, today=TODAY
         )
     assert override is None
@@ -919,7 +933,7 @@ def test_a_programme_with_nothing_recorded_is_green_with_nothing_to_forecast(
 
 def test_confidence_for_a_missing_programme_is_not_found(engine: Engine) -> None:
     with db.read_session(engine) as session, pytest.raises(NotFoundError):
-        queries.confidence_for(session=session, programme_id=999_999, today=TODAY)
+        read.programme.confidence_for(session=session, programme_id=999_999, today=TODAY)
 
 
 @pytest.mark.parametrize(
@@ -938,7 +952,7 @@ def test_confidence_for_a_missing_programme_is_not_found(engine: Engine) -> None
 def test_stance_direction_reads_movement_within_a_tenth_as_steady(
     change: float | None, direction: str | None
 ) -> None:
-    assert queries.stance_direction(change) == direction
+    assert read.programme.stance_direction(change) == direction
 
 
 # --- Needs a decision -----------------------------------------------------------------------
@@ -992,8 +1006,8 @@ def test_needs_decision_lists_red_programmes_blocking_hotspots_and_heavy_overdue
 
     viewer = viewer_of(engine, [org])
     with db.read_session(engine) as session:
-        frame = queries.needs_decision(session=session, viewer=viewer, today=TODAY)
-    assert list(frame.columns) == list(queries.NEEDS_DECISION_COLUMNS)
+        frame = read.programme.needs_decision(session=session, viewer=viewer, today=TODAY)
+    assert list(frame.columns) == list(read.programme.NEEDS_DECISION_COLUMNS)
     rows = frame.to_dict("records")
     assert [(row["kind"], row["programme_code"], row["item"]) for row in rows] == [
         ("Delivery confidence", "ALPHA", "Red"),
@@ -1043,14 +1057,14 @@ def test_change_load_comes_with_each_staff_groups_stance_and_whether_it_is_falli
 
     viewer = viewer_of(engine, [org])
     with db.read_session(engine) as session:
-        load, stance = queries.change_load_with_stance(
+        load, stance = read.programme.change_load_with_stance(
             session=session, viewer=viewer, start=date(2026, 7, 1), months=3, today=TODAY
         )
-        plain = queries.change_load(
+        plain = read.programme.change_load(
             session=session, viewer=viewer, start=date(2026, 7, 1), months=3
         )
     assert load.equals(plain)
-    assert list(stance.columns) == list(queries.GROUP_STANCE_COLUMNS)
+    assert list(stance.columns) == list(read.programme.GROUP_STANCE_COLUMNS)
     rows = {row["staff_group"]: row for row in stance.to_dict("records")}
     assert list(rows) == ["Adult social care", "Customer services", "ICT", "Planning"]
     assert rows["Adult social care"]["staff_group_id"] == adults
@@ -1114,7 +1128,7 @@ def test_the_stance_90_days_ago_takes_each_stakeholders_latest_assessment_by_dat
     viewer = viewer_of(engine, [org])
     row = dashboard_row(engine, viewer, pid)
     with db.read_session(engine) as session:
-        _load, stance = queries.change_load_with_stance(
+        _load, stance = read.programme.change_load_with_stance(
             session=session, viewer=viewer, start=TODAY, months=1, today=TODAY
         )
         history: dict[int, list[tuple[date, int, int]]] = {}
@@ -1174,10 +1188,10 @@ def test_burnup_counts_milestones_done_by_the_end_of_each_week_against_todays_sc
     factories.milestone(engine, pid, status="cancelled")
 
     with db.read_session(engine) as session:
-        frame = queries.burnup(session=session, programme_id=pid, today=TODAY, weeks=4)
+        frame = read.programme.burnup(session=session, programme_id=pid, today=TODAY, weeks=4)
         with pytest.raises(ValueError, match="weeks"):
-            queries.burnup(session=session, programme_id=pid, today=TODAY, weeks=0)
-    assert list(frame.columns) == list(queries.BURNUP_COLUMNS)
+            read.programme.burnup(session=session, programme_id=pid, today=TODAY, weeks=0)
+    assert list(frame.columns) == list(read.programme.BURNUP_COLUMNS)
     assert frame["week"].tolist() == [
         date(2026, 5, 25),
         date(2026, 6, 1),
@@ -1203,13 +1217,13 @@ def test_the_stakeholder_grid_names_only_hotspots_unless_asked_and_never_shows_n
     clerk = factories.stakeholder(engine, pid, name="Clerk", influence=1, interest=4, stance=0)
 
     with db.read_session(engine) as session:
-        named = queries.stakeholder_grid(
+        named = read.programme.stakeholder_grid(
             session=session, viewer=SYSTEM, programme_id=pid, named=True
         )
-        anonymous = queries.stakeholder_grid(
+        anonymous = read.programme.stakeholder_grid(
             session=session, viewer=SYSTEM, programme_id=pid, named=False
         )
-    assert list(named.columns) == list(queries.STAKEHOLDER_GRID_COLUMNS)
+    assert list(named.columns) == list(read.programme.STAKEHOLDER_GRID_COLUMNS)
     assert named["stakeholder_id"].tolist() == [head, lead, clerk]
     assert named["label"].tolist() == ["Head of revenues", "Team lead", "Clerk"]
     assert anonymous["label"].tolist() == ["Head of revenues", "", ""]
@@ -1239,11 +1253,15 @@ def test_stance_history_sets_the_stance_index_against_the_desired_one(
     assess(engine, early, date(2026, 6, 1), 0)
 
     with db.read_session(engine) as session:
-        frame = queries.stance_history(session=session, programme_id=pid, today=TODAY, months=7)
-        trend = queries.stance_trend(session=session, programme_id=pid, today=TODAY, months=7)
+        frame = read.programme.stance_history(
+            session=session, programme_id=pid, today=TODAY, months=7
+        )
+        trend = read.programme.stance_trend(
+            session=session, programme_id=pid, today=TODAY, months=7
+        )
         with pytest.raises(ValueError, match="months"):
-            queries.stance_history(session=session, programme_id=pid, today=TODAY, months=0)
-    assert list(frame.columns) == list(queries.STANCE_HISTORY_COLUMNS)
+            read.programme.stance_history(session=session, programme_id=pid, today=TODAY, months=0)
+    assert list(frame.columns) == list(read.programme.STANCE_HISTORY_COLUMNS)
     assert frame["month"].tolist() == trend["month"].tolist()
     assert frame["stance_index"].tolist() == trend["stance_index"].tolist()
     expected = {
@@ -1296,8 +1314,8 @@ def test_adkar_by_group_averages_each_stakeholders_latest_adkar_scores(
     person(ict)  # never scored: no rows for ICT
 
     with db.read_session(engine) as session:
-        frame = queries.adkar_by_group(session=session, programme_id=pid)
-    assert list(frame.columns) == list(queries.ADKAR_COLUMNS)
+        frame = read.programme.adkar_by_group(session=session, programme_id=pid)
+    assert list(frame.columns) == list(read.programme.ADKAR_COLUMNS)
     groups = list(dict.fromkeys(frame["staff_group"]))
     assert groups == [
         "Adult social care",
@@ -1340,8 +1358,8 @@ def test_barrier_matrix_counts_barriers_not_closed_by_likelihood_and_impact(
             )  # fmt: skip
 
     with db.read_session(engine) as session:
-        frame = queries.barrier_matrix(session=session, programme_id=pid)
-    assert list(frame.columns) == list(queries.BARRIER_MATRIX_COLUMNS)
+        frame = read.programme.barrier_matrix(session=session, programme_id=pid)
+    assert list(frame.columns) == list(read.programme.BARRIER_MATRIX_COLUMNS)
     assert [tuple(row) for row in frame.to_numpy().tolist()] == [
         (5, 2, 1, "Union dispute"),
         (3, 4, 2, "Agency staff leave; Budget cut"),
@@ -1359,8 +1377,8 @@ def test_metric_readings_lists_every_reading_by_metric_and_date(engine: Engine) 
     metric_with_readings(engine, pid, "Savings", [])
 
     with db.read_session(engine) as session:
-        frame = queries.metric_readings(session=session, programme_id=pid)
-    assert list(frame.columns) == list(queries.METRIC_READING_COLUMNS)
+        frame = read.programme.metric_readings(session=session, programme_id=pid)
+    assert list(frame.columns) == list(read.programme.METRIC_READING_COLUMNS)
     assert frame[["metric_id", "reading_on", "value"]].to_numpy().tolist() == [
         [calls, date(2026, 3, 1), 35.0],
         [calls, date(2026, 5, 1), 25.0],
@@ -1398,14 +1416,16 @@ def test_latest_narrative_is_the_newest_published_for_the_audiences_asked(engine
             )  # fmt: skip
 
     with db.read_session(engine) as session:
-        leadership = queries.latest_narrative(
+        leadership = read.programme.latest_narrative(
             session=session, programme_id=pid, audiences=("leadership", Audience.everyone)
         )
-        staff = queries.latest_narrative(session=session, programme_id=pid, audiences=["staff"])
-        everyone = queries.latest_narrative(
+        staff = read.programme.latest_narrative(
+            session=session, programme_id=pid, audiences=["staff"]
+        )
+        everyone = read.programme.latest_narrative(
             session=session, programme_id=pid, audiences=["everyone"]
         )
-        none = queries.latest_narrative(
+        none = read.programme.latest_narrative(
             session=session, programme_id=quiet, audiences=["leadership", "everyone"]
         )
     # Two on one day: the later written stands.
@@ -1446,13 +1466,13 @@ def test_the_dashboard_queries_take_the_same_number_of_statements_for_2_or_6_pro
     def counts() -> tuple[int, int, int, int]:
         with db.read_session(engine) as session:
             statements.clear()
-            frame = queries.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
+            frame = read.programme.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
             dashboard = len(statements)
             statements.clear()
-            decisions = queries.needs_decision(session=session, viewer=viewer, today=TODAY)
+            decisions = read.programme.needs_decision(session=session, viewer=viewer, today=TODAY)
             needs = len(statements)
             statements.clear()
-            queries.change_load_with_stance(
+            read.programme.change_load_with_stance(
                 session=session, viewer=viewer, start=TODAY, months=6, today=TODAY
             )
             load = len(statements)
@@ -1473,7 +1493,7 @@ def test_the_dashboard_queries_take_the_same_number_of_statements_for_2_or_6_pro
 def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Engine) -> None:
     from sqlmodel import col, select
 
-    from tracker import clock, confidence, demo
+    from tracker import clock, confidence
     from tracker.models import (
         Assessment,
         ConfidenceOverride,
@@ -1485,6 +1505,7 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
         Programme,
         Stakeholder,
     )
+    from tracker.seed import demo
 
     demo.seed_demo(engine)
     today = clock.today()
@@ -1501,12 +1522,14 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
                 org_id for org_id in session.exec(select(Organisation.id)).all() if org_id
             ),
         )
-        dashboard = queries.portfolio_dashboard(session=session, viewer=everyone, today=today)
-        assert dashboard[list(queries.PORTFOLIO_COLUMNS)].equals(
-            queries.portfolio(session=session, viewer=everyone, today=today)
+        dashboard = read.programme.portfolio_dashboard(
+            session=session, viewer=everyone, today=today
         )
-        decisions = queries.needs_decision(session=session, viewer=everyone, today=today)
-        _load, group_stance = queries.change_load_with_stance(
+        assert dashboard[list(read.programme.PORTFOLIO_COLUMNS)].equals(
+            read.programme.portfolio(session=session, viewer=everyone, today=today)
+        )
+        decisions = read.programme.needs_decision(session=session, viewer=everyone, today=today)
+        _load, group_stance = read.programme.change_load_with_stance(
             session=session, viewer=everyone, start=today, months=6, today=today
         )
         all_people = session.exec(select(Stakeholder)).all()
@@ -1534,7 +1557,9 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
             assert programme is not None
             ms = session.exec(select(Milestone).where(Milestone.programme_id == pid)).all()
             people = [s for s in all_people if s.programme_id == pid]
-            headline = queries.programme_figures(session=session, programme_id=pid, today=today)
+            headline = read.programme.programme_figures(
+                session=session, programme_id=pid, today=today
+            )
 
             # Forecast, attainment and stance movement.
             assert headline.forecast is not None
@@ -1600,7 +1625,7 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
             assert row["deciding_rule"] == (
                 expected.deciding.evidence_text if expected.deciding else None
             )
-            suggestion, override = queries.confidence_for(
+            suggestion, override = read.programme.confidence_for(
                 session=session, programme_id=pid, today=today
             )
             assert suggestion == expected
@@ -1617,16 +1642,16 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
             expected_heavy += sum(
                 1
                 for m in open_work
-                if m.weight >= queries.HIGH_WEIGHT
+                if m.weight >= read.programme.HIGH_WEIGHT
                 and figures.is_overdue(due_date=m.due_date, status=m.status, today=today)
             )
 
             # The programme dashboard's pieces.
-            burn = queries.burnup(session=session, programme_id=pid, today=today)
+            burn = read.programme.burnup(session=session, programme_id=pid, today=today)
             assert burn["done"].iloc[-1] == headline.done
             assert burn["done"].is_monotonic_increasing
             assert set(burn["scope"]) == {headline.milestones}
-            grid = queries.stakeholder_grid(
+            grid = read.programme.stakeholder_grid(
                 session=session, viewer=SYSTEM, programme_id=pid, named=False
             )
             by_id = {s.id: s for s in people}
@@ -1639,8 +1664,10 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
                     point["quadrant"]
                     == figures.quadrant(influence=person.influence, interest=person.interest).label
                 )
-            history_frame = queries.stance_history(session=session, programme_id=pid, today=today)
-            trend = queries.stance_trend(session=session, programme_id=pid, today=today)
+            history_frame = read.programme.stance_history(
+                session=session, programme_id=pid, today=today
+            )
+            trend = read.programme.stance_trend(session=session, programme_id=pid, today=today)
             assert history_frame["stance_index"].tolist() == trend["stance_index"].tolist()
             now_point = history_frame.iloc[-1]
             assert now_point["desired_index"] == pytest.approx(

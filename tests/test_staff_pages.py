@@ -23,7 +23,7 @@ NEWS = "pages/staff_news.py"
 SAM = "sam.staff@demo.example"  # county, Customer services
 RITA = "rita.revenues@demo.example"  # district, Revenues and benefits
 
-# Demo milestones that land on one of the two groups only (tracker/demo.py).
+# Demo milestones that land on one of the two groups only (tracker/seed/demo.py).
 ONLY_SAM = "Move county customer services onto the platform"  # ncc.cs, in progress and late
 ONLY_RITA = "Switch off paper forms for council tax moves"  # edc.rb and edc.cs, blocked
 ONLY_RITA_DONE = "Start a weekly backlog review with revenues"  # edc.rb, done last month

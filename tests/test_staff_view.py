@@ -1,4 +1,4 @@
-"""What staff read (tracker/staff_view.py), on SQLite and PostgreSQL and on the demo portfolio:
+"""What staff read (tracker/read/staff.py), on SQLite and PostgreSQL and on the demo portfolio:
 each staff group sees what lands on it, only published staff news, achievements in plain
 numbers, and nothing at all from another organisation."""
 
@@ -20,8 +20,7 @@ from sqlmodel import col, select
 
 from tests import factories
 from tests.factories import ACTOR, SYSTEM
-from tracker import access, clock, db, staff_view, wording
-from tracker.demo import DEMO_USERS, seed_demo
+from tracker import access, clock, db, read, words
 from tracker.figures import month_start
 from tracker.models import (
     Milestone,
@@ -33,6 +32,7 @@ from tracker.models import (
     Stage,
     User,
 )
+from tracker.seed.demo import DEMO_USERS, seed_demo
 from tracker.services import metrics, milestones, narratives, programmes
 from tracker.stages import STAGES
 
@@ -114,17 +114,17 @@ def council(engine: Engine) -> Council:
 
 def changes(engine: Engine, viewer: access.Viewer, **options: Any) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return staff_view.changes_for_group(session=session, viewer=viewer, today=TODAY, **options)
+        return read.staff.changes_for_group(session=session, viewer=viewer, today=TODAY, **options)
 
 
 def programmes_of(engine: Engine, viewer: access.Viewer) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return staff_view.programmes_for_staff(session=session, viewer=viewer, today=TODAY)
+        return read.staff.programmes_for_staff(session=session, viewer=viewer, today=TODAY)
 
 
 def news(engine: Engine, viewer: access.Viewer, **filters: Any) -> list[str]:
     with db.read_session(engine) as session:
-        frame = staff_view.published_narratives(session=session, viewer=viewer, **filters)
+        frame = read.staff.published_narratives(session=session, viewer=viewer, **filters)
     return list(frame["title"])
 
 
@@ -231,7 +231,7 @@ def test_a_viewer_without_a_staff_group_gets_an_empty_list_of_changes(
     frame = changes(engine, leader)
 
     assert frame.empty
-    assert list(frame.columns) == list(staff_view.CHANGE_COLUMNS)
+    assert list(frame.columns) == list(read.staff.CHANGE_COLUMNS)
     assert programmes_of(engine, leader)["changes_for_me"].tolist() == [0]
 
 
@@ -329,10 +329,10 @@ def test_a_viewer_from_another_organisation_sees_nothing_of_ours(
     assert changes(engine, outsider).empty
     assert news(engine, outsider) == []
     with db.read_session(engine) as session:
-        ours = staff_view.achievements(
+        ours = read.staff.achievements(
             session=session, viewer=outsider, programme_id=p, today=TODAY
         )
-        mine = staff_view.achievements(
+        mine = read.staff.achievements(
             session=session, viewer=council.revenues_viewer, programme_id=p, today=TODAY
         )
     assert ours.milestones == () and ours.metrics == ()
@@ -455,7 +455,7 @@ def test_achievements_list_work_finished_in_the_period_and_metrics_that_moved(
                 )
 
     with db.read_session(engine) as session:
-        achieved = staff_view.achievements(
+        achieved = read.staff.achievements(
             session=session, viewer=council.customer_viewer, programme_id=p, today=TODAY
         )
 
@@ -486,7 +486,7 @@ def test_achievements_list_work_finished_in_the_period_and_metrics_that_moved(
     ],
 )
 def test_amounts_are_written_as_people_write_them(value: float, unit: str, text: str) -> None:
-    assert wording.amount_text(value, unit) == text
+    assert words.amount_text(value, unit) == text
 
 
 # --- The six stages in plain words -----------------------------------------------------------
@@ -503,7 +503,7 @@ def _stage(stage: str, **values: Any) -> dict[str, Any]:
 
 
 def test_stage_statuses_say_done_happening_now_coming_next_and_later() -> None:
-    statuses = staff_view.stage_statuses(
+    statuses = read.staff.stage_statuses(
         [
             _stage("vision", actual_start=date(2026, 1, 1), actual_end=date(2026, 3, 1)),
             _stage("influencers", progress=1.0, active=2),
@@ -524,7 +524,7 @@ def test_stage_statuses_say_done_happening_now_coming_next_and_later() -> None:
 
 
 def test_before_anything_starts_the_first_stage_is_coming_next() -> None:
-    statuses = staff_view.stage_statuses([_stage(s.value) for s in Stage])
+    statuses = read.staff.stage_statuses([_stage(s.value) for s in Stage])
     assert statuses[Stage.vision] == "Coming next"
     assert list(statuses.values()).count("Later") == 5
 
@@ -564,7 +564,7 @@ def test_stage_story_tells_the_journey_with_the_stage_narratives_and_planned_mon
         programme_id = programme.id
 
     with db.read_session(engine) as session:
-        frame = staff_view.stage_story(session=session, programme_id=programme_id, today=TODAY)
+        frame = read.staff.stage_story(session=session, programme_id=programme_id, today=TODAY)
 
     assert list(frame["number"]) == [1, 2, 3, 4, 5, 6]
     assert list(frame["status"]) == [
@@ -579,7 +579,7 @@ def test_stage_story_tells_the_journey_with_the_stage_narratives_and_planned_mon
     assert frame.iloc[1]["planned"] == "March 2026 to July 2026"
     assert frame.iloc[4]["planned"] == "Not planned yet"
     assert frame.iloc[3]["what_it_means"] == "You get the training, guides and support you need."
-    assert staff_view.journey_summary(frame) == [
+    assert read.staff.journey_summary(frame) == [
         "1 of 6 stages is done.",
         "We are working on stage 2 of 6: Engage with influencers.",
         "Coming next is stage 3: Test the ground and make decisions.",
@@ -624,7 +624,7 @@ def test_journey_summary_in_short_sentences(statuses: list[str], summary: list[s
             "planned_start": [None] * 6,
         }
     )
-    assert staff_view.journey_summary(frame) == summary
+    assert read.staff.journey_summary(frame) == summary
 
 
 # --- The demo portfolio ----------------------------------------------------------------------
@@ -663,7 +663,7 @@ def test_demo_staff_see_exactly_the_milestones_landing_on_their_group(
     first = month_start(month_start(today) - dt.timedelta(days=1))
     end = month_start(month_start(today) + dt.timedelta(days=400))
     with db.read_session(demo_engine) as session:
-        visible = set(session.exec(staff_view.staff_programme_ids(viewer)).all())
+        visible = set(session.exec(read.staff.staff_programme_ids(viewer)).all())
         expected = {
             milestone.id
             for milestone, impact in session.exec(
@@ -682,7 +682,7 @@ def test_demo_staff_see_exactly_the_milestones_landing_on_their_group(
 
 def changes_on(engine: Engine, viewer: access.Viewer, today: date) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return staff_view.changes_for_group(session=session, viewer=viewer, today=today)
+        return read.staff.changes_for_group(session=session, viewer=viewer, today=today)
 
 
 def test_the_two_demo_staff_groups_see_different_changes(demo_engine: Engine) -> None:

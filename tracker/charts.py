@@ -17,7 +17,8 @@ and scatter charts fill their container's width (`width="container"`; the page s
 for a fixed-size image, e.g. the board pack, set `chart.properties(width=640)`. The grids (ADKAR,
 barriers, change load) size their cells by step instead, so each cell stays legible.
 
-Dates arrive as `datetime.date` (from tracker.queries) and are turned into pandas timestamps here,
+Dates arrive as `datetime.date` (from tracker.read.programme) and are turned into pandas
+timestamps here,
 because Vega-Lite's JSON cannot carry a `date`.
 """
 
@@ -34,8 +35,8 @@ from typing import Any, Literal, TypeAlias
 import altair as alt
 import pandas as pd
 
-from tracker.models.enums import DeliveryConfidence, Direction
-from tracker.wording import amount_text, date_words, month_words
+from tracker.vocabulary import DeliveryConfidence, Direction
+from tracker.words import amount_text, date_words, month_words
 
 __all__ = [
     "ADKAR_ELEMENTS",

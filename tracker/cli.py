@@ -21,9 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from tracker import access, clock, db, demo, faults
+from tracker import access, clock, db, faults
 from tracker.errors import DomainError, NotFoundError
 from tracker.models import Organisation, Programme, Role, StaffGroup, User
+from tracker.seed import demo
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -71,7 +72,7 @@ def generate_command(args: argparse.Namespace) -> int:
     """Migrate, then fill the database with generated data of the size asked for (after wiping
     everything, with --reset): a bar per table on standard error as it fills, then the rows per
     table, the seconds taken and whom to sign in as."""
-    from tracker import generate
+    from tracker.seed import generate
 
     with _engine() as engine:
         db.migrate(engine)
@@ -94,7 +95,7 @@ def generate_command(args: argparse.Namespace) -> int:
 def pack_command(args: argparse.Namespace) -> int:
     """Write a programme's board pack (or, with --portfolio, a user's portfolio pack) as a PDF
     and say where it went and how many pages it has."""
-    from tracker import pack  # the PDF libraries load only when a pack is asked for
+    from tracker.io import packs  # the PDF libraries load only when a pack is asked for
 
     if bool(args.programme) == bool(args.portfolio):
         print("tracker pack: name a programme code, or use --portfolio --as EMAIL", file=sys.stderr)
@@ -111,7 +112,7 @@ def pack_command(args: argparse.Namespace) -> int:
                 raise NotFoundError("as", f"no active user has the e-mail {args.email}")
         if args.portfolio:
             assert viewer is not None
-            data = pack.portfolio_pack(session=session, viewer=viewer, today=today)
+            data = packs.portfolio_pack(session=session, viewer=viewer, today=today)
             name = f"portfolio-board-pack-{today.isoformat()}.pdf"
         else:
             code = args.programme.strip().upper()
@@ -122,7 +123,7 @@ def pack_command(args: argparse.Namespace) -> int:
                 access.require_programme(session, viewer, programme.id)
             # Without --as the pack is the installation's own (whoever runs the command on the
             # server can read the database anyway).
-            data = pack.programme_pack(
+            data = packs.programme_pack(
                 session=session,
                 programme_id=programme.id,
                 today=today,
@@ -135,7 +136,7 @@ def pack_command(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"tracker pack: could not write {out}: {error.strerror}", file=sys.stderr)
         return EXIT_REFUSED
-    pages = pack.page_count(data)
+    pages = packs.page_count(data)
     print(f"Wrote {out} ({pages} {'page' if pages == 1 else 'pages'}, {len(data) // 1024} KB).")
     return EXIT_OK
 
@@ -338,7 +339,7 @@ def import_command(args: argparse.Namespace) -> int:
 def backup_command(args: argparse.Namespace) -> int:
     """Back up the whole database to a new file (default: data/backups/tracker-DATE-TIME.db, or
     .dump on PostgreSQL), verify the copy, and report what it holds."""
-    from tracker import backup as backups
+    from tracker.io import backup as backups
 
     with _engine() as engine:
         out = Path(args.out) if args.out else backups.default_backup_path(engine=engine)
@@ -354,7 +355,7 @@ def backup_command(args: argparse.Namespace) -> int:
 def restore_command(args: argparse.Namespace) -> int:
     """Replace the whole database with a backup, after checking the file. Without --yes it asks
     first at a terminal, and elsewhere refuses, saying what would be replaced."""
-    from tracker import backup as backups
+    from tracker.io import backup as backups
 
     source = Path(args.file)
     with _engine() as engine:

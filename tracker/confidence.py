@@ -1,7 +1,8 @@
 """Delivery confidence (shared/DOMAIN.md, "Derived figures"): a suggested rating on the five-point
 scale from stated rules over a programme's figures, always with the why.
 
-Pure: no session, no I/O. `tracker.queries` gathers the `Evidence`; `suggest` applies every rule in
+Pure: no session, no I/O. `tracker.read.programme` gathers the `Evidence`; `suggest` applies
+every rule in
 `RULES` and takes the worst rating any of them raises; `effective` lets a manager's override win.
 Every threshold is a module constant below, and docs/delivery-confidence.md states the same rules
 (a test checks that every rule key and band appears there).
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tracker.models.enums import DeliveryConfidence
+from tracker.vocabulary import DeliveryConfidence
 
 __all__ = [
     "ATTAINMENT_LAG_BANDS",

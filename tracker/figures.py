@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tracker.models.enums import Direction, Impact, MilestoneStatus
+from tracker.vocabulary import Direction, Impact, MilestoneStatus
 
 __all__ = [
     "DEFAULT_IMPACT_WEIGHTS",

@@ -62,7 +62,7 @@ class Action(StrEnum):
     organisation_create = "organisation.create"
     # An organisation's name and staff groups.
     organisation_administer = "organisation.administer"
-    # The audit trail (rows about the viewer's organisations only: see tracker.admin_view).
+    # The audit trail (rows about the viewer's organisations only: see tracker.read.admin).
     audit_read = "audit.read"
     # Settings that apply to every organisation of the installation (retention, image hosts).
     installation_administer = "installation.administer"

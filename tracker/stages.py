@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracker.models.enums import Stage
+from tracker.vocabulary import Stage
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def app_url(
     """Base URL of the app, running with `streamlit run` in demo mode on a fresh SQLite
     database seeded with the demo portfolio, already visited once. Stopped at the end of the
     session, whatever happens."""
-    from tracker.demo import seed_demo
+    from tracker.seed.demo import seed_demo
 
     def prepare(engine: Engine) -> None:
         seed_demo(engine)
@@ -273,7 +273,7 @@ def choose_demo_user(page: Page, demo_email: str) -> None:
     whoever is signed in first), and wait until the page has run for them."""
     from playwright.sync_api import expect
 
-    from tracker.demo import DEMO_USERS
+    from tracker.seed.demo import DEMO_USERS
 
     user = next(user for user in DEMO_USERS if user.email == demo_email)
     sign_out = page.get_by_role("button", name="Sign out")

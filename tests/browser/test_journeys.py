@@ -34,7 +34,7 @@ from tests.browser.conftest import (
     wait_for_app,
 )
 from tracker import clock
-from tracker.demo import seed_demo
+from tracker.seed.demo import seed_demo
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page

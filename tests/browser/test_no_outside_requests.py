@@ -29,7 +29,6 @@ from tests.browser.conftest import (
     wait_for_app,
 )
 from tracker import clock, db
-from tracker.demo import seed_demo
 from tracker.models import (
     Audience,
     Narrative,
@@ -39,6 +38,7 @@ from tracker.models import (
     StageRecord,
     StageRecordBase,
 )
+from tracker.seed.demo import seed_demo
 from tracker.services import records
 
 if TYPE_CHECKING:

@@ -34,8 +34,8 @@ from tests.conftest import (
     _postgres_url,
 )
 from tracker import db
-from tracker.demo import seed_demo
 from tracker.models import Programme
+from tracker.seed.demo import seed_demo
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page

@@ -41,8 +41,8 @@ from tests.browser.conftest import (
 )
 from tests.factories import SYSTEM
 from tracker import db, signin
-from tracker.demo import seed_demo
 from tracker.models import SignInAttempt, User, UserSession
+from tracker.seed.demo import seed_demo
 from tracker.services import organisations
 
 if TYPE_CHECKING:

@@ -36,7 +36,7 @@ from tests.browser.conftest import (
     serious,
     wait_for_app,
 )
-from tracker.demo import DEMO_USERS, DemoUser
+from tracker.seed.demo import DEMO_USERS, DemoUser
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

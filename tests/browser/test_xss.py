@@ -35,9 +35,8 @@ from tests.browser.conftest import (
     wait_for_app,
 )
 from tests.factories import SYSTEM
-from tracker import clock, db, queries, staff_view
+from tracker import clock, db, read
 from tracker.access import load_viewer
-from tracker.demo import seed_demo
 from tracker.models import (
     Barrier,
     BarrierBase,
@@ -66,6 +65,7 @@ from tracker.models import (
     Stakeholder,
     StakeholderBase,
 )
+from tracker.seed.demo import seed_demo
 from tracker.services import (
     barriers,
     engagements,
@@ -382,12 +382,12 @@ def _programmes_offered(engine: Engine) -> dict[str, list[tuple[int, str]]]:
         for email in (LEADER, *MANAGERS):
             viewer = load_viewer(session, email=email)
             assert viewer is not None
-            rows = queries.portfolio(session=session, viewer=viewer, today=today)
+            rows = read.programme.portfolio(session=session, viewer=viewer, today=today)
             offered[email] = _with_payloads(rows["code"])
         for email in STAFF:
             viewer = load_viewer(session, email=email)
             assert viewer is not None
-            rows = staff_view.programmes_for_staff(session=session, viewer=viewer, today=today)
+            rows = read.staff.programmes_for_staff(session=session, viewer=viewer, today=today)
             offered[email] = _with_payloads(rows["code"])
     return offered
 

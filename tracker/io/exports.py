@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col
 
-from tracker import access, permissions, sql
+from tracker import access, permissions, read
 from tracker.access import Viewer
 from tracker.errors import PermissionDeniedError
 from tracker.models import (
@@ -478,7 +478,7 @@ class _Reader:
             return []
         return [
             {name: _plain(value) for name, value in row.items()}
-            for row in sql.rows(self.session, statement)
+            for row in read.sql.rows(self.session, statement)
         ]
 
     def _code(self, row: dict[str, Any]) -> str:

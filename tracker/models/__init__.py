@@ -2,25 +2,6 @@
 
 from tracker.models.audit import AuditEvent
 from tracker.models.base import Versioned
-from tracker.models.enums import (
-    Audience,
-    AuditAction,
-    BarrierCategory,
-    BarrierKind,
-    BarrierStatus,
-    DeliveryConfidence,
-    Direction,
-    EngagementKind,
-    Impact,
-    ImportKind,
-    LawfulBasis,
-    MilestoneStatus,
-    NarrativeStatus,
-    ProgrammeStatus,
-    Role,
-    Stage,
-    Stance,
-)
 from tracker.models.imports import ImportMapping, ImportMappingBase
 from tracker.models.organisation import (
     Organisation,
@@ -74,6 +55,25 @@ from tracker.models.signin import (
     SignInMethod,
     SignInOutcome,
     UserSession,
+)
+from tracker.vocabulary import (
+    Audience,
+    AuditAction,
+    BarrierCategory,
+    BarrierKind,
+    BarrierStatus,
+    DeliveryConfidence,
+    Direction,
+    EngagementKind,
+    Impact,
+    ImportKind,
+    LawfulBasis,
+    MilestoneStatus,
+    NarrativeStatus,
+    ProgrammeStatus,
+    Role,
+    Stage,
+    Stance,
 )
 
 __all__ = [

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from tracker.models.base import enum_type
-from tracker.models.enums import AuditAction
+from tracker.vocabulary import AuditAction
 
 
 # One change to one record, written in the same transaction as the change.

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from tracker.models.base import Versioned, checks_for, enum_type
-from tracker.models.enums import ImportKind
+from tracker.vocabulary import ImportKind
 
 
 # Which spreadsheet column feeds which field, saved for one organisation and kind of import.

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
 from tracker.models.base import Versioned, checks_for, enum_type
-from tracker.models.enums import Role
+from tracker.vocabulary import Role
 
 if TYPE_CHECKING:
     from tracker.models.programme import Programme

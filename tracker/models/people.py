@@ -9,7 +9,7 @@ from pydantic import model_validator
 from sqlmodel import Field, Relationship, SQLModel
 
 from tracker.models.base import Versioned, checks_for, enum_type, int_enum_field
-from tracker.models.enums import EngagementKind, Stance
+from tracker.vocabulary import EngagementKind, Stance
 
 NOTES_WARNING = (
     "Notes about a person can be disclosed to them if they ask for their data. "

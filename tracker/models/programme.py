@@ -9,7 +9,7 @@ from pydantic import model_validator
 from sqlmodel import Field, Relationship, SQLModel
 
 from tracker.models.base import Versioned, checks_for, dates_in_order, enum_type
-from tracker.models.enums import (
+from tracker.vocabulary import (
     DeliveryConfidence,
     Impact,
     LawfulBasis,

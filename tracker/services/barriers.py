@@ -12,8 +12,8 @@ from sqlmodel import Session, col
 from tracker.access import Viewer
 from tracker.models import Barrier, BarrierBase, BarrierCategory, BarrierKind, BarrierStatus
 from tracker.permissions import Action, require_change, require_new
+from tracker.read.sql import frame, rows
 from tracker.services import records
-from tracker.sql import frame, rows
 
 # The article's categories, kinds and statuses as the interface writes them.
 CATEGORY_WORDS: dict[str, str] = {

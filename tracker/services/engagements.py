@@ -16,8 +16,8 @@ from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import Engagement, EngagementBase, EngagementStakeholder, Stakeholder
 from tracker.permissions import Action, require_change, require_new, require_programme
+from tracker.read.sql import frame, rows
 from tracker.services import records
-from tracker.sql import frame, rows
 
 
 def log_engagement(

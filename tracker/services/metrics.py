@@ -11,15 +11,15 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
-from tracker import queries
+from tracker import read
 from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import Direction, Metric, MetricBase, MetricReading, MetricReadingBase, Stage
 from tracker.permissions import Action, require_change, require_new
+from tracker.read.sql import frame, rows
 from tracker.services import records
-from tracker.sql import frame, rows
 from tracker.stages import STAGE_INFO
-from tracker.wording import amount_text, date_words
+from tracker.words import amount_text, date_words
 
 # Which way is better, as the interface writes it.
 DIRECTION_WORDS: dict[str, str] = {
@@ -147,10 +147,10 @@ def metric_table(*, session: Session, programme_id: int) -> pd.DataFrame:
     Columns: id, version, name, unit, baseline, target, target_date (date or None), direction
     ("up"/"down"), stage (a stage key or None), latest (the latest reading's value, None without
     readings), latest_on (its date), attainment (figures.metric_attainment as computed by
-    queries.metric_status: 1.0 = target met, direction-aware; None without readings or when
+    read.programme.metric_status: 1.0 = target met, direction-aware; None without readings or when
     target equals baseline).
     """
-    status = queries.metric_status(session=session, programme_id=programme_id)
+    status = read.programme.metric_status(session=session, programme_id=programme_id)
     kept = {
         int(row["id"]): (int(row["version"]), row["stage"])
         for row in rows(

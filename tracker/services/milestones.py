@@ -28,8 +28,8 @@ from tracker.models import (
     Stakeholder,
 )
 from tracker.permissions import Action, require_change, require_new, require_programme
+from tracker.read.sql import frame, rows
 from tracker.services import records
-from tracker.sql import frame, rows
 
 # The columns of milestone_table, in the order the bulk editor shows them after id and version.
 TABLE_COLUMNS = (

@@ -13,8 +13,8 @@ from tracker import clock
 from tracker.access import Viewer
 from tracker.models import Audience, Narrative, NarrativeBase, NarrativeStatus
 from tracker.permissions import Action, require_change, require_new
+from tracker.read.sql import frame, rows
 from tracker.services import records
-from tracker.sql import frame, rows
 
 # Who a narrative is for, as the interface writes it.
 AUDIENCE_WORDS: dict[str, str] = {

@@ -36,8 +36,8 @@ from tracker.permissions import (
     require_programme,
     require_record,
 )
+from tracker.read.sql import frame, rows
 from tracker.services import records
-from tracker.sql import frame, rows
 from tracker.workspace import TableEditCounts, apply_table_edits
 
 

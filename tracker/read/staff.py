@@ -9,7 +9,8 @@ stakeholder, assessment, engagement or influence table: staff never see stakehol
 
 Plain words, one definition each:
 - Stage status: "Done" (an actual end date is recorded, or every planned milestone is done),
-  "Happening now" (`queries.is_current_stage`), "Coming next" (the first stage, in order, that
+  "Happening now" (`read.programme.is_current_stage`), "Coming next" (the first stage, in
+  order, that
   is neither of those), "Later" (the rest).
 - Milestone status: "Done"; "Delayed" for a blocked milestone or one past its due date and not
   done (to staff both mean "this lands later than we said"); "In progress"; "Planned" (not
@@ -30,7 +31,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from tracker import figures, queries
+from tracker import figures, read
 from tracker.access import Viewer, visible_programme_ids
 from tracker.models import (
     Audience,
@@ -46,12 +47,12 @@ from tracker.models import (
     Stage,
     StageRecord,
 )
-from tracker.sql import add_months as _add_months
-from tracker.sql import frame as _frame
-from tracker.sql import rows as _rows
-from tracker.sql import sum_where as _sum_where
+from tracker.read.sql import add_months as _add_months
+from tracker.read.sql import frame as _frame
+from tracker.read.sql import rows as _rows
+from tracker.read.sql import sum_where as _sum_where
 from tracker.stages import STAGE_INFO, STAGES
-from tracker.wording import amount_text, month_words
+from tracker.words import amount_text, month_words
 
 __all__ = [
     "COMING_NEXT",
@@ -146,7 +147,7 @@ def stage_statuses(stages: Sequence[Mapping[str, Any]]) -> dict[Stage, str]:
         row = by_stage.get(info.stage)
         if row is None:
             continue
-        if queries.is_current_stage(
+        if read.programme.is_current_stage(
             actual_start=row["actual_start"],
             actual_end=row["actual_end"],
             progress=row["progress"],
@@ -690,7 +691,7 @@ def achievements(
             target=float(row["target"]),
             attainment=float(row["attainment"]),
         )
-        for row in queries.metric_status(session=session, programme_id=programme_id).to_dict(
+        for row in read.programme.metric_status(session=session, programme_id=programme_id).to_dict(
             "records"
         )
         if row["attainment"] is not None and row["attainment"] > 0

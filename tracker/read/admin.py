@@ -40,7 +40,7 @@ from tracker.models import (
 )
 from tracker.ownership import PEOPLE_TABLES
 from tracker.permissions import Action, allowed, organisations, require
-from tracker.sql import frame, rows
+from tracker.read.sql import frame, rows
 
 # --- Users and organisations --------------------------------------------------------------------
 

@@ -62,10 +62,10 @@ from tracker.models import (
     Stakeholder,
     Stance,
 )
-from tracker.sql import add_months as _add_months
-from tracker.sql import frame as _frame
-from tracker.sql import rows as _rows
-from tracker.sql import sum_where as _sum_where
+from tracker.read.sql import add_months as _add_months
+from tracker.read.sql import frame as _frame
+from tracker.read.sql import rows as _rows
+from tracker.read.sql import sum_where as _sum_where
 from tracker.stages import STAGES
 
 __all__ = [

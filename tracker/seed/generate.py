@@ -59,7 +59,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from tracker import audit, clock, db
-from tracker.demo import EXIT_CRITERIA
 from tracker.errors import DomainError
 from tracker.models import (
     Audience,
@@ -72,6 +71,7 @@ from tracker.models import (
     Role,
     Stage,
 )
+from tracker.seed.demo import EXIT_CRITERIA
 from tracker.stages import STAGE_INFO
 
 GENERATOR_ACTOR = "generator"

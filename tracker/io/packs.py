@@ -54,7 +54,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 )
 from sqlmodel import Session, col, select
 
-from tracker import charts, confidence, figures, permissions, portfolio_view, queries
+from tracker import charts, confidence, figures, permissions, read
 from tracker.access import Viewer
 from tracker.errors import NotFoundError
 from tracker.models import (
@@ -73,7 +73,7 @@ from tracker.models import (
 )
 from tracker.services.barriers import CATEGORY_WORDS
 from tracker.stages import STAGE_INFO
-from tracker.wording import amount_text, date_words
+from tracker.words import amount_text, date_words
 
 __all__ = ["page_count", "portfolio_pack", "programme_pack"]
 
@@ -584,7 +584,7 @@ def _open_barriers(session: Session, programme_id: int) -> list[Barrier]:
 def _stance_90_days_ago(session: Session, programme_id: int, today: dt.date) -> float | None:
     """The programme's stance index as of 90 days before `today` (as the portfolio shows it)."""
     # queries has no public per-programme form of this; _stance_as_of is the one definition.
-    found = queries._stance_as_of(
+    found = read.programme._stance_as_of(
         session,
         key=col(Stakeholder.programme_id),
         where=[col(Stakeholder.programme_id) == programme_id],
@@ -609,7 +609,9 @@ def programme_pack(*, session: Session, programme_id: int, today: dt.date, viewe
     if programme is None:
         raise NotFoundError("programme", "That programme no longer exists.")
     pack = _Pack(pagesize=A4)
-    numbers = queries.programme_figures(session=session, programme_id=programme_id, today=today)
+    numbers = read.programme.programme_figures(
+        session=session, programme_id=programme_id, today=today
+    )
     viewer_name = "the programme board" if viewer.system else viewer.name
     hotspots_named = permissions.may_see_names(session, viewer, programme_id)
     _title_block(pack, session, programme, numbers, today, viewer_name)
@@ -617,7 +619,7 @@ def programme_pack(*, session: Session, programme_id: int, today: dt.date, viewe
     _journey_section(pack, session, programme_id, today)
     _milestone_section(pack, session, programme_id, today)
     _stakeholder_section(pack, session, viewer, programme_id, today, numbers, hotspots_named)
-    metrics = queries.metric_status(session=session, programme_id=programme_id)
+    metrics = read.programme.metric_status(session=session, programme_id=programme_id)
     _metric_section(pack, metrics)
     _barrier_section(pack, session, programme_id)
     _chart_section(pack, session, viewer, programme, numbers, metrics, today, hotspots_named)
@@ -632,7 +634,7 @@ def _title_block(
     pack: _Pack,
     session: Session,
     programme: Programme,
-    numbers: queries.ProgrammeFigures,
+    numbers: read.programme.ProgrammeFigures,
     today: dt.date,
     viewer_name: str,
 ) -> None:
@@ -673,7 +675,7 @@ def _title_block(
 
 def _confidence_section(pack: _Pack, session: Session, programme_id: int, today: dt.date) -> None:
     styles = pack.styles
-    suggestion, override = queries.confidence_for(
+    suggestion, override = read.programme.confidence_for(
         session=session, programme_id=programme_id, today=today
     )
     shown, source = confidence.effective(suggestion, override)
@@ -769,7 +771,7 @@ def _rule_name(key: str) -> str:
 
 
 def _journey_section(pack: _Pack, session: Session, programme_id: int, today: dt.date) -> None:
-    stages = queries.stage_summary(session=session, programme_id=programme_id, today=today)
+    stages = read.programme.stage_summary(session=session, programme_id=programme_id, today=today)
     pack.heading("The six-stage journey")
     rows = []
     current = []
@@ -827,7 +829,9 @@ def _span(start: object, end: object, *, actual: bool = False) -> str:
 
 def _milestone_section(pack: _Pack, session: Session, programme_id: int, today: dt.date) -> None:
     pack.heading("Milestones")
-    late = queries.overdue_milestones(session=session, programme_id=programme_id, today=today)
+    late = read.programme.overdue_milestones(
+        session=session, programme_id=programme_id, today=today
+    )
     pack.heading(f"Overdue ({len(late)}), most late first", level=2)
     if late.empty:
         pack.para("No milestone is overdue.")
@@ -878,20 +882,20 @@ def _stakeholder_section(
     viewer: Viewer,
     programme_id: int,
     today: dt.date,
-    numbers: queries.ProgrammeFigures,
+    numbers: read.programme.ProgrammeFigures,
     hotspots_named: bool,
 ) -> None:
     pack.heading("Stakeholders")
     then = _stance_90_days_ago(session, programme_id, today)
     change = None if numbers.stance_index is None or then is None else numbers.stance_index - then
-    hot = queries.hotspots(session=session, viewer=viewer, programme_id=programme_id)
+    hot = read.programme.hotspots(session=session, viewer=viewer, programme_id=programme_id)
     blocking = int((hot["blocks"] > 0).sum()) if not hot.empty else 0
     pack.facts(
         [
             ("Stakeholders", str(numbers.stakeholders)),
             ("Stance index now", _stance_index(numbers.stance_index)),
             ("Stance index 90 days ago", _stance_index(then)),
-            ("Direction", _direction_words(queries.stance_direction(change), change)),
+            ("Direction", _direction_words(read.programme.stance_direction(change), change)),
             (
                 "Resistance hotspots",
                 f"{numbers.hotspots}, of whom {blocking} "
@@ -1023,7 +1027,7 @@ def _chart_section(
     session: Session,
     viewer: Viewer,
     programme: Programme,
-    numbers: queries.ProgrammeFigures,
+    numbers: read.programme.ProgrammeFigures,
     metrics: pd.DataFrame,
     today: dt.date,
     hotspots_named: bool,
@@ -1036,7 +1040,7 @@ def _chart_section(
         "The dashboard's charts as of the date of this pack. Each has its summary beneath it.",
         pack.styles.small,
     )
-    burnup = queries.burnup(session=session, programme_id=programme_id, today=today)
+    burnup = read.programme.burnup(session=session, programme_id=programme_id, today=today)
     p50 = numbers.forecast.p50 if numbers.forecast else None
     p85 = numbers.forecast.p85 if numbers.forecast else None
     target = programme.target_end_date
@@ -1050,12 +1054,12 @@ def _chart_section(
         ),
         charts.burnup_summary(burnup, forecast_p50=p50, forecast_p85=p85, target_end_date=target),
     )
-    history = queries.stance_history(session=session, programme_id=programme_id, today=today)
+    history = read.programme.stance_history(session=session, programme_id=programme_id, today=today)
     pack.chart(
         _sized(charts.stance_history_chart(history), 380, 180),
         charts.stance_history_summary(history),
     )
-    grid = queries.stakeholder_grid(
+    grid = read.programme.stakeholder_grid(
         session=session, viewer=viewer, programme_id=programme_id, named=False
     )
     pack.chart(
@@ -1067,12 +1071,12 @@ def _chart_section(
             else " " + permissions.NAMES_HELD_BY_OWNER
         ),
     )
-    matrix = queries.barrier_matrix(session=session, programme_id=programme_id)
+    matrix = read.programme.barrier_matrix(session=session, programme_id=programme_id)
     pack.chart(
         charts.barrier_matrix_chart(matrix).properties(width=alt.Step(60), height=alt.Step(50)),
         charts.barrier_matrix_summary(matrix),
     )
-    readings = queries.metric_readings(session=session, programme_id=programme_id)
+    readings = read.programme.metric_readings(session=session, programme_id=programme_id)
     shown = [m for m in _records(metrics) if int(m["metric_id"]) in set(readings["metric_id"])]
     for metric in shown[:METRIC_CHARTS]:
         values = readings.loc[readings["metric_id"] == metric["metric_id"], ["reading_on", "value"]]
@@ -1106,9 +1110,9 @@ def portfolio_pack(*, session: Session, viewer: Viewer, today: dt.date) -> bytes
     with its summary. The caller has checked the viewer may use the portfolio."""
     pack = _Pack(pagesize=landscape(A4))
     styles = pack.styles
-    rows = portfolio_view.sort_portfolio(
-        queries.portfolio_dashboard(session=session, viewer=viewer, today=today),
-        portfolio_view.DEFAULT_SORT,
+    rows = read.portfolio.sort_portfolio(
+        read.programme.portfolio_dashboard(session=session, viewer=viewer, today=today),
+        read.portfolio.DEFAULT_SORT,
     )
     pack.para("Portfolio board pack", styles.eyebrow)
     pack.para("Delivery across the portfolio", styles.title)
@@ -1208,7 +1212,7 @@ def _portfolio_summary(pack: _Pack, session: Session, rows: pd.DataFrame, today:
 def _why(session: Session, programme_id: int, today: dt.date) -> str:
     """The deciding rule's evidence and band, e.g. "12% of planned work is overdue (>= 10%
     gives Amber)", or why the rating is Green."""
-    suggestion, _override = queries.confidence_for(
+    suggestion, _override = read.programme.confidence_for(
         session=session, programme_id=programme_id, today=today
     )
     if suggestion.deciding is None:
@@ -1236,7 +1240,7 @@ def _forecast_words(p50: object, p85: object, target: object) -> list[Paragraph]
 
 def _decisions_section(pack: _Pack, session: Session, viewer: Viewer, today: dt.date) -> None:
     pack.heading("Needs a decision")
-    decisions = queries.needs_decision(session=session, viewer=viewer, today=today)
+    decisions = read.programme.needs_decision(session=session, viewer=viewer, today=today)
     if decisions.empty:
         pack.para(
             "Nothing needs a decision: no Red or Amber/Red programme, blocking hotspot or "
@@ -1251,7 +1255,7 @@ def _decisions_section(pack: _Pack, session: Session, viewer: Viewer, today: dt.
                 str(row["kind"]),
                 str(row["programme"]),
                 _RatingMark(ratings[str(row["item"])])
-                if row["kind"] == queries.DECISION_CONFIDENCE
+                if row["kind"] == read.programme.DECISION_CONFIDENCE
                 else str(row["item"]),
                 str(row["detail"]),
             ]
@@ -1265,7 +1269,7 @@ def _change_load_section(pack: _Pack, session: Session, viewer: Viewer, today: d
     first_of_month = dt.date(today.year, today.month, 1)
     last_month = first_of_month - dt.timedelta(days=1)
     start = dt.date(last_month.year, last_month.month, 1)
-    load, stance = queries.change_load_with_stance(
+    load, stance = read.programme.change_load_with_stance(
         session=session, viewer=viewer, start=start, months=CHANGE_LOAD_MONTHS, today=today
     )
     pack.add(PageBreak())

@@ -1,0 +1,2 @@
+"""The demo portfolio and generated portfolios: the seeder (`demo`) and the generator
+(`generate`)."""
