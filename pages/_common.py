@@ -71,40 +71,51 @@ def cached(loader: Callable[..., Any], **kwargs: Any) -> Any:
     anywhere shows on the next rerun. Only for loaders of one programme's data (the caller has
     already checked the viewer may see it); never for anything scoped to a user."""
     return _cached_call(
-        db.database_url(), loader.__module__, loader.__name__, data_version(), tuple(kwargs.items())
+        db.database_url(),
+        loader.__module__,
+        loader.__qualname__,
+        data_version(),
+        tuple(kwargs.items()),
+        _loader=loader,
     )
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached_call(
-    url: str, module: str, name: str, version: int, items: tuple[tuple[str, Any], ...]
+    url: str,
+    module: str,
+    name: str,
+    version: int,
+    items: tuple[tuple[str, Any], ...],
+    _loader: Callable[..., Any],
 ) -> Any:
-    loader = _named(module, name)
+    # The key is the database, the loader's module and name, the data version and the
+    # arguments; `_loader` (underscored, so Streamlit leaves it out of the key) is the function
+    # the caller passed, called as it is: nothing is looked up by name.
     with db.read_session(get_engine()) as session:
-        return loader(session=session, **dict(items))
-
-
-def _named(module: str, name: str) -> Any:
-    """The function that a cache entry's key names by its module and name."""
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+        return _loader(session=session, **dict(items))
 
 
 def chart(build: Callable[..., Any], *inputs: Any, **options: Any) -> dict[str, Any]:
     """The Vega-Lite spec of the Altair chart `build(*inputs, **options)`, cached on those inputs:
     building and validating an Altair chart takes longer than the queries behind it, so a rerun
     on the same data reuses the spec. Show it with st.vega_lite_chart."""
-    return _chart_spec(build.__module__, build.__name__, inputs, tuple(options.items()))
+    return _chart_spec(
+        build.__module__, build.__qualname__, inputs, tuple(options.items()), _build=build
+    )
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _chart_spec(
-    module: str, name: str, inputs: tuple[Any, ...], options: tuple[tuple[str, Any], ...]
+    module: str,
+    name: str,
+    inputs: tuple[Any, ...],
+    options: tuple[tuple[str, Any], ...],
+    _build: Callable[..., Any],
 ) -> dict[str, Any]:
     import altair as alt
 
-    made = _named(module, name)(*inputs, **dict(options))
+    made = _build(*inputs, **dict(options))
     # Not validated against the Vega-Lite schema here (a third of the cost): tests/test_charts.py
     # validates every chart builder, with data and empty.
     with alt.data_transformers.disable_max_rows():
