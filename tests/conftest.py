@@ -91,6 +91,26 @@ def demo_url(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return url
 
 
+@pytest.fixture(scope="module")
+def shared_demo_engine(
+    demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """One copy of the seeded demo database shared by a test module's read-only tests."""
+    path = tmp_path_factory.mktemp("shared-demo") / "demo.db"
+    shutil.copy(demo_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_engine(demo_url: str) -> Iterator[Engine]:
+    """An engine on this test's own copy of the seeded demo database (see `demo_url`)."""
+    engine = db.make_engine(demo_url)
+    yield engine
+    engine.dispose()
+
+
 def sign_in(at: Any, email: str) -> None:
     """Sign `at` in as `email`, as single sign-on (st.login) would: the app matches the e-mail
     to an active user and starts a session for them on the first run."""

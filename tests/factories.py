@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from tracker import db
-from tracker.access import system_viewer
+from tracker.access import Viewer, load_viewer, system_viewer
 from tracker.models import Organisation, OrganisationBase, Role
 from tracker.services import milestones, organisations, programmes, records, stakeholders
 
@@ -108,3 +108,11 @@ def organisation_and_counter_change(engine: Engine, label: str, counter_id: int)
             expected_version=counter.version,
             changes={"name": f"Counter last set by {label}"},
         )
+
+
+def viewer(engine: Engine, email: str) -> Viewer:
+    """The signed-in viewer for an existing account, as the app builds it on sign-in."""
+    with db.read_session(engine) as session:
+        found = load_viewer(session, email=email)
+    assert found is not None, f"no active account {email}"
+    return found

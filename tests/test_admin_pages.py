@@ -9,7 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,6 @@ from tests import factories
 from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import clock, db, privacy, read, signin
-from tracker.access import Viewer, load_viewer
 from tracker.errors import ConflictError, DomainError, PermissionDeniedError
 from tracker.models import (
     AuditEvent,
@@ -59,13 +58,6 @@ LENA = "lena.leader@demo.example"
 SAM = "sam.staff@demo.example"
 OTHER = "other@example.org"
 LONG_PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(demo_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -124,13 +116,6 @@ def _stakeholder_choice(at: AppTest) -> int:
     return int(next(box for box in at.selectbox if box.label == "Stakeholder").value)
 
 
-def _viewer(engine: Engine, email: str) -> Viewer:
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-    assert viewer is not None
-    return viewer
-
-
 def _user(engine: Engine, email: str) -> User | None:
     with db.read_session(engine) as session:
         return session.exec(select(User).where(User.email == email)).first()
@@ -165,7 +150,7 @@ def test_users_page_lists_the_admins_users_with_password_set_or_not_and_never_th
     assert at.title[0].value == "Users"
     shown = at.dataframe[0].value
     with db.read_session(demo_engine) as session:
-        expected = read.admin.user_table(session=session, viewer=_viewer(demo_engine, ADA))
+        expected = read.admin.user_table(session=session, viewer=factories.viewer(demo_engine, ADA))
     assert list(shown["email"]) == list(expected["email"])
     assert len(shown) == 6
     by_email = shown.set_index("email")
@@ -320,7 +305,7 @@ def test_changing_a_users_organisations_and_password(
     uid = _choose_user(at, demo_engine, MAYA)
     at.multiselect(key=f"users_orgs_{uid}").set_value([ncc, edc])
     _click(at, "Save organisations")
-    assert _viewer(demo_engine, MAYA).organisation_ids == {ncc, edc}
+    assert factories.viewer(demo_engine, MAYA).organisation_ids == {ncc, edc}
 
     _field(at, "New password").set_value(LONG_PASSWORD)
     _field(at, "The same password again").set_value(LONG_PASSWORD + "!")
@@ -336,7 +321,7 @@ def test_changing_a_users_organisations_and_password(
     at.text_input(key=f"users_name_{uid}").set_value("Maya Manager-Okafor")
     _click(at, "Save user")
     assert not at.error, _errors(at)
-    assert _viewer(demo_engine, MAYA).name == "Maya Manager-Okafor"
+    assert factories.viewer(demo_engine, MAYA).name == "Maya Manager-Okafor"
 
 
 # --- Organisations --------------------------------------------------------------------------
@@ -365,7 +350,7 @@ def test_adding_and_renaming_an_organisation_and_a_staff_group(
     _click(at, "Add organisation")
     assert "Added Westvale Borough Council." in _success(at)
     wbc = _org_id(demo_engine, "WBC")
-    assert wbc in _viewer(demo_engine, ADA).organisation_ids
+    assert wbc in factories.viewer(demo_engine, ADA).organisation_ids
 
     at.selectbox(key="organisations_choice").set_value(wbc).run()
     at.text_input(key=f"organisations_name_{wbc}").set_value("Westvale Council")
@@ -505,7 +490,7 @@ def test_an_erasure_appears_in_the_audit_trail_as_such(
     with db.read_session(demo_engine) as session:
         person = session.exec(select(Stakeholder).order_by("id")).first()
     assert person is not None and person.id is not None
-    privacy.erase(demo_engine, viewer=_viewer(demo_engine, ADA), stakeholder_id=person.id)
+    privacy.erase(demo_engine, viewer=factories.viewer(demo_engine, ADA), stakeholder_id=person.id)
     at = _open(app_as, AUDIT)
     at.selectbox(key="audit_actor").set_value(ADA).run()
     row = at.dataframe[0].value.iloc[0]
@@ -750,7 +735,7 @@ def two_councils(sqlite_engine: Engine) -> dict[str, Any]:
         "a": a,
         "b": b,
         "group_a": group_a,
-        "viewer": _viewer(sqlite_engine, "admin@a.example"),
+        "viewer": factories.viewer(sqlite_engine, "admin@a.example"),
         "ids": {"admin": admin, "in_a": in_a, "in_b": in_b, "both": both},
     }
 
@@ -804,7 +789,7 @@ def test_an_admin_manages_only_users_and_groups_of_their_own_organisations(
             organisations.delete_staff_group(
                 session=session, viewer=viewer, staff_group_id=group_b, expected_version=1
             )
-    manager = _viewer(engine, "manager@b.example")
+    manager = factories.viewer(engine, "manager@b.example")
     with db.write_session(engine, actor=manager.email) as session:
         with pytest.raises(PermissionDeniedError):
             organisations.add_organisation(
@@ -842,7 +827,7 @@ def test_an_admin_changes_only_users_wholly_within_their_organisations(
         with pytest.raises(PermissionDeniedError, match="all yours to administer"):
             with db.write_session(engine, actor=viewer.email) as session:
                 change(session)
-    assert _viewer(engine, "both@example.org").organisation_ids == {
+    assert factories.viewer(engine, "both@example.org").organisation_ids == {
         two_councils["a"],
         two_councils["b"],
     }

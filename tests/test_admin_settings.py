@@ -4,7 +4,7 @@ an administrator of every organisation may change it; what they save reaches the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from tests.conftest import sign_in
 from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import clock, content_policy, db
-from tracker.access import Viewer, load_viewer
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.models import Audience, Narrative, NarrativeBase, NarrativeStatus, Programme
 from tracker.services import records
@@ -34,20 +33,6 @@ REFUSED = "This page is not available to your role."
 CHART = "![Waiting times](https://images.example.org/chart.png)"
 
 
-@pytest.fixture
-def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(demo_url)
-    yield engine
-    engine.dispose()
-
-
-def _viewer(engine: Engine, email: str) -> Viewer:
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-    assert viewer is not None
-    return viewer
-
-
 def _hosts(engine: Engine) -> frozenset[str]:
     with db.read_session(engine) as session:
         return content_policy.image_hosts(session)
@@ -56,7 +41,7 @@ def _hosts(engine: Engine) -> frozenset[str]:
 def _set(engine: Engine, email: str, hosts: list[str]) -> frozenset[str]:
     with db.write_session(engine, actor=email) as session:
         return content_policy.set_image_hosts(
-            session=session, viewer=_viewer(engine, email), hosts=hosts
+            session=session, viewer=factories.viewer(engine, email), hosts=hosts
         )
 
 

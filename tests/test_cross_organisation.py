@@ -10,7 +10,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 from sqlalchemy.engine import Engine
@@ -39,13 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ADA = "ada.admin@demo.example"  # administrator of all three demo organisations
 EASTBROOK_ADMIN = "eve.eastbrook@demo.example"
 CARE_BOARD_ADMIN = "ian.icb@demo.example"
-
-
-@pytest.fixture
-def demo_engine(demo_url: str) -> Engine:
-    engine = db.make_engine(demo_url)
-    yield engine  # type: ignore[misc]
-    engine.dispose()
 
 
 def _admin_of(email: str, org: str) -> None:

@@ -37,18 +37,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "exchange-format.md"
 
 
 @pytest.fixture
-def demo_engine(demo_template: Path, tmp_path: Path) -> Iterator[Engine]:
-    path = tmp_path / "source.db"
-    shutil.copy(demo_template, path)
-    engine = db.make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def demo_documents(demo_engine: Engine) -> list[dict[str, Any]]:
+def demo_documents(shared_demo_engine: Engine) -> list[dict[str, Any]]:
     """Every demo programme as an exchange document, exported by the administrator."""
-    with db.read_session(demo_engine) as session:
+    with db.read_session(shared_demo_engine) as session:
         viewer = load_viewer(session, email=ADMIN)
         assert viewer is not None
         ids = session.exec(select(Programme.id).order_by(col(Programme.code))).all()
@@ -251,8 +242,8 @@ def test_the_import_is_audited_as_the_person_importing(
     assert {"organisation", "staff_group", "metric_reading", "narrative"} <= audited
 
 
-def test_leadership_cannot_export_the_exchange_file(demo_engine: Engine) -> None:
-    with db.read_session(demo_engine) as session:
+def test_leadership_cannot_export_the_exchange_file(shared_demo_engine: Engine) -> None:
+    with db.read_session(shared_demo_engine) as session:
         viewer = load_viewer(session, email=LEADER)
         assert viewer is not None
         programme_id = session.exec(select(Programme.id)).first()

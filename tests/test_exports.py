@@ -7,8 +7,6 @@ import csv
 import datetime as dt
 import io
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +43,6 @@ MANAGER = "maya.manager@demo.example"  # Northmoor County Council only
 LEADER = "lena.leader@demo.example"
 STAFF = "sam.staff@demo.example"
 FORMULA = '=HYPERLINK("http://x","y")'
-
-
-@pytest.fixture
-def demo_engine(demo_template: Path, tmp_path: Path) -> Iterator[Engine]:
-    path = tmp_path / "demo.db"
-    shutil.copy(demo_template, path)
-    engine = db.make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
 
 
 def _viewer(session: Session, email: str) -> Viewer:

@@ -25,7 +25,7 @@ from sqlmodel import SQLModel, col, func, select
 from tests import factories
 from tests.factories import SYSTEM
 from tracker import db
-from tracker.access import Viewer, load_viewer
+from tracker.access import Viewer
 from tracker.cli import main
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.io import imports
@@ -65,18 +65,11 @@ class World:
     viewer: Viewer
 
 
-def _viewer(engine: Engine, email: str) -> Viewer:
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-    assert viewer is not None
-    return viewer
-
-
 def _world(engine: Engine) -> World:
     org = factories.organisation(engine, name="Northmoor Test Council", short_name="NTC")
     programme_id = factories.programme(engine, org, code="NTC-MAIN")
     factories.user(engine, [org], role=Role.manager, email="manager@example.org")
-    return World(engine, org, programme_id, _viewer(engine, "manager@example.org"))
+    return World(engine, org, programme_id, factories.viewer(engine, "manager@example.org"))
 
 
 @pytest.fixture
@@ -746,7 +739,7 @@ def test_only_managers_and_administrators_may_import(world: World, role: Role) -
         world.engine,
         world.organisation_id,
         world.programme_id,
-        _viewer(world.engine, "reader@example.org"),
+        factories.viewer(world.engine, "reader@example.org"),
     )
     table = _table(b"Title,Stage,Due\r\nX thing,1,01/01/2026\r\n", "milestones")
     with pytest.raises(PermissionDeniedError):

@@ -4,7 +4,7 @@ mapping, every problem by row and column, all-or-nothing import, the exchange fi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -24,13 +24,6 @@ LENA = "lena.leader@demo.example"
 SAM = "sam.staff@demo.example"
 IMPORT = "pages/manage_import.py"
 EXPORT = "pages/manage_export.py"
-
-
-@pytest.fixture
-def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(demo_url)
-    yield engine
-    engine.dispose()
 
 
 def _first_programme(engine: Engine) -> ProgrammeChoice:

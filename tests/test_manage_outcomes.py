@@ -4,7 +4,7 @@ driven with AppTest on the demo database; and the read functions behind them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,6 @@ BARRIERS = "pages/manage_barriers.py"
 METRICS = "pages/manage_metrics.py"
 NARRATIVES = "pages/manage_narratives.py"
 NO_EDITS: dict[str, Any] = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
-
-
-@pytest.fixture
-def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(demo_url)
-    yield engine
-    engine.dispose()
 
 
 def first_programme(engine: Engine, email: str = MAYA) -> ProgrammeChoice:

@@ -6,7 +6,7 @@ and administrators reach these pages."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +42,6 @@ ADA = "ada.admin@demo.example"
 LENA = "lena.leader@demo.example"
 SAM = "sam.staff@demo.example"
 OTHER = "other@example.org"
-
-
-@pytest.fixture
-def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(demo_url)
-    yield engine
-    engine.dispose()
 
 
 def _programme_id(engine: Engine, email: str = MAYA) -> int:

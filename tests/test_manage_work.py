@@ -5,7 +5,7 @@ those pages use, tested without Streamlit."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,13 +45,6 @@ CODE = "NCC-ASC-ONLINE"  # owned by the county, no partners
 OTHER = "someone.else@example.org"
 
 # demo_url and app_as come from tests/conftest.py.
-
-
-@pytest.fixture
-def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(demo_url)
-    yield engine
-    engine.dispose()
 
 
 def open_page(app_as: Callable[[str], AppTest], page: str, email: str = MAYA) -> AppTest:

@@ -13,7 +13,6 @@ import io
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,13 +95,6 @@ def _programme_pack(engine: Engine, code: str) -> bytes:
         )
 
 
-@pytest.fixture(scope="module")
-def demo_engine(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = _copy_demo(demo_template, tmp_path_factory.mktemp("pack"))
-    yield engine
-    engine.dispose()
-
-
 @dataclass(frozen=True)
 class _Written:
     out: Path
@@ -111,12 +103,12 @@ class _Written:
 
 
 @pytest.fixture(scope="module")
-def care_run(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> _Written:
+def care_run(shared_demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> _Written:
     """`tracker pack NCC-CARE-RECORD --as lena.leader@... --out FILE`, run once."""
     out = tmp_path_factory.mktemp("cli") / "board.pdf"
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
-        patch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
+        patch.setenv("DATABASE_URL", shared_demo_engine.url.render_as_string(hide_password=False))
         code = main(
             ["pack", "NCC-CARE-RECORD", "--as", "lena.leader@demo.example", "--out", str(out)]
         )
@@ -168,12 +160,12 @@ def test_programme_pack_is_a_pdf_with_its_title_date_and_every_section(
 
 
 def test_programme_pack_shows_the_rating_the_override_and_the_deciding_rule(
-    demo_engine: Engine, care_text: str
+    shared_demo_engine: Engine, care_text: str
 ) -> None:
-    with db.read_session(demo_engine) as session:
+    with db.read_session(shared_demo_engine) as session:
         suggestion, override = read.programme.confidence_for(
             session=session,
-            programme_id=_programme_id(demo_engine, "NCC-CARE-RECORD"),
+            programme_id=_programme_id(shared_demo_engine, "NCC-CARE-RECORD"),
             today=clock.today(),
         )
     assert suggestion.deciding is not None and override is not None
@@ -187,10 +179,10 @@ def test_programme_pack_shows_the_rating_the_override_and_the_deciding_rule(
 
 
 def test_programme_pack_names_hotspots_but_never_prints_stakeholder_notes(
-    demo_engine: Engine, care_text: str
+    shared_demo_engine: Engine, care_text: str
 ) -> None:
-    programme_id = _programme_id(demo_engine, "NCC-CARE-RECORD")
-    with db.read_session(demo_engine) as session:
+    programme_id = _programme_id(shared_demo_engine, "NCC-CARE-RECORD")
+    with db.read_session(shared_demo_engine) as session:
         hotspots = read.programme.hotspots(
             session=session, viewer=SYSTEM, programme_id=programme_id
         )
@@ -252,10 +244,10 @@ def test_money_metrics_print_the_pound_sign(hostile_text: str) -> None:
 
 @pytest.mark.parametrize("email", ["lena.leader@demo.example", "dev.district@demo.example"])
 def test_portfolio_pack_lists_every_programme_of_the_viewer_and_no_other(
-    demo_engine: Engine, email: str
+    shared_demo_engine: Engine, email: str
 ) -> None:
     today = clock.today()
-    with db.read_session(demo_engine) as session:
+    with db.read_session(shared_demo_engine) as session:
         viewer = load_viewer(session, email=email)
         assert viewer is not None
         mine = read.programme.portfolio(session=session, viewer=viewer, today=today)
@@ -290,9 +282,9 @@ def test_cli_writes_the_programme_pack_and_says_where(care_run: _Written) -> Non
 
 
 def test_cli_names_the_portfolio_pack_after_the_date_in_the_current_folder(
-    demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DATABASE_URL", shared_demo_engine.url.render_as_string(hide_password=False))
     monkeypatch.chdir(tmp_path)
     assert main(["pack", "--portfolio", "--as", "dev.district@demo.example"]) == 0
     expected = tmp_path / f"portfolio-board-pack-{clock.today().isoformat()}.pdf"
@@ -308,14 +300,14 @@ def test_cli_names_the_portfolio_pack_after_the_date_in_the_current_folder(
     ],
 )
 def test_cli_refuses_an_unknown_code_or_user_with_exit_code_1(
-    demo_engine: Engine,
+    shared_demo_engine: Engine,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     argv: list[str],
     message: str,
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DATABASE_URL", shared_demo_engine.url.render_as_string(hide_password=False))
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 1
     assert message in capsys.readouterr().err

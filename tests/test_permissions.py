@@ -134,13 +134,6 @@ def test_taking_a_role_away_takes_effect_on_the_next_rerun(
 # --- Actions in the services: the pages are not the only door --------------------------------
 
 
-@pytest.fixture
-def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(demo_url)
-    yield engine
-    engine.dispose()
-
-
 def _county_programme(session: Session) -> Programme:
     return session.exec(select(Programme).where(Programme.code == "NCC-ASC-ONLINE")).one()
 

@@ -3,8 +3,6 @@ local passwords, single sign-on e-mails, sign-out, and sessions that end (RELIAB
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -20,13 +18,6 @@ from tracker.services import organisations
 
 MAYA = "maya.manager@demo.example"
 PASSWORD = "a long enough passphrase"
-
-
-@pytest.fixture
-def demo_engine(demo_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(demo_url)
-    yield engine
-    engine.dispose()
 
 
 def _signed_out(at: AppTest) -> bool:

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,7 +29,7 @@ from tracker.models import (
     Stage,
     User,
 )
-from tracker.seed.demo import DEMO_USERS, seed_demo
+from tracker.seed.demo import DEMO_USERS
 from tracker.services import metrics, milestones, narratives, programmes
 from tracker.stages import STAGES
 
@@ -630,18 +627,6 @@ def test_journey_summary_in_short_sentences(statuses: list[str], summary: list[s
 # --- The demo portfolio ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_engine(
-    migrated_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    path = tmp_path_factory.mktemp("staff-demo") / "demo.db"
-    shutil.copy(migrated_sqlite_template, path)
-    engine = db.make_engine(f"sqlite:///{path}")
-    seed_demo(engine)
-    yield engine
-    engine.dispose()
-
-
 STAFF_EMAILS = [user.email for user in DEMO_USERS if user.role is Role.staff]
 
 
@@ -654,15 +639,15 @@ def _demo_viewer(engine: Engine, email: str) -> access.Viewer:
 
 @pytest.mark.parametrize("email", STAFF_EMAILS)
 def test_demo_staff_see_exactly_the_milestones_landing_on_their_group(
-    demo_engine: Engine, email: str
+    shared_demo_engine: Engine, email: str
 ) -> None:
-    viewer = _demo_viewer(demo_engine, email)
+    viewer = _demo_viewer(shared_demo_engine, email)
     today = clock.today()
-    frame = changes_on(demo_engine, viewer, today)
+    frame = changes_on(shared_demo_engine, viewer, today)
     # From the first of last month to the last day of the twelfth month ahead.
     first = month_start(month_start(today) - dt.timedelta(days=1))
     end = month_start(month_start(today) + dt.timedelta(days=400))
-    with db.read_session(demo_engine) as session:
+    with db.read_session(shared_demo_engine) as session:
         visible = set(session.exec(read.staff.staff_programme_ids(viewer)).all())
         expected = {
             milestone.id
@@ -685,16 +670,17 @@ def changes_on(engine: Engine, viewer: access.Viewer, today: date) -> pd.DataFra
         return read.staff.changes_for_group(session=session, viewer=viewer, today=today)
 
 
-def test_the_two_demo_staff_groups_see_different_changes(demo_engine: Engine) -> None:
+def test_the_two_demo_staff_groups_see_different_changes(shared_demo_engine: Engine) -> None:
     today = clock.today()
-    sam = changes_on(demo_engine, _demo_viewer(demo_engine, "sam.staff@demo.example"), today)
-    rita = changes_on(demo_engine, _demo_viewer(demo_engine, "rita.revenues@demo.example"), today)
+    engine = shared_demo_engine
+    sam = changes_on(engine, _demo_viewer(engine, "sam.staff@demo.example"), today)
+    rita = changes_on(engine, _demo_viewer(engine, "rita.revenues@demo.example"), today)
 
     assert "Move county customer services onto the platform" in set(sam["milestone"])
     assert "Move county customer services onto the platform" not in set(rita["milestone"])
     assert "Switch off paper forms for council tax moves" in set(rita["milestone"])
     assert "Switch off paper forms for council tax moves" not in set(sam["milestone"])
-    with db.read_session(demo_engine) as session:
+    with db.read_session(shared_demo_engine) as session:
         groups = dict(session.exec(select(StaffGroup.id, StaffGroup.name)).all())
         users = {u.email: u.staff_group_id for u in session.exec(select(User)).all()}
     assert groups[users["sam.staff@demo.example"]] == "Customer services"
@@ -703,11 +689,11 @@ def test_the_two_demo_staff_groups_see_different_changes(demo_engine: Engine) ->
 
 @pytest.mark.parametrize("email", STAFF_EMAILS)
 def test_demo_news_for_staff_leaves_out_drafts_and_leadership_stories(
-    demo_engine: Engine, email: str
+    shared_demo_engine: Engine, email: str
 ) -> None:
-    viewer = _demo_viewer(demo_engine, email)
-    titles = news(demo_engine, viewer)
-    with db.read_session(demo_engine) as session:
+    viewer = _demo_viewer(shared_demo_engine, email)
+    titles = news(shared_demo_engine, viewer)
+    with db.read_session(shared_demo_engine) as session:
         hidden = set(
             session.exec(
                 select(Narrative.title).where(
