@@ -1,13 +1,20 @@
 # Sourced by scripts/demo and scripts/test (not run on its own).
 #
-# ensure_venv: makes sure .venv exists and holds this project (editable) with its test extra.
-# The install is skipped while pyproject.toml is unchanged since the last one that succeeded
-# (a hash of it is kept in .venv/.pyproject.sha256), so a second run starts in a second.
-# After it returns, the working directory is the repository root.
+# ensure_venv: makes sure .venv exists and holds this project (editable) with its test extra,
+# at exactly the versions uv.lock pins (what CI tested), not whatever is newest today.
+# The install is skipped while pyproject.toml and uv.lock are unchanged since the last one that
+# succeeded (a hash of both is kept in .venv/.pyproject.sha256), so a second run starts in a
+# second. After it returns, the working directory is the repository root.
+#
+# Upgrading a dependency: edit pyproject.toml if its range must change, run
+# `.venv/bin/uv lock --upgrade-package NAME` (or `--upgrade` for all), then scripts/test and
+# bench/run, and commit uv.lock with the change (CONTRIBUTING.md, "Upgrading a dependency").
 
 TRACKER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$TRACKER_ROOT/.venv"
 VENV_STAMP="$VENV/.pyproject.sha256"
+# The uv that reads uv.lock; newer uv reads older locks, so raise this freely.
+UV_VERSION="0.13.10"
 
 _venv_say() {
     printf '%s\n' "$*" >&2
@@ -51,14 +58,23 @@ _venv_create() {
 
 _venv_install() {
     local started=$SECONDS
-    _venv_say "Installing the project and its test tools into .venv (uv; about 10 s, longer the first time)..."
-    if "$VENV/bin/python" -m pip install -qq --disable-pip-version-check uv \
-        && "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" -e ".[test]"; then
+    # uv.lock as a pip requirements file with hashes: every package at its locked version.
+    local pinned="$VENV/requirements.lock.txt"
+    _venv_say "Installing the versions in uv.lock and the project into .venv (about 10 s, longer the first time)..."
+    if "$VENV/bin/python" -m pip install -qq --disable-pip-version-check "uv==$UV_VERSION" \
+        && "$VENV/bin/uv" export --quiet --frozen --extra test --no-emit-project \
+            --format requirements-txt --output-file "$pinned" \
+        && "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --require-hashes -r "$pinned" \
+        && "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps -e .; then
         :
-    else
-        _venv_say "uv did not manage the install; falling back to pip (slower)..."
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" \
+    elif [ -s "$pinned" ]; then
+        _venv_say "uv did not manage the install; falling back to pip with the same locked versions (slower)..."
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$pinned" \
+            && "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e . \
             || return 1
+    else
+        _venv_say "Could not install uv $UV_VERSION, which reads uv.lock: is PyPI reachable?"
+        return 1
     fi
     _venv_say "Installed in $((SECONDS - started)) s."
 }
@@ -70,7 +86,7 @@ ensure_venv() {
         _venv_create || return 1
     fi
     local wanted
-    wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+    wanted="$(cat pyproject.toml uv.lock | sha256sum | cut -d' ' -f1)"
     if [ -f "$VENV_STAMP" ] && [ "$(cat "$VENV_STAMP")" = "$wanted" ] \
         && [ -x "$VENV/bin/tracker" ]; then
         return 0
