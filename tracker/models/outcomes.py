@@ -33,6 +33,26 @@ class BarrierBase(SQLModel):
     status: BarrierStatus = Field(default=BarrierStatus.open, sa_type=enum_type(BarrierStatus))
 
 
+# What a caller sets to record a barrier.
+class BarrierCreate(BarrierBase):
+    pass
+
+
+# A change to a barrier: only the fields set change; `version` is the one the form was built
+# from.
+class BarrierUpdate(SQLModel):
+    version: int
+    programme_id: int | None = None
+    title: str | None = None
+    kind: BarrierKind | None = None
+    category: BarrierCategory | None = None
+    likelihood: int | None = None
+    impact: int | None = None
+    owner: str | None = None
+    mitigation: str | None = None
+    status: BarrierStatus | None = None
+
+
 class Barrier(BarrierBase, Versioned, table=True):
     __table_args__ = checks_for(BarrierBase)
     id: int | None = Field(default=None, primary_key=True)
@@ -60,6 +80,25 @@ class MetricBase(SQLModel):
         return self
 
 
+# What a caller sets to define a metric.
+class MetricCreate(MetricBase):
+    pass
+
+
+# A change to a metric: only the fields set change; `version` is the one the form was built
+# from.
+class MetricUpdate(SQLModel):
+    version: int
+    programme_id: int | None = None
+    name: str | None = None
+    unit: str | None = None
+    baseline: float | None = None
+    target: float | None = None
+    target_date: dt.date | None = None
+    direction: Direction | None = None
+    stage: Stage | None = None
+
+
 class Metric(MetricBase, Versioned, table=True):
     __table_args__ = (
         sa.UniqueConstraint("programme_id", "name", name="uq_metric_programme_name"),
@@ -80,6 +119,21 @@ class MetricReadingBase(SQLModel):
     reading_on: dt.date
     value: float
     note: str = Field(default="", max_length=500)
+
+
+# What a caller sets to record a reading.
+class MetricReadingCreate(MetricReadingBase):
+    pass
+
+
+# A change to a reading: only the fields set change; `version` is the one the form was built
+# from.
+class MetricReadingUpdate(SQLModel):
+    version: int
+    metric_id: int | None = None
+    reading_on: dt.date | None = None
+    value: float | None = None
+    note: str | None = None
 
 
 class MetricReading(MetricReadingBase, Versioned, table=True):
@@ -112,6 +166,25 @@ class NarrativeBase(SQLModel):
         if self.status is not NarrativeStatus.published and self.published_on is not None:
             raise ValueError("published_on: only a published narrative has a publication date")
         return self
+
+
+# What a caller sets to write a narrative (a draft unless it says published, with its date).
+class NarrativeCreate(NarrativeBase):
+    pass
+
+
+# A change to a narrative: only the fields set change; `version` is the one the form was built
+# from.
+class NarrativeUpdate(SQLModel):
+    version: int
+    programme_id: int | None = None
+    title: str | None = None
+    body: str | None = None
+    stage: Stage | None = None
+    audience: Audience | None = None
+    status: NarrativeStatus | None = None
+    author: str | None = None
+    published_on: dt.date | None = None
 
 
 class Narrative(NarrativeBase, Versioned, table=True):

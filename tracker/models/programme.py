@@ -76,6 +76,32 @@ class ProgrammeBase(SQLModel):
         return self
 
 
+# What a caller sets to start a programme (its partners and stage plans are given beside it).
+class ProgrammeCreate(ProgrammeBase):
+    pass
+
+
+# A change to a programme's details: only the fields set change; `version` is the one the form
+# was built from. The owner is here so that naming the same owner is harmless and another is
+# refused in words.
+class ProgrammeUpdate(SQLModel):
+    version: int
+    code: str | None = None
+    title: str | None = None
+    organisation_id: int | None = None
+    summary: str | None = None
+    vision_statement: str | None = None
+    sponsor: str | None = None
+    manager: str | None = None
+    start_date: dt.date | None = None
+    target_end_date: dt.date | None = None
+    status: ProgrammeStatus | None = None
+    closed_on: dt.date | None = None
+    lawful_basis: LawfulBasis | None = None
+    budget: Decimal | None = None
+    expected_benefits: Decimal | None = None
+
+
 class Programme(ProgrammeBase, Versioned, table=True):
     __table_args__ = (
         sa.UniqueConstraint("code"),
@@ -112,6 +138,28 @@ class StageRecordBase(SQLModel):
         return self
 
 
+# What a caller sets to repair a missing stage record (a new programme gets all six).
+class StageRecordCreate(StageRecordBase):
+    pass
+
+
+# A stage's story and dates as a manager plans them: the part of a stage record that changes.
+class StagePlan(SQLModel):
+    narrative: str | None = None
+    planned_start: dt.date | None = None
+    planned_end: dt.date | None = None
+    actual_start: dt.date | None = None
+    actual_end: dt.date | None = None
+
+
+# A change to a stage record: only the fields set change; `version` is the one the form was
+# built from. Its programme and stage are named only to be refused in words.
+class StageRecordUpdate(StagePlan):
+    version: int
+    programme_id: int | None = None
+    stage: Stage | None = None
+
+
 class StageRecord(StageRecordBase, Versioned, table=True):
     __tablename__ = "stage_record"
     __table_args__ = (
@@ -133,6 +181,16 @@ class ExitCriterionBase(SQLModel):
     position: int = Field(default=0, ge=0, le=999)
     text: str = Field(min_length=3, max_length=300)
     met: bool = False
+
+
+# A change to an exit criterion: only the fields set change; `version` is the one the form was
+# built from.
+class ExitCriterionUpdate(SQLModel):
+    version: int
+    stage_record_id: int | None = None
+    position: int | None = None
+    text: str | None = None
+    met: bool | None = None
 
 
 class ExitCriterion(ExitCriterionBase, Versioned, table=True):
@@ -162,6 +220,27 @@ class MilestoneBase(SQLModel):
         if self.status is not MilestoneStatus.done and self.completed_date is not None:
             raise ValueError("completed_date: only a done milestone has a completed date")
         return self
+
+
+# What a caller sets to add a milestone. The completed date may be left out of a done one: the
+# service stamps today's date (or clears a date that does not belong) and then checks the pair.
+class MilestoneCreate(MilestoneBase):
+    def _completion(self) -> Self:
+        return self
+
+
+# A change to a milestone: only the fields set change; `version` is the one the form was built
+# from. Its programme is named only to be refused in words.
+class MilestoneUpdate(SQLModel):
+    version: int
+    programme_id: int | None = None
+    stage: Stage | None = None
+    title: str | None = None
+    owner: str | None = None
+    due_date: dt.date | None = None
+    completed_date: dt.date | None = None
+    status: MilestoneStatus | None = None
+    weight: int | None = None
 
 
 class Milestone(MilestoneBase, Versioned, table=True):
