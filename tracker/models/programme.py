@@ -225,6 +225,7 @@ class MilestoneBase(SQLModel):
 # What a caller sets to add a milestone. The completed date may be left out of a done one: the
 # service stamps today's date (or clears a date that does not belong) and then checks the pair.
 class MilestoneCreate(MilestoneBase):
+    @model_validator(mode="after")
     def _completion(self) -> Self:
         return self
 

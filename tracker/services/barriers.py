@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import pandas as pd
-import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from tracker.access import Viewer
-from tracker.models import Barrier, BarrierBase, BarrierCategory, BarrierKind, BarrierStatus
-from tracker.permissions import Action, require_change, require_new
-from tracker.read.sql import frame, rows
+from tracker.models import (
+    Barrier,
+    BarrierBase,
+    BarrierCategory,
+    BarrierCreate,
+    BarrierKind,
+    BarrierStatus,
+    BarrierUpdate,
+)
+from tracker.permissions import Action
 from tracker.services import records
 
 # The article's categories, kinds and statuses as the interface writes them.
@@ -31,82 +33,31 @@ STATUS_WORDS: dict[str, str] = {
     BarrierStatus.closed.value: "Closed",
 }
 
-BARRIER_COLUMNS = (
-    "id",
-    "version",
-    "title",
-    "kind",
-    "category",
-    "likelihood",
-    "impact",
-    "score",
-    "owner",
-    "mitigation",
-    "status",
-)
 
-
-def create_barrier(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Barrier:
-    require_new(session, viewer, Action.programme_edit, Barrier, data)
-    return records.create(session, Barrier, BarrierBase, data)
+def create_barrier(*, session: Session, viewer: Viewer, data: BarrierCreate) -> Barrier:
+    """A new risk or issue on the programme (Action.programme_edit)."""
+    return records.create_checked(
+        session, viewer, Action.programme_edit, Barrier, BarrierBase, data
+    )
 
 
 def update_barrier(
-    *,
-    session: Session,
-    viewer: Viewer,
-    barrier_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    *, session: Session, viewer: Viewer, barrier_id: int, data: BarrierUpdate
 ) -> Barrier:
-    require_change(session, viewer, Action.programme_edit, Barrier, barrier_id, changes)
-    return records.update(
-        session,
-        Barrier,
-        BarrierBase,
-        barrier_id,
-        expected_version=expected_version,
-        changes=changes,
+    """Change the fields `data` sets, if the barrier is still at `data.version`."""
+    return records.update_checked(
+        session, viewer, Action.programme_edit, Barrier, BarrierBase, barrier_id, data
     )
 
 
 def delete_barrier(
     *, session: Session, viewer: Viewer, barrier_id: int, expected_version: int
 ) -> None:
-    require_change(session, viewer, Action.programme_edit, Barrier, barrier_id)
-    records.delete(session, Barrier, barrier_id, expected_version=expected_version)
-
-
-def barrier_table(*, session: Session, programme_id: int) -> pd.DataFrame:
-    """The programme's barriers for a bulk editor, highest score first (then by title).
-
-    Columns: id, version, title, kind, category and status (the stored values, e.g.
-    "legal_data_protection"), likelihood and impact (1-5), score (likelihood x impact, 1-25),
-    owner, mitigation.
-    """
-    score = (col(Barrier.likelihood) * col(Barrier.impact)).label("score")
-    statement = (
-        sa.select(
-            col(Barrier.id),
-            col(Barrier.version),
-            col(Barrier.title),
-            col(Barrier.kind),
-            col(Barrier.category),
-            col(Barrier.likelihood),
-            col(Barrier.impact),
-            score,
-            col(Barrier.owner),
-            col(Barrier.mitigation),
-            col(Barrier.status),
-        )
-        .where(col(Barrier.programme_id) == programme_id)
-        .order_by(score.desc(), col(Barrier.title), col(Barrier.id))
-    )
-    found = [
-        {**row, **{name: str(row[name]) for name in ("kind", "category", "status")}}
-        for row in rows(session, statement)
-    ]
-    # Typed even when empty, so an editor of no rows still knows its number columns.
-    return frame(found, BARRIER_COLUMNS).astype(
-        dict.fromkeys(("id", "version", "likelihood", "impact", "score"), "int64")
+    records.delete_checked(
+        session,
+        viewer,
+        Action.programme_edit,
+        Barrier,
+        barrier_id,
+        expected_version=expected_version,
     )

@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pandas as pd
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from tracker import clock, figures
+from tracker import clock, read
 from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import (
     Impact,
     Milestone,
     MilestoneBase,
+    MilestoneCreate,
     MilestoneDependency,
     MilestoneImpact,
     MilestoneStatus,
-    Organisation,
-    Programme,
-    ProgrammePartner,
+    MilestoneUpdate,
     StaffGroup,
-    Stage,
     Stakeholder,
 )
-from tracker.permissions import Action, require_change, require_new, require_programme
-from tracker.read.sql import frame, rows
+from tracker.permissions import Action, require_change, require_new
 from tracker.services import records
-
-# The columns of milestone_table, in the order the bulk editor shows them after id and version.
-TABLE_COLUMNS = (
-    "id",
-    "version",
-    "title",
-    "stage",
-    "owner",
-    "due_date",
-    "status",
-    "weight",
-    "completed_date",
-)
 
 
 def _with_completion(
@@ -61,20 +42,21 @@ def _with_completion(
     return result
 
 
-def create_milestone(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Milestone:
-    require_new(session, viewer, Action.programme_edit, Milestone, data)
-    return records.create(session, Milestone, MilestoneBase, _with_completion(data))
+def create_milestone(*, session: Session, viewer: Viewer, data: MilestoneCreate) -> Milestone:
+    """A new milestone (Action.programme_edit). One created done without a completed date is
+    stamped today."""
+    values = _with_completion(records.changes_of(data))
+    require_new(session, viewer, Action.programme_edit, Milestone, values)
+    return records.create(session, Milestone, MilestoneBase, values)
 
 
 def update_milestone(
-    *,
-    session: Session,
-    viewer: Viewer,
-    milestone_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    *, session: Session, viewer: Viewer, milestone_id: int, data: MilestoneUpdate
 ) -> Milestone:
+    """Change the fields `data` sets, if the milestone is still at `data.version`. Marking it
+    done stamps today unless a date is given; moving it away from done clears the date."""
     require_change(session, viewer, Action.programme_edit, Milestone, milestone_id)
+    changes = records.changes_of(data)
     if "programme_id" in changes:
         raise DomainError("programme_id", "a milestone cannot move to another programme")
     current = records.get(session, Milestone, milestone_id)
@@ -84,7 +66,7 @@ def update_milestone(
         Milestone,
         MilestoneBase,
         milestone_id,
-        expected_version=expected_version,
+        expected_version=data.version,
         changes=_with_completion(changes, now),
     )
 
@@ -92,18 +74,15 @@ def update_milestone(
 def delete_milestone(
     *, session: Session, viewer: Viewer, milestone_id: int, expected_version: int
 ) -> None:
-    require_change(session, viewer, Action.programme_edit, Milestone, milestone_id)
-    records.delete(session, Milestone, milestone_id, expected_version=expected_version)
-
-
-def _programme_organisations(session: Session, programme_id: int) -> set[int]:
-    programme = records.get(session, Programme, programme_id)
-    partners = session.exec(
-        select(ProgrammePartner.organisation_id).where(
-            ProgrammePartner.programme_id == programme_id
-        )
-    ).all()
-    return {programme.organisation_id, *partners}
+    """Delete the milestone, if it is still at `expected_version`."""
+    records.delete_checked(
+        session,
+        viewer,
+        Action.programme_edit,
+        Milestone,
+        milestone_id,
+        expected_version=expected_version,
+    )
 
 
 def set_impacts(
@@ -113,7 +92,9 @@ def set_impacts(
     must belong to the programme's owner or a partner."""
     require_change(session, viewer, Action.programme_edit, Milestone, milestone_id)
     milestone = records.get(session, Milestone, milestone_id)
-    allowed = _programme_organisations(session, milestone.programme_id)
+    allowed = read.manage.programme_organisations(
+        session=session, programme_id=milestone.programme_id
+    )
     wanted: dict[int, Impact] = {}
     for group_id, level in impacts.items():
         group = records.get(session, StaffGroup, group_id)
@@ -171,106 +152,3 @@ def set_dependencies(
     for stakeholder_id in sorted(wanted - have):
         session.add(MilestoneDependency(milestone_id=milestone_id, stakeholder_id=stakeholder_id))
     records.flush(session, MilestoneDependency)
-
-
-# --- Reading, for the Manage pages -------------------------------------------------------------
-
-
-def milestone_table(*, session: Session, programme_id: int) -> pd.DataFrame:
-    """The programme's milestones as plain values for a bulk editor, in stage order (vision
-    first), then by due date and title.
-
-    Columns: id, version (the version each row has now: saves are checked against it), title,
-    stage (key), owner, due_date, status (value), weight (1-5), completed_date (date or None).
-    """
-    stage_order = sa.case(
-        {stage.value: number for number, stage in enumerate(Stage)}, value=col(Milestone.stage)
-    )
-    statement = (
-        sa.select(*(getattr(Milestone, name) for name in TABLE_COLUMNS))
-        .where(col(Milestone.programme_id) == programme_id)
-        .order_by(stage_order, col(Milestone.due_date), col(Milestone.title), col(Milestone.id))
-    )
-    found = [
-        {**row, "stage": Stage(row["stage"]).value, "status": MilestoneStatus(row["status"]).value}
-        for row in rows(session, statement)
-    ]
-    return frame(found, TABLE_COLUMNS, optional=("completed_date",))
-
-
-def filter_milestones(
-    table: pd.DataFrame,
-    *,
-    today: dt.date,
-    stages: Collection[str] = (),
-    statuses: Collection[str] = (),
-    owners: Collection[str] = (),
-    overdue_only: bool = False,
-) -> pd.DataFrame:
-    """The rows of a milestone_table that match every filter given; an empty collection does
-    not filter. Overdue is figures.is_overdue as of `today` (due before today, not done or
-    cancelled). The result is numbered from 0 again, as a data editor counts its rows."""
-    keep = pd.Series(True, index=table.index)
-    if stages:
-        keep &= table["stage"].isin(list(stages))
-    if statuses:
-        keep &= table["status"].isin(list(statuses))
-    if owners:
-        keep &= table["owner"].isin(list(owners))
-    if overdue_only:
-        keep &= pd.Series(
-            [
-                figures.is_overdue(due_date=due, status=status, today=today)
-                for due, status in zip(table["due_date"], table["status"], strict=True)
-            ],
-            index=table.index,
-            dtype=bool,
-        )
-    return table[keep].reset_index(drop=True)
-
-
-def staff_group_choices(*, session: Session, programme_id: int) -> dict[int, str]:
-    """The staff groups a milestone of this programme can land on (those of its owner and
-    partners), id -> "Organisation: group", by organisation then group name."""
-    organisations = _programme_organisations(session, programme_id)
-    statement = (
-        sa.select(col(StaffGroup.id), col(Organisation.short_name), col(StaffGroup.name))
-        .join(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
-        .where(col(StaffGroup.organisation_id).in_(organisations))
-        .order_by(col(Organisation.name), col(StaffGroup.name))
-    )
-    return {
-        int(row["id"]): f"{row['short_name']}: {row['name']}" for row in rows(session, statement)
-    }
-
-
-def milestone_impacts(*, session: Session, milestone_id: int) -> dict[int, Impact]:
-    """The staff groups the milestone lands on: staff group id -> impact level."""
-    return {
-        row.staff_group_id: Impact(row.impact)
-        for row in session.exec(
-            select(MilestoneImpact).where(MilestoneImpact.milestone_id == milestone_id)
-        )
-    }
-
-
-def stakeholder_choices(*, session: Session, viewer: Viewer, programme_id: int) -> dict[int, str]:
-    """The programme's stakeholders a milestone can depend on, id -> name, by name."""
-    require_programme(session, viewer, Action.stakeholder_read, programme_id)
-    statement = (
-        sa.select(col(Stakeholder.id), col(Stakeholder.name))
-        .where(col(Stakeholder.programme_id) == programme_id)
-        .order_by(col(Stakeholder.name))
-    )
-    return {int(row["id"]): str(row["name"]) for row in rows(session, statement)}
-
-
-def milestone_dependencies(*, session: Session, milestone_id: int) -> list[int]:
-    """The stakeholders whose support the milestone needs, by id."""
-    return sorted(
-        session.exec(
-            select(MilestoneDependency.stakeholder_id).where(
-                MilestoneDependency.milestone_id == milestone_id
-            )
-        ).all()
-    )

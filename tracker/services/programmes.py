@@ -4,10 +4,8 @@ suggested delivery confidence."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from tracker import clock
 from tracker.access import Viewer
@@ -18,23 +16,26 @@ from tracker.models import (
     DeliveryConfidence,
     ExitCriterion,
     ExitCriterionBase,
+    ExitCriterionUpdate,
     Organisation,
     Programme,
     ProgrammeBase,
+    ProgrammeCreate,
     ProgrammePartner,
+    ProgrammeUpdate,
     Stage,
+    StagePlan,
     StageRecord,
     StageRecordBase,
+    StageRecordCreate,
+    StageRecordUpdate,
 )
 from tracker.permissions import (
     Action,
-    allowed,
     forget_scope,
     organisations,
-    programme_scope,
     require,
     require_change,
-    require_new,
     require_programme,
 )
 from tracker.services import records
@@ -44,25 +45,22 @@ def create_programme(
     *,
     session: Session,
     viewer: Viewer,
-    data: Mapping[str, Any],
+    data: ProgrammeCreate,
     partner_ids: Iterable[int] = (),
     sharing_ids: Iterable[int] = (),
-    stages: Mapping[Stage, Mapping[str, Any]] | None = None,
+    stages: Mapping[Stage, StagePlan] | None = None,
 ) -> Programme:
     """A new programme with all six stage records (every programme has all six). `stages` may
     give each stage's narrative and dates. The owner and every partner must be organisations
     the viewer acts for (Action.programme_create); `sharing_ids` are the partners with a
     data-sharing agreement."""
     partners = set(partner_ids)
-    owner = data.get("organisation_id")
-    named = {*partners, *([owner] if owner is not None else [])}
-    if owner is None:
-        raise DomainError("organisation_id", "is required")
-    require(viewer, Action.programme_create, organisations(named))
-    programme = records.create(session, Programme, ProgrammeBase, data)
+    require(viewer, Action.programme_create, organisations({*partners, data.organisation_id}))
+    programme = records.create(session, Programme, ProgrammeBase, records.changes_of(data))
     assert programme.id is not None
     for stage in Stage:
-        fields = dict((stages or {}).get(stage, {}))
+        plan = (stages or {}).get(stage)
+        fields = {} if plan is None else records.changes_of(plan)
         records.create(
             session,
             StageRecord,
@@ -80,30 +78,18 @@ def create_programme(
 
 
 def update_programme(
-    *,
-    session: Session,
-    viewer: Viewer,
-    programme_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    *, session: Session, viewer: Viewer, programme_id: int, data: ProgrammeUpdate
 ) -> Programme:
-    """Change a programme's details. Its owning organisation is not one of them: a programme
-    stays with the organisation that owns it."""
+    """Change a programme's details, if it is still at `data.version`. Its owning organisation
+    is not one of them: a programme stays with the organisation that owns it."""
     require_programme(session, viewer, Action.programme_edit, programme_id)
-    if "organisation_id" in changes:
+    if data.organisation_id is not None:
         current = records.get(session, Programme, programme_id)
-        if int(changes["organisation_id"]) != current.organisation_id:
+        if data.organisation_id != current.organisation_id:
             raise DomainError(
                 "organisation_id", "a programme stays with the organisation that owns it"
             )
-    return records.update(
-        session,
-        Programme,
-        ProgrammeBase,
-        programme_id,
-        expected_version=expected_version,
-        changes=changes,
-    )
+    return records.update_from(session, Programme, ProgrammeBase, programme_id, data)
 
 
 def set_partners(
@@ -153,111 +139,23 @@ def set_partners(
     forget_scope(session, programme_id)
 
 
-def organisation_choices(*, session: Session) -> dict[int, str]:
-    """Every organisation, id -> name, by name: the owners and partners a programme can have."""
-    rows = session.exec(
-        select(Organisation.id, Organisation.name).order_by(col(Organisation.name))
-    ).all()
-    return {int(org_id): name for org_id, name in rows if org_id is not None}
-
-
-@dataclass(frozen=True)
-class Pooling:
-    """Who a programme is pooled with, as the form that changes it needs it."""
-
-    partner_ids: list[int]
-    sharing_ids: list[int]  # the partners with a data-sharing agreement
-    # Organisations the form offers, by name: those the viewer may add as a partner (they act
-    # for them), and those already pooled (so they can be removed).
-    offered: list[int]
-    may_change: bool  # Action.programme_share: the owner's managers and administrators
-
-
-def pooling(*, session: Session, viewer: Viewer, programme_id: int) -> Pooling:
-    """Who the programme is pooled with, and what the viewer may change of it."""
-    programme = require_programme(session, viewer, Action.programme_edit, programme_id)
-    partners = partner_ids(session=session, programme_id=programme_id)
-    offered = [
-        org_id
-        for org_id in organisation_choices(session=session)
-        if org_id != programme.organisation_id
-        and (
-            org_id in partners or allowed(viewer, Action.programme_create, organisations([org_id]))
-        )
-    ]
-    return Pooling(
-        partner_ids=partners,
-        sharing_ids=sharing_partner_ids(session=session, programme_id=programme_id),
-        offered=offered,
-        may_change=allowed(viewer, Action.programme_share, programme_scope(session, programme_id)),
-    )
-
-
-def sharing_partner_ids(*, session: Session, programme_id: int) -> list[int]:
-    """The partners the programme records a data-sharing agreement with, by id."""
-    return sorted(
-        session.exec(
-            select(ProgrammePartner.organisation_id).where(
-                ProgrammePartner.programme_id == programme_id,
-                col(ProgrammePartner.data_sharing_agreement),
-            )
-        ).all()
-    )
-
-
-def partner_ids(*, session: Session, programme_id: int) -> list[int]:
-    """The organisations pooling resources into the programme (its owner excluded), by id."""
-    return sorted(
-        session.exec(
-            select(ProgrammePartner.organisation_id).where(
-                ProgrammePartner.programme_id == programme_id
-            )
-        ).all()
-    )
-
-
-def stage_record(*, session: Session, programme_id: int, stage: Stage | str) -> StageRecord:
-    try:
-        key = Stage(stage)
-    except ValueError:
-        raise DomainError("stage", f"'{stage}' is not one of the six stages") from None
-    record = session.exec(
-        select(StageRecord).where(
-            StageRecord.programme_id == programme_id, StageRecord.stage == key
-        )
-    ).first()
-    if record is None:
-        raise DomainError("stage", "this programme has no record for that stage")
-    return record
-
-
 def create_stage_record(
-    *, session: Session, viewer: Viewer, data: Mapping[str, Any]
+    *, session: Session, viewer: Viewer, data: StageRecordCreate
 ) -> StageRecord:
     """Only for repairing data: create_programme already makes all six."""
-    require_new(session, viewer, Action.programme_edit, StageRecord, data)
-    return records.create(session, StageRecord, StageRecordBase, data)
+    return records.create_checked(
+        session, viewer, Action.programme_edit, StageRecord, StageRecordBase, data
+    )
 
 
 def update_stage_record(
-    *,
-    session: Session,
-    viewer: Viewer,
-    stage_record_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    *, session: Session, viewer: Viewer, stage_record_id: int, data: StageRecordUpdate
 ) -> StageRecord:
+    """Change the stage's story and dates, if the record is still at `data.version`."""
     require_change(session, viewer, Action.programme_edit, StageRecord, stage_record_id)
-    if "programme_id" in changes or "stage" in changes:
+    if {"programme_id", "stage"} & data.model_fields_set:
         raise DomainError("stage", "a stage record stays with its programme and stage")
-    return records.update(
-        session,
-        StageRecord,
-        StageRecordBase,
-        stage_record_id,
-        expected_version=expected_version,
-        changes=changes,
-    )
+    return records.update_from(session, StageRecord, StageRecordBase, stage_record_id, data)
 
 
 def add_exit_criterion(
@@ -278,41 +176,27 @@ def add_exit_criterion(
     )
 
 
-def exit_criteria(*, session: Session, stage_record_id: int) -> list[ExitCriterion]:
-    """A stage's exit criteria in checklist order (position, then the order they were added)."""
-    return list(
-        session.exec(
-            select(ExitCriterion)
-            .where(ExitCriterion.stage_record_id == stage_record_id)
-            .order_by(col(ExitCriterion.position), col(ExitCriterion.id))
-        ).all()
-    )
-
-
 def update_exit_criterion(
-    *,
-    session: Session,
-    viewer: Viewer,
-    criterion_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    *, session: Session, viewer: Viewer, criterion_id: int, data: ExitCriterionUpdate
 ) -> ExitCriterion:
-    require_change(session, viewer, Action.programme_edit, ExitCriterion, criterion_id, changes)
-    return records.update(
-        session,
-        ExitCriterion,
-        ExitCriterionBase,
-        criterion_id,
-        expected_version=expected_version,
-        changes=changes,
+    """Change the fields `data` sets, if the criterion is still at `data.version`."""
+    return records.update_checked(
+        session, viewer, Action.programme_edit, ExitCriterion, ExitCriterionBase, criterion_id, data
     )
 
 
 def delete_exit_criterion(
     *, session: Session, viewer: Viewer, criterion_id: int, expected_version: int
 ) -> None:
-    require_change(session, viewer, Action.programme_edit, ExitCriterion, criterion_id)
-    records.delete(session, ExitCriterion, criterion_id, expected_version=expected_version)
+    """Delete the criterion, if it is still at `expected_version`."""
+    records.delete_checked(
+        session,
+        viewer,
+        Action.programme_edit,
+        ExitCriterion,
+        criterion_id,
+        expected_version=expected_version,
+    )
 
 
 def override_confidence(

@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, select
 
+from tracker.access import Viewer
 from tracker.errors import ConflictError, DomainError, NotFoundError, from_validation_error
+from tracker.permissions import Action, require_change, require_new
 
 T = TypeVar("T", bound=SQLModel)
 B = TypeVar("B", bound=SQLModel)
@@ -138,6 +140,26 @@ def update(
     return record
 
 
+def changes_of(data: SQLModel) -> dict[str, Any]:
+    """The fields a caller set on an `XUpdate` input, without its `version`."""
+    return {k: v for k, v in data.model_dump(exclude_unset=True).items() if k != "version"}
+
+
+def update_from(
+    session: Session, table: type[T], base: type[B], record_id: Any, data: SQLModel
+) -> T:
+    """`update` with a typed `XUpdate` input: `data.version` is the version the form was built
+    from, and only the fields the caller set change."""
+    return update(
+        session,
+        table,
+        base,
+        record_id,
+        expected_version=int(getattr(data, "version")),  # noqa: B009
+        changes=changes_of(data),
+    )
+
+
 def delete(session: Session, table: type[T], record_id: Any, *, expected_version: int) -> None:
     """Delete the record if it is still at `expected_version`."""
     record = get(session, table, record_id, for_update=True)
@@ -149,3 +171,45 @@ def delete(session: Session, table: type[T], record_id: Any, *, expected_version
         )
     session.delete(record)
     flush(session, table)
+
+
+# --- The skeleton every concept's service shares: ask the resolver, then write --------------
+
+
+def create_checked(
+    session: Session, viewer: Viewer, action: Action, table: type[T], base: type[B], data: B
+) -> T:
+    """A new `table` row from a typed `XCreate` input, once the viewer may take `action` on the
+    programme it would belong to."""
+    values = changes_of(data)
+    require_new(session, viewer, action, table, values)
+    return create(session, table, base, values)
+
+
+def update_checked(
+    session: Session,
+    viewer: Viewer,
+    action: Action,
+    table: type[T],
+    base: type[B],
+    record_id: Any,
+    data: SQLModel,
+) -> T:
+    """`update_from`, once the viewer may take `action` on the record's programme (and on the
+    programme the changes would move it to)."""
+    require_change(session, viewer, action, table, record_id, changes_of(data))
+    return update_from(session, table, base, record_id, data)
+
+
+def delete_checked(
+    session: Session,
+    viewer: Viewer,
+    action: Action,
+    table: type[SQLModel],
+    record_id: Any,
+    *,
+    expected_version: int,
+) -> None:
+    """`delete`, once the viewer may take `action` on the record's programme."""
+    require_change(session, viewer, action, table, record_id)
+    delete(session, table, record_id, expected_version=expected_version)
