@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tracker import access, db  # noqa: E402
 from tracker.io import imports, reading  # noqa: E402
-from tracker.models import Milestone, Role  # noqa: E402
-from tracker.services import organisations, programmes  # noqa: E402
+from tracker.models import Milestone, ProgrammeCreate, Role  # noqa: E402
+from tracker.models.organisation import OrganisationCreate, UserCreate
+from tracker.services import organisations, programmes, records  # noqa: E402
 
 STAGES = ("Vision", "2", "test the ground", "Equip", "5", "Celebrate")
 STATUSES = ("Not started", "In progress", "Done", "blocked", "WIP")
@@ -57,23 +58,37 @@ def setup(engine: Engine) -> tuple[access.Viewer, int]:
     suffix = uuid.uuid4().hex[:6].upper()
     with db.write_session(engine, actor="bench@example.org") as session:
         org = organisations.create_organisation(
-            session=session, data={"name": f"Bench Council {suffix}", "short_name": f"B{suffix}"}
+            session=session,
+            data=records.validated(
+                OrganisationCreate, {"name": f"Bench Council {suffix}", "short_name": f"B{suffix}"}
+            ),
         )
         assert org.id is not None
         user = organisations.create_user(
             session=session,
-            data={"email": f"bench-{suffix}@example.org", "name": "Bench", "role": Role.manager},
+            data=records.validated(
+                UserCreate,
+                {
+                    "email": f"bench-{suffix}@example.org",
+                    "name": "Bench",
+                    "role": Role.manager,
+                },
+            ),
             organisation_ids=[org.id],
         )
         programme = programmes.create_programme(
             session=session,
-            data={
-                "code": f"BENCH-{suffix}",
-                "title": "Benchmark programme",
-                "organisation_id": org.id,
-                "start_date": dt.date(2026, 1, 1),
-                "target_end_date": dt.date(2028, 12, 31),
-            },
+            viewer=access.system_viewer("benchmark"),
+            data=records.validated(
+                ProgrammeCreate,
+                {
+                    "code": f"BENCH-{suffix}",
+                    "title": "Benchmark programme",
+                    "organisation_id": org.id,
+                    "start_date": dt.date(2026, 1, 1),
+                    "target_end_date": dt.date(2028, 12, 31),
+                },
+            ),
         )
         assert programme.id is not None
         return access.viewer_for(user), programme.id

@@ -11,8 +11,9 @@ from pages import _common as common
 from pages import _manage as manage
 from tracker import db, read
 from tracker.models import Role
+from tracker.models.organisation import OrganisationCreate, OrganisationUpdate
 from tracker.safe_text import plain_text
-from tracker.services import organisations
+from tracker.services import organisations, records
 
 LABELS = {"name": "Name", "short_name": "Short name", "organisations": "Organisation"}
 SHORT_HELP = "2 to 12 characters, shown where space is short, e.g. NCC: Customer services."
@@ -53,7 +54,7 @@ with st.expander("Add an organisation", icon=":material/domain_add:"):
 
             def add(session: Session) -> str:
                 return organisations.add_organisation(
-                    session=session, viewer=viewer, data=data
+                    session=session, viewer=viewer, data=records.validated(OrganisationCreate, data)
                 ).name
 
             added = manage.save(viewer, add, labels=LABELS)
@@ -94,8 +95,7 @@ with st.form(f"organisations_rename_{oid}"):
                 session=session,
                 viewer=viewer,
                 organisation_id=oid,
-                expected_version=version,
-                changes=changes,
+                data=records.validated(OrganisationUpdate, {**changes, "version": version}),
             ).version
 
         new_version = manage.save(viewer, rename, labels=LABELS)

@@ -11,9 +11,10 @@ from pages import _common as common
 from pages import _manage as manage
 from tracker import db, read
 from tracker.models import Role
+from tracker.models.organisation import UserCreate, UserUpdate
 from tracker.passwords import MIN_PASSWORD_LENGTH
 from tracker.safe_text import plain_text
-from tracker.services import organisations
+from tracker.services import organisations, records
 
 LABELS = {"email": "E-mail", "staff_group_id": "Staff group"}
 ROLES = [role.value for role in Role]
@@ -110,7 +111,7 @@ with st.expander("Add a user", icon=":material/person_add:"):
                 return organisations.add_user(
                     session=session,
                     viewer=viewer,
-                    data=data,
+                    data=records.validated(UserCreate, data),
                     organisation_ids=new_orgs,
                     password=new_password,
                 ).email
@@ -188,8 +189,7 @@ if submitted:
             session=session,
             viewer=viewer,
             user_id=uid,
-            expected_version=version,
-            changes=draft,
+            data=records.validated(UserUpdate, {**draft, "version": version}),
         ).version
 
     new_version = manage.save(viewer, save_user, labels=LABELS)

@@ -10,12 +10,14 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import permissions
+from pages import _people as people_pages
+from pages._people import done, stand_on
+from tracker import read, words
 from tracker.models import EngagementBase, EngagementKind
-from tracker.permissions import Action
+from tracker.models.base import max_length
+from tracker.models.people import EngagementCreate, EngagementUpdate
 from tracker.safe_text import plain_text
-from tracker.services import engagements, stakeholders
-from tracker.services.stakeholders import max_length
+from tracker.services import engagements, records
 
 KINDS = [kind.value for kind in EngagementKind]
 LIMITS = {field: max_length(EngagementBase, field) for field in ("summary", "outcome")}
@@ -34,19 +36,9 @@ def kind_words(kind: str) -> str:
 def contact(row: Any) -> str:
     """One engagement in a line, safe to show as Markdown."""
     return (
-        f"**{common.date_text(row.occurred_on)}** · {kind_words(row.kind)}: "
+        f"**{words.date_text(row.occurred_on)}** · {kind_words(row.kind)}: "
         f"{plain_text(row.summary)} (with {plain_text(row.attendees or 'nobody recorded')})"
     )
-
-
-def stand_on(record_key: str, widgets: dict[str, Any], version: int) -> int:
-    """Seed a form's widgets; while they hold what the database holds there is no draft to
-    protect, so the form stands on the current version (our own other saves move it on)."""
-    for key, value in widgets.items():
-        manage.seed(key, value)
-    if all(st.session_state[key] == value for key, value in widgets.items()):
-        manage.saved(record_key, version)
-    return manage.built_from(record_key, version)
 
 
 viewer = manage.require_manager()
@@ -58,24 +50,21 @@ manage.require_people(viewer, pid)
 today = common.today()
 
 
-def write(service: Callable[..., Any], **arguments: Any) -> Any:
-    """Call `service` as the viewer in one transaction, re-checking first that they may change
-    this programme: its result (True when it returns nothing), or None when refused (the reason
-    is shown here)."""
-
-    def checked(session: Session) -> Any:
-        permissions.require_programme(session, viewer, Action.stakeholder_edit, pid)
-        result = service(session=session, viewer=viewer, **arguments)
-        return True if result is None else result
-
-    return manage.save(viewer, checked, labels=LABELS)
+def write(work: Callable[[Session], Any]) -> Any:
+    """`work` saved as the viewer (see pages/_people.py); None when refused (shown here)."""
+    return people_pages.write(viewer, pid, work, labels=LABELS)
 
 
-def done(message: str, record_key: str, widget_keys: list[str]) -> None:
-    """After a save: drop the draft so the form shows the database, and say what changed."""
-    manage.forget(record_key, widget_keys)
-    manage.flash(message)
-    st.rerun()
+def update(engagement_id: int, changes: dict[str, Any], version: int) -> Any:
+    """Save `changes` to the engagement if it is still at `version`."""
+    return write(
+        lambda session: engagements.update_engagement(
+            session=session,
+            viewer=viewer,
+            engagement_id=engagement_id,
+            data=records.validated(EngagementUpdate, {**changes, "version": version}),
+        )
+    )
 
 
 def mark_done(engagement_id: int, version: int) -> None:
@@ -85,7 +74,7 @@ def mark_done(engagement_id: int, version: int) -> None:
 
 # --- Log a contact --------------------------------------------------------------------------
 names: dict[int, str] = common.cached(
-    stakeholders.stakeholder_names, viewer=viewer, programme_id=pid
+    read.people.stakeholder_names, viewer=viewer, programme_id=pid
 )
 st.header("Log a contact")
 log = {
@@ -122,29 +111,30 @@ if log_it:
         field: st.session_state[key] for field, key in log.items() if field != "stakeholders"
     }
     people = st.session_state[log["stakeholders"]]
-    if write(engagements.log_engagement, data=data, stakeholder_ids=people) is not None:
-        day = common.date_text(data["occurred_on"])
+    logged = write(
+        lambda session: engagements.log_engagement(
+            session=session,
+            viewer=viewer,
+            data=records.validated(EngagementCreate, data),
+            stakeholder_ids=people,
+        )
+    )
+    if logged is not None:
+        day = words.date_text(data["occurred_on"])
         count = f"{len(people)} stakeholder{'s' if len(people) != 1 else ''}"
         message = f"Logged the {data['kind']} on {day} with {count}."
         done(message, f"engagements_log_{pid}", list(log.values()))
 
 # --- Follow-ups -----------------------------------------------------------------------------
 st.header("Follow-ups")
-st.caption(f"Open follow-ups as of {common.date_text(today)}.")
+st.caption(f"Open follow-ups as of {words.date_text(today)}.")
 asked = st.session_state.pop("engagements_mark_done", None)
 if asked is not None:
     engagement_id, version = asked
-    change = {"follow_up_done": True}
-    closed = write(
-        engagements.update_engagement,
-        engagement_id=engagement_id,
-        expected_version=version,
-        changes=change,
-    )
-    if closed is not None:
+    if update(engagement_id, {"follow_up_done": True}, version) is not None:
         done("Marked the follow-up done.", f"engagement_{engagement_id}", [])
 open_follow_ups = common.cached(
-    engagements.follow_ups, viewer=viewer, programme_id=pid, today=today
+    read.people.follow_ups, viewer=viewer, programme_id=pid, today=today
 )
 for heading, rows, icon in (
     ("Overdue", open_follow_ups[open_follow_ups["overdue"]], ":material/warning:"),
@@ -155,7 +145,7 @@ for heading, rows, icon in (
         st.caption("None.")
     for row in rows.itertuples():
         text, button = st.columns([6, 1], vertical_alignment="center")
-        due = f"{heading.split()[0]}: follow up by {common.date_text(row.follow_up_on)}"
+        due = f"{heading.split()[0]}: follow up by {words.date_text(row.follow_up_on)}"
         text.markdown(f"{icon} {due}. {contact(row)}")
         button.button(
             "Mark done",
@@ -166,16 +156,16 @@ for heading, rows, icon in (
 
 # --- All engagements ------------------------------------------------------------------------
 st.header("All engagements")
-table: pd.DataFrame = common.cached(engagements.engagement_table, viewer=viewer, programme_id=pid)
+table: pd.DataFrame = common.cached(read.people.engagement_table, viewer=viewer, programme_id=pid)
 if table.empty:
     st.info("No engagements logged yet.")
     st.stop()
 st.dataframe(
     table.assign(
-        occurred_on=table["occurred_on"].map(common.date_text),
+        occurred_on=table["occurred_on"].map(words.date_text),
         kind=table["kind"].map(kind_words),
         follow_up=[
-            "No follow-up" if day is None else common.date_text(day) + (" (done)" if closed else "")
+            "No follow-up" if day is None else words.date_text(day) + (" (done)" if closed else "")
             for day, closed in zip(table["follow_up_on"], table["follow_up_done"], strict=True)
         ],
     ),
@@ -198,7 +188,7 @@ eid = st.selectbox(
     "Engagement",
     list(by_id.index),
     format_func=lambda i: (
-        f"{common.date_text(by_id.at[i, 'occurred_on'])} · "
+        f"{words.date_text(by_id.at[i, 'occurred_on'])} · "
         f"{kind_words(by_id.at[i, 'kind'])}: {by_id.at[i, 'summary'][:80]}"
     ),
     key=f"engagements_chosen_{pid}",
@@ -220,12 +210,7 @@ with st.form(f"engagements_edit_form_{eid}"):
     save = st.form_submit_button("Save the changes", icon=":material/save:")
 if save:
     changes = {field: st.session_state[key] for field, key in edit.items()}
-    changed = write(
-        engagements.update_engagement,
-        engagement_id=eid,
-        expected_version=version,
-        changes=changes,
-    )
+    changed = update(eid, changes, version)
     if changed is not None:
         manage.saved(record, changed.version)
         manage.flash("Saved the engagement.")
@@ -233,5 +218,10 @@ if save:
     manage.reload_button(record, list(edit.values()), key=f"engagements_reload_{eid}")
 sure = st.checkbox("I want to delete this engagement", key=f"engagements_delete_sure_{eid}")
 if st.button("Delete the engagement", key=f"engagements_delete_{eid}", disabled=not sure):
-    if write(engagements.delete_engagement, engagement_id=eid, expected_version=version):
+    deleted = write(
+        lambda session: engagements.delete_engagement(
+            session=session, viewer=viewer, engagement_id=eid, expected_version=version
+        )
+    )
+    if deleted:
         done("Deleted the engagement.", record, [*edit.values(), f"engagements_delete_sure_{eid}"])

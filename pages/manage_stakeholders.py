@@ -6,16 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import permissions
+from pages import _people as people_pages
+from pages._people import done, stand_on
+from tracker import read, words
 from tracker.models import NOTES_WARNING, StakeholderBase, Stance
-from tracker.permissions import Action
+from tracker.models.base import max_length
+from tracker.models.people import AssessmentCreate, StakeholderUpdate
+from tracker.read.people import ADKAR, INFLUENCED_BY_THEM, INFLUENCES_THEM
 from tracker.safe_text import plain_text
+from tracker.services import records
 from tracker.services import stakeholders as people
-from tracker.services.stakeholders import ADKAR, REGISTER_COLUMNS, max_length
+from tracker.services.stakeholders import REGISTER_COLUMNS
 
 config = st.column_config
 STANCES = [int(stance) for stance in Stance]
@@ -39,15 +43,6 @@ def fresh_unless_edited(record_key: str, editor_key: str) -> None:
         manage.forget(record_key)
 
 
-def stand_on(record_key: str, widgets: dict[str, Any], version: int) -> int:
-    """Seed a form; while it holds what the database holds, it stands on the current version."""
-    for key, value in widgets.items():
-        manage.seed(key, value)
-    if all(st.session_state[key] == value for key, value in widgets.items()):
-        manage.saved(record_key, version)
-    return manage.built_from(record_key, version)
-
-
 viewer = manage.require_manager()
 st.title("Stakeholders")
 manage.show_flash()
@@ -56,20 +51,13 @@ manage.require_people(viewer, pid)
 
 
 def write(service: Callable[..., Any], **arguments: Any) -> Any:
-    """Call `service` as the viewer, re-checking their rights; None when refused (shown)."""
-
-    def checked(session: Session) -> Any:
-        permissions.require_programme(session, viewer, Action.stakeholder_edit, pid)
-        return service(session=session, viewer=viewer, **arguments)
-
-    return manage.save(viewer, checked, labels=LABELS)
-
-
-def done(message: str, record_key: str, widget_keys: list[str]) -> None:
-    """After a save: drop the draft so the form shows the database, and say what changed."""
-    manage.forget(record_key, widget_keys)
-    manage.flash(message)
-    st.rerun()
+    """`service` called as the viewer (see pages/_people.py); None when refused (shown here)."""
+    return people_pages.write(
+        viewer,
+        pid,
+        lambda session: service(session=session, viewer=viewer, **arguments),
+        labels=LABELS,
+    )
 
 
 # --- The register ---------------------------------------------------------------------------
@@ -81,15 +69,15 @@ st.caption(
 table_key, editor_key = f"stakeholders_register_{pid}", f"stakeholders_register_editor_{pid}"
 fresh_unless_edited(table_key, editor_key)
 table = manage.snapshot(
-    table_key, lambda: common.cached(people.stakeholder_table, viewer=viewer, programme_id=pid)
+    table_key, lambda: common.cached(read.people.stakeholder_table, viewer=viewer, programme_id=pid)
 )
-groups: dict[int, str] = common.cached(people.staff_group_options, programme_id=pid)
+groups: dict[int, str] = common.cached(read.people.staff_group_options, programme_id=pid)
 limit = {f: max_length(StakeholderBase, f) for f in ("name", "role", "relationship_owner", "notes")}
 with st.form(f"stakeholders_register_form_{pid}"):
     st.data_editor(
         table.assign(
             current=table["stance"].map(stance_words),
-            assessed=table["assessed_on"].map(common.date_text),
+            assessed=table["assessed_on"].map(words.date_text),
         ),
         key=editor_key,
         num_rows="dynamic",
@@ -124,7 +112,9 @@ if save_register:
 manage.reload_button(table_key, [editor_key], key=f"stakeholders_register_reload_{pid}")
 
 # --- One stakeholder ------------------------------------------------------------------------
-names: dict[int, str] = common.cached(people.stakeholder_names, viewer=viewer, programme_id=pid)
+names: dict[int, str] = common.cached(
+    read.people.stakeholder_names, viewer=viewer, programme_id=pid
+)
 if not names:
     st.info("There are no stakeholders yet: add them to the register above.")
     st.stop()
@@ -132,7 +122,7 @@ st.header("One stakeholder")
 sid = st.selectbox(
     "Stakeholder", list(names), format_func=names.get, key=f"stakeholders_chosen_{pid}"
 )
-person = common.cached(people.stakeholder_notes, viewer=viewer, stakeholder_id=sid)
+person = common.cached(read.people.stakeholder_notes, viewer=viewer, stakeholder_id=sid)
 name = plain_text(person.name)
 assessments_tab, notes_tab, links_tab = st.tabs(["Assessments", "Notes", "Influence links"])
 
@@ -157,14 +147,19 @@ with assessments_tab:
     if record:
         data = {"stakeholder_id": sid, "assessed_by": viewer.name}
         data |= {field: st.session_state[key] for field, key in keys.items()}
-        if write(people.record_assessment, data=data) is not None:
-            day = common.date_text(data["assessed_on"])
+        recorded = write(
+            lambda session, viewer: people.record_assessment(
+                session=session, viewer=viewer, data=records.validated(AssessmentCreate, data)
+            )
+        )
+        if recorded is not None:
+            day = words.date_text(data["assessed_on"])
             done(f"Saved the assessment of {name} on {day}.", f"assess_{sid}", [*keys.values()])
-    history = common.cached(people.assessment_history, viewer=viewer, stakeholder_id=sid)
+    history = common.cached(read.people.assessment_history, viewer=viewer, stakeholder_id=sid)
     st.markdown("**Assessment history**, newest first")
     st.dataframe(
         history.assign(
-            assessed_on=history["assessed_on"].map(common.date_text),
+            assessed_on=history["assessed_on"].map(words.date_text),
             stance=history["stance"].map(stance_words),
         ).drop(columns="stance_label"),
         column_config={"assessed_on": "Date", "assessed_by": "Assessed by"}
@@ -180,9 +175,14 @@ with notes_tab:
         st.text_area("Notes", key=notes_key, max_chars=limit["notes"], height=160)
         save_notes = st.form_submit_button("Save the notes", icon=":material/save:")
     if save_notes:
-        notes = {"notes": st.session_state[notes_key]}
+        notes = {"notes": st.session_state[notes_key], "version": version}
         changed = write(
-            people.update_stakeholder, stakeholder_id=sid, expected_version=version, changes=notes
+            lambda session, viewer: people.update_stakeholder(
+                session=session,
+                viewer=viewer,
+                stakeholder_id=sid,
+                data=records.validated(StakeholderUpdate, notes),
+            )
         )
         if changed is not None:
             manage.saved(notes_record, changed.version)
@@ -194,7 +194,8 @@ with links_tab:
     links_key, links_editor = f"stakeholders_links_{sid}", f"stakeholders_links_editor_{sid}"
     fresh_unless_edited(links_key, links_editor)
     links = manage.snapshot(
-        links_key, lambda: common.cached(people.influence_links, viewer=viewer, stakeholder_id=sid)
+        links_key,
+        lambda: common.cached(read.people.influence_links, viewer=viewer, stakeholder_id=sid),
     )
     if links.empty:
         st.info(f"No influence links for {name} yet.")
@@ -227,14 +228,14 @@ with links_tab:
 
     others = {other: other_name for other, other_name in names.items() if other != sid}
     add = {f: f"stakeholders_link_{f}_{sid}" for f in ("other", "direction", "strength")}
-    manage.seed(add["direction"], people.INFLUENCES_THEM)
+    manage.seed(add["direction"], INFLUENCES_THEM)
     manage.seed(add["strength"], 2)
     with st.form(f"stakeholders_link_add_form_{sid}"):
         st.markdown(f"**Add a link** with {name}: who listens to whom, and how strongly.")
         st.selectbox(
             "Other stakeholder", list(others), index=None, format_func=others.get, key=add["other"]
         )
-        directions = [people.INFLUENCES_THEM, people.INFLUENCED_BY_THEM]
+        directions = [INFLUENCES_THEM, INFLUENCED_BY_THEM]
         st.radio("The other stakeholder…", directions, key=add["direction"], horizontal=True)
         st.select_slider(
             "Strength", list(STRENGTHS), format_func=STRENGTHS.get, key=add["strength"]
@@ -242,7 +243,7 @@ with links_tab:
         add_link = st.form_submit_button("Add the link", icon=":material/add_link:")
     if add_link:
         other = st.session_state[add["other"]]
-        inbound = st.session_state[add["direction"]] == people.INFLUENCES_THEM
+        inbound = st.session_state[add["direction"]] == INFLUENCES_THEM
         strength = st.session_state[add["strength"]]
         link = {"other_id": other, "other_influences": inbound, "strength": strength}
         if write(people.link_stakeholders, stakeholder_id=sid, **link) is not None:

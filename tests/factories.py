@@ -10,7 +10,9 @@ from sqlalchemy.engine import Engine
 
 from tracker import db
 from tracker.access import Viewer, load_viewer, system_viewer
-from tracker.models import Organisation, OrganisationBase, Role
+from tracker.models import MilestoneCreate, Organisation, OrganisationBase, ProgrammeCreate, Role
+from tracker.models.organisation import OrganisationCreate, StaffGroupCreate, UserCreate
+from tracker.models.people import StakeholderCreate
 from tracker.services import milestones, organisations, programmes, records, stakeholders
 
 ACTOR = "tester@example.org"
@@ -24,7 +26,9 @@ def organisation(engine: Engine, **overrides: Any) -> int:
     n = next(_counter)
     data = {"name": f"Testshire Council {n}", "short_name": f"TC{n}"} | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        org = organisations.create_organisation(session=session, viewer=SYSTEM, data=data)
+        org = organisations.create_organisation(
+            session=session, viewer=SYSTEM, data=records.validated(OrganisationCreate, data)
+        )
         assert org.id is not None
         return org.id
 
@@ -33,7 +37,9 @@ def staff_group(engine: Engine, organisation_id: int, **overrides: Any) -> int:
     n = next(_counter)
     data = {"organisation_id": organisation_id, "name": f"Team {n}"} | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        group = organisations.create_staff_group(session=session, viewer=SYSTEM, data=data)
+        group = organisations.create_staff_group(
+            session=session, viewer=SYSTEM, data=records.validated(StaffGroupCreate, data)
+        )
         assert group.id is not None
         return group.id
 
@@ -49,7 +55,8 @@ def programme(engine: Engine, organisation_id: int | None = None, **overrides: A
         "target_end_date": dt.date(2027, 12, 31),
     } | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        p = programmes.create_programme(session=session, viewer=SYSTEM, data=data)
+        new = records.validated(ProgrammeCreate, data)
+        p = programmes.create_programme(session=session, viewer=SYSTEM, data=new)
         assert p.id is not None
         return p.id
 
@@ -64,7 +71,8 @@ def milestone(engine: Engine, programme_id: int, **overrides: Any) -> int:
         "weight": 3,
     } | overrides
     with db.write_session(engine, actor=ACTOR) as session:
-        m = milestones.create_milestone(session=session, viewer=SYSTEM, data=data)
+        new = records.validated(MilestoneCreate, data)
+        m = milestones.create_milestone(session=session, viewer=SYSTEM, data=new)
         assert m.id is not None
         return m.id
 
@@ -73,7 +81,11 @@ def stakeholder(engine: Engine, programme_id: int, **overrides: Any) -> int:
     n = next(_counter)
     data = {"programme_id": programme_id, "name": f"Person {n}", "influence": 3, "interest": 3}
     with db.write_session(engine, actor=ACTOR) as session:
-        s = stakeholders.create_stakeholder(session=session, viewer=SYSTEM, data=data | overrides)
+        s = stakeholders.create_stakeholder(
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(StakeholderCreate, data | overrides),
+        )
         assert s.id is not None
         return s.id
 
@@ -85,7 +97,10 @@ def user(
     data = {"email": f"user{n}@example.org", "name": f"User {n}", "role": role} | overrides
     with db.write_session(engine, actor=ACTOR) as session:
         u = organisations.create_user(
-            session=session, viewer=SYSTEM, data=data, organisation_ids=organisation_ids
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(UserCreate, data),
+            organisation_ids=organisation_ids,
         )
         assert u.id is not None
         return u.id
@@ -97,7 +112,11 @@ def organisation_and_counter_change(engine: Engine, label: str, counter_id: int)
     leave its version short)."""
     with db.write_session(engine, actor=f"{label.lower()}@example.org") as session:
         organisations.create_organisation(
-            session=session, viewer=SYSTEM, data={"name": f"Writer {label}", "short_name": label}
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(
+                OrganisationCreate, {"name": f"Writer {label}", "short_name": label}
+            ),
         )
         counter = records.get(session, Organisation, counter_id, for_update=True)
         records.update(

@@ -31,8 +31,10 @@ from tracker.models import (
     AuditEvent,
     Milestone,
     MilestoneImpact,
+    MilestoneUpdate,
     Organisation,
     Programme,
+    ProgrammeUpdate,
     Role,
     SignInAttempt,
     SignInMethod,
@@ -42,8 +44,9 @@ from tracker.models import (
     User,
     UserOrganisation,
 )
+from tracker.models.organisation import OrganisationCreate, StaffGroupCreate, UserCreate, UserUpdate
 from tracker.passwords import password_matches
-from tracker.services import milestones, organisations, programmes
+from tracker.services import milestones, organisations, programmes, records
 
 ROOT = Path(__file__).resolve().parents[1]
 USERS = "pages/admin_users.py"
@@ -281,8 +284,7 @@ def test_a_concurrent_edit_of_a_user_is_refused_and_the_draft_kept(
             session=session,
             viewer=SYSTEM,
             user_id=uid,
-            expected_version=1,
-            changes={"name": "Lena Leader-Ng"},
+            data=records.validated(UserUpdate, {"version": 1, "name": "Lena Leader-Ng"}),
         )
     at.text_input(key=f"users_name_{uid}").set_value("Lena L. Leader")
     at.selectbox(key=f"users_role_{uid}").set_value("manager")
@@ -431,8 +433,7 @@ def _rename_milestone(engine: Engine, title: str) -> int:
             session=session,
             viewer=SYSTEM,
             milestone_id=milestone.id,
-            expected_version=milestone.version,
-            changes={"title": title},
+            data=records.validated(MilestoneUpdate, {"title": title, "version": milestone.version}),
         )
         return milestone.id
 
@@ -648,8 +649,10 @@ def _closed_programme_with_people(engine: Engine) -> tuple[int, list[int]]:
             session=session,
             viewer=SYSTEM,
             programme_id=pid,
-            expected_version=1,
-            changes={"status": "closed", "closed_on": dt.date(2020, 1, 1)},
+            data=records.validated(
+                ProgrammeUpdate,
+                {"status": "closed", "closed_on": dt.date(2020, 1, 1), "version": 1},
+            ),
         )
     people = [factories.stakeholder(engine, pid, name=f"Retained Person {n}") for n in (1, 2)]
     return pid, people
@@ -775,14 +778,15 @@ def test_an_admin_manages_only_users_and_groups_of_their_own_organisations(
                 session=session,
                 viewer=viewer,
                 user_id=two_councils["ids"]["in_b"],
-                expected_version=1,
-                changes={"active": False},
+                data=records.validated(UserUpdate, {"version": 1, "active": False}),
             )
         with pytest.raises(PermissionDeniedError):
             organisations.add_user(
                 session=session,
                 viewer=viewer,
-                data={"email": "x@b.example", "name": "X", "role": "manager"},
+                data=records.validated(
+                    UserCreate, {"email": "x@b.example", "name": "X", "role": "manager"}
+                ),
                 organisation_ids=[two_councils["b"]],
             )
         with pytest.raises(PermissionDeniedError):
@@ -793,7 +797,9 @@ def test_an_admin_manages_only_users_and_groups_of_their_own_organisations(
     with db.write_session(engine, actor=manager.email) as session:
         with pytest.raises(PermissionDeniedError):
             organisations.add_organisation(
-                session=session, viewer=manager, data={"name": "Nope", "short_name": "NP"}
+                session=session,
+                viewer=manager,
+                data=records.validated(OrganisationCreate, {"name": "Nope", "short_name": "NP"}),
             )
 
 
@@ -820,8 +826,7 @@ def test_an_admin_changes_only_users_wholly_within_their_organisations(
             session=s,
             viewer=viewer,
             user_id=ids["both"],
-            expected_version=1,
-            changes={"active": False},
+            data=records.validated(UserUpdate, {"version": 1, "active": False}),
         ),
     ):
         with pytest.raises(PermissionDeniedError, match="all yours to administer"):
@@ -848,13 +853,20 @@ def test_a_staff_user_needs_a_staff_group_and_stale_edits_are_refused(
                 session=session,
                 viewer=viewer,
                 user_id=in_a,
-                expected_version=1,
-                changes={"staff_group_id": None},
+                data=records.validated(UserUpdate, {"version": 1, "staff_group_id": None}),
             )
     with db.write_session(engine, actor=viewer.email) as session:
         with pytest.raises(ConflictError):
             organisations.change_user(
-                session=session, viewer=viewer, user_id=in_a, expected_version=7, changes={}
+                session=session,
+                viewer=viewer,
+                user_id=in_a,
+                data=records.validated(
+                    UserUpdate,
+                    {
+                        "version": 7,
+                    },
+                ),
             )
 
 
@@ -876,7 +888,9 @@ def test_audit_count_and_events_filter_in_the_database(sqlite_engine: Engine) ->
     org = factories.organisation(sqlite_engine)
     with db.write_session(sqlite_engine, actor=OTHER) as session:
         organisations.create_staff_group(
-            session=session, viewer=SYSTEM, data={"organisation_id": org, "name": "Aa"}
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(StaffGroupCreate, {"organisation_id": org, "name": "Aa"}),
         )
     today = clock.today()
     everything = read.admin.AuditFilter(since=today, until=today)
@@ -898,7 +912,7 @@ def test_audit_count_and_events_filter_in_the_database(sqlite_engine: Engine) ->
                 where=read.admin.AuditFilter(since=today, until=past.since),
             )
     assert counts == [2, 1, 1, 0]
-    assert events.iloc[0]["changes"].startswith("name: Aa; organisation id:")
+    assert events[0].changes.startswith("name: Aa; organisation id:")
 
 
 def test_changes_text_reads_each_changed_field_and_never_shows_a_password_hash() -> None:
@@ -917,20 +931,20 @@ def test_changes_text_reads_each_changed_field_and_never_shows_a_password_hash()
 
 
 def test_the_audit_csv_neutralises_cells_a_spreadsheet_would_run() -> None:
-    at = pd.Timestamp("2026-06-15 10:00", tz="UTC")
-    events = pd.DataFrame(
-        [
-            {
-                "at": at,
-                "actor": "=cmd|'/c calc'!A1",
-                "action": "Changed",
-                "record_type": "milestone",
-                "record_id": "-1",
-                "changes": "@SUM(1)",
-                "redacted": False,
-            }
-        ]
-    )
+    at = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
+    events = [
+        read.admin.AuditEntry(
+            id=1,
+            at=at,
+            when="15 Jun 2026 10:00:00",
+            actor="=cmd|'/c calc'!A1",
+            action="Changed",
+            record_type="milestone",
+            record_id="-1",
+            changes="@SUM(1)",
+            redacted=False,
+        )
+    ]
     rows = list(csv.reader(io.StringIO(read.admin.audit_csv(events).decode("utf-8-sig"))))
     assert rows[1] == [
         "2026-06-15 10:00:00",
@@ -957,8 +971,10 @@ def test_retention_preview_flags_programmes_outside_the_admins_organisations(
             session=session,
             viewer=SYSTEM,
             programme_id=pid,
-            expected_version=1,
-            changes={"status": "closed", "closed_on": dt.date(2020, 1, 1)},
+            data=records.validated(
+                ProgrammeUpdate,
+                {"status": "closed", "closed_on": dt.date(2020, 1, 1), "version": 1},
+            ),
         )
     person = factories.stakeholder(engine, pid, name="Kept Person")
     with db.read_session(engine) as session:
@@ -985,6 +1001,6 @@ def test_sign_in_attempts_of_people_outside_the_admins_organisations_are_not_sho
         count = read.admin.sign_in_count(
             session=session, viewer=viewer, where=read.admin.SignInFilter(today, today)
         )
-    assert set(shown["email"]) == {"staff@a.example", "both@example.org", "who@x.example"}
+    assert {a.email for a in shown} == {"staff@a.example", "both@example.org", "who@x.example"}
     assert count == 3
-    assert set(shown["outcome"]) == {"Signed in", "No such account"}
+    assert {a.outcome for a in shown} == {"Signed in", "No such account"}

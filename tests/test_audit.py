@@ -36,13 +36,23 @@ from tracker import db
 from tracker.errors import DomainError
 from tracker.models import (
     Barrier,
+    BarrierCreate,
+    BarrierUpdate,
     Engagement,
     InfluenceLink,
     Milestone,
+    MilestoneCreate,
+    MilestoneUpdate,
     StaffGroup,
     Stakeholder,
 )
-from tracker.services import barriers, engagements, milestones, stakeholders
+from tracker.models.people import (
+    EngagementCreate,
+    InfluenceLinkCreate,
+    StakeholderCreate,
+    StakeholderUpdate,
+)
+from tracker.services import barriers, engagements, milestones, records, stakeholders
 
 ACTOR = factories.ACTOR
 AUDIT = SQLModel.metadata.tables["audit_event"]
@@ -228,17 +238,22 @@ def test_rows_the_database_deletes_on_its_own_are_audited(engine: Engine) -> Non
         stakeholders.add_influence_link(
             session=session,
             viewer=SYSTEM,
-            data={"from_stakeholder_id": first, "to_stakeholder_id": second},
+            data=records.validated(
+                InfluenceLinkCreate, {"from_stakeholder_id": first, "to_stakeholder_id": second}
+            ),
         )
         engagements.log_engagement(
             session=session,
             viewer=SYSTEM,
-            data={
-                "programme_id": programme,
-                "occurred_on": dt.date(2026, 5, 1),
-                "kind": "meeting",
-                "summary": "Kick-off",
-            },
+            data=records.validated(
+                EngagementCreate,
+                {
+                    "programme_id": programme,
+                    "occurred_on": dt.date(2026, 5, 1),
+                    "kind": "meeting",
+                    "summary": "Kick-off",
+                },
+            ),
             stakeholder_ids=[first, second],
         )
         milestones.set_dependencies(
@@ -326,7 +341,9 @@ class AuditReplay(RuleBasedStateMachine):
             "due_date": factories.TODAY + dt.timedelta(days=days),
         }
         made = self._write(
-            lambda s: milestones.create_milestone(session=s, viewer=SYSTEM, data=data).id
+            lambda s: milestones.create_milestone(
+                session=s, viewer=SYSTEM, data=records.validated(MilestoneCreate, data)
+            ).id
         )
         return made  # type: ignore[no-any-return]
 
@@ -344,8 +361,9 @@ class AuditReplay(RuleBasedStateMachine):
                 session=s,
                 viewer=SYSTEM,
                 milestone_id=milestone,
-                expected_version=version,
-                changes={"status": status, "weight": weight},
+                data=records.validated(
+                    MilestoneUpdate, {"status": status, "weight": weight, "version": version}
+                ),
             )
         )
 
@@ -399,7 +417,11 @@ class AuditReplay(RuleBasedStateMachine):
             "staff_group_id": None if group is None else self.groups[group],
         }
         made = self._write(
-            lambda s: stakeholders.create_stakeholder(session=s, viewer=SYSTEM, data=data).id
+            lambda s: (
+                stakeholders.create_stakeholder(
+                    session=s, viewer=SYSTEM, data=records.validated(StakeholderCreate, data)
+                ).id
+            )
         )
         return made  # type: ignore[no-any-return]
 
@@ -421,8 +443,15 @@ class AuditReplay(RuleBasedStateMachine):
                 session=s,
                 viewer=SYSTEM,
                 stakeholder_id=person,
-                expected_version=version,
-                changes={"stance": stance, "notes": notes, "interest": interest},
+                data=records.validated(
+                    StakeholderUpdate,
+                    {
+                        "version": version,
+                        "stance": stance,
+                        "notes": notes,
+                        "interest": interest,
+                    },
+                ),
             )
         )
 
@@ -447,7 +476,11 @@ class AuditReplay(RuleBasedStateMachine):
             "strength": strength,
         }
         made = self._write(
-            lambda s: stakeholders.add_influence_link(session=s, viewer=SYSTEM, data=data).id
+            lambda s: (
+                stakeholders.add_influence_link(
+                    session=s, viewer=SYSTEM, data=records.validated(InfluenceLinkCreate, data)
+                ).id
+            )
         )
         return made  # type: ignore[no-any-return]
 
@@ -474,7 +507,10 @@ class AuditReplay(RuleBasedStateMachine):
         made = self._write(
             lambda s: (
                 engagements.log_engagement(
-                    session=s, viewer=SYSTEM, data=data, stakeholder_ids=ids
+                    session=s,
+                    viewer=SYSTEM,
+                    data=records.validated(EngagementCreate, data),
+                    stakeholder_ids=ids,
                 ).id
             )
         )
@@ -512,7 +548,9 @@ class AuditReplay(RuleBasedStateMachine):
             "impact": impact,
         }
         made = self._write(
-            lambda s: barriers.create_barrier(session=s, viewer=SYSTEM, data=data).id
+            lambda s: barriers.create_barrier(
+                session=s, viewer=SYSTEM, data=records.validated(BarrierCreate, data)
+            ).id
         )
         return made  # type: ignore[no-any-return]
 
@@ -526,8 +564,7 @@ class AuditReplay(RuleBasedStateMachine):
                 session=s,
                 viewer=SYSTEM,
                 barrier_id=barrier,
-                expected_version=version,
-                changes={"status": status},
+                data=records.validated(BarrierUpdate, {"status": status, "version": version}),
             )
         )
 

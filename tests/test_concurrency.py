@@ -31,7 +31,8 @@ from tests import factories
 from tests.factories import SYSTEM
 from tracker import db
 from tracker.errors import ConflictError
-from tracker.models import AuditEvent, Milestone, Organisation
+from tracker.models import AuditEvent, Milestone, MilestoneUpdate, Organisation
+from tracker.models.organisation import OrganisationCreate
 from tracker.services import milestones, organisations, records
 
 # Ten writers, all started by one barrier: four threads here and three in each of two other
@@ -120,8 +121,7 @@ def save_from_what_was_read(
                 session=session,
                 viewer=SYSTEM,
                 milestone_id=milestone_id,
-                expected_version=opened,
-                changes={"title": title},
+                data=records.validated(MilestoneUpdate, {"title": title, "version": opened}),
             )
             version = saved.version
     except ConflictError:
@@ -373,11 +373,19 @@ def test_data_version_moves_when_a_transaction_that_began_first_commits_last(
     engine = postgres_engine
     with db.write_session(engine, actor="slow@example.org") as slow:
         organisations.create_organisation(
-            session=slow, viewer=SYSTEM, data={"name": "Slow Council", "short_name": "SLOW"}
+            session=slow,
+            viewer=SYSTEM,
+            data=records.validated(
+                OrganisationCreate, {"name": "Slow Council", "short_name": "SLOW"}
+            ),
         )  # flushed: its audit event is written now, uncommitted
         with db.write_session(engine, actor="quick@example.org") as quick:
             organisations.create_organisation(
-                session=quick, viewer=SYSTEM, data={"name": "Quick Council", "short_name": "QUICK"}
+                session=quick,
+                viewer=SYSTEM,
+                data=records.validated(
+                    OrganisationCreate, {"name": "Quick Council", "short_name": "QUICK"}
+                ),
             )
         # Another process reads now, and caches what it reads under this version.
         with db.read_session(engine) as session:

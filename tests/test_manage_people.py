@@ -19,7 +19,7 @@ from tests import factories
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
 from tests.screen import shown_all
-from tracker import clock, db, figures
+from tracker import clock, db, figures, read
 from tracker.access import load_viewer
 from tracker.errors import DomainError
 from tracker.models import (
@@ -31,7 +31,14 @@ from tracker.models import (
     Stakeholder,
     StakeholderBase,
 )
-from tracker.services import engagements, programmes, stakeholders
+from tracker.models.base import max_length
+from tracker.models.people import (
+    AssessmentCreate,
+    EngagementCreate,
+    EngagementUpdate,
+    StakeholderUpdate,
+)
+from tracker.services import engagements, programmes, records, stakeholders
 from tracker.workspace import TableEditError, managed_programmes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +81,7 @@ def _stakeholders(engine: Engine, programme_id: int) -> dict[str, Stakeholder]:
 
 def _register(engine: Engine, programme_id: int) -> Any:
     with db.read_session(engine) as session:
-        return stakeholders.stakeholder_table(
+        return read.people.stakeholder_table(
             session=session, viewer=SYSTEM, programme_id=programme_id
         )
 
@@ -107,7 +114,7 @@ def test_stakeholders_page_shows_the_register_with_stance_words_and_quadrants(
     assert "notes" not in shown.columns
     assert NOTES_WARNING in [warning.value for warning in at.warning]
     notes = at.text_area[0]
-    assert notes.proto.max_chars == 2000 == stakeholders.max_length(StakeholderBase, "notes")
+    assert notes.proto.max_chars == 2000 == max_length(StakeholderBase, "notes")
 
 
 def test_editing_the_register_adds_changes_and_deletes_stakeholders_in_one_save(
@@ -179,8 +186,9 @@ def test_the_register_refuses_a_row_someone_else_saved_after_it_was_opened(
             session=session,
             viewer=SYSTEM,
             stakeholder_id=int(row["id"]),
-            expected_version=int(row["version"]),
-            changes={"role": "Their role"},
+            data=records.validated(
+                StakeholderUpdate, {"version": int(row["version"]), "role": "Their role"}
+            ),
         )
     at.session_state[f"stakeholders_register_editor_{pid}"] = {
         "edited_rows": {0: {"role": "My role"}},
@@ -224,7 +232,7 @@ def test_an_assessment_dated_in_the_future_is_refused_and_nothing_is_written(
     sid = int(_register(demo_engine, pid).iloc[0]["id"])
     with db.read_session(demo_engine) as session:
         before = len(
-            stakeholders.assessment_history(session=session, viewer=SYSTEM, stakeholder_id=sid)
+            read.people.assessment_history(session=session, viewer=SYSTEM, stakeholder_id=sid)
         )
     tomorrow = clock.today() + dt.timedelta(days=1)
     at.date_input(key=f"stakeholders_assess_assessed_on_{sid}").set_value(tomorrow)
@@ -233,7 +241,7 @@ def test_an_assessment_dated_in_the_future_is_refused_and_nothing_is_written(
     assert "Date: an assessment cannot be dated in the future" in _errors(at)
     with db.read_session(demo_engine) as session:
         assert (
-            len(stakeholders.assessment_history(session=session, viewer=SYSTEM, stakeholder_id=sid))
+            len(read.people.assessment_history(session=session, viewer=SYSTEM, stakeholder_id=sid))
             == before
         )
     assert at.date_input(key=f"stakeholders_assess_assessed_on_{sid}").value == tomorrow
@@ -257,8 +265,9 @@ def test_notes_are_saved_and_a_stale_save_is_refused_keeping_the_draft(
             session=session,
             viewer=SYSTEM,
             stakeholder_id=sid,
-            expected_version=saved.version,
-            changes={"notes": "Their notes."},
+            data=records.validated(
+                StakeholderUpdate, {"version": saved.version, "notes": "Their notes."}
+            ),
         )
     at.text_area(key=key).input("My draft notes.")
     _click(at, "Save the notes")
@@ -299,7 +308,7 @@ def test_influence_links_can_be_added_changed_and_deleted(
     sid = int(register.iloc[0]["id"])
     with db.read_session(demo_engine) as session:
         linked = set(
-            stakeholders.influence_links(session=session, viewer=SYSTEM, stakeholder_id=sid)[
+            read.people.influence_links(session=session, viewer=SYSTEM, stakeholder_id=sid)[
                 "other_id"
             ]
         )
@@ -315,7 +324,7 @@ def test_influence_links_can_be_added_changed_and_deleted(
                 InfluenceLink.from_stakeholder_id == other, InfluenceLink.to_stakeholder_id == sid
             )
         ).one()
-        links = stakeholders.influence_links(session=session, viewer=SYSTEM, stakeholder_id=sid)
+        links = read.people.influence_links(session=session, viewer=SYSTEM, stakeholder_id=sid)
     assert link.strength == 3
     position = list(links["id"]).index(link.id)
     assert list(at.data_editor[1].value["other"]) == list(links["other"])
@@ -357,7 +366,7 @@ def test_adding_a_link_without_choosing_the_other_stakeholder_is_refused(
 
 def _engagements(engine: Engine, programme_id: int) -> Any:
     with db.read_session(engine) as session:
-        return engagements.engagement_table(
+        return read.people.engagement_table(
             session=session, viewer=SYSTEM, programme_id=programme_id
         )
 
@@ -466,14 +475,17 @@ def test_follow_ups_are_listed_as_due_or_overdue_against_a_fixed_today(
             engagements.log_engagement(
                 session=session,
                 viewer=SYSTEM,
-                data={
-                    "programme_id": pid,
-                    "occurred_on": fixed - dt.timedelta(days=20),
-                    "kind": "meeting",
-                    "summary": summary,
-                    "follow_up_on": follow_up,
-                    "follow_up_done": closed,
-                },
+                data=records.validated(
+                    EngagementCreate,
+                    {
+                        "programme_id": pid,
+                        "occurred_on": fixed - dt.timedelta(days=20),
+                        "kind": "meeting",
+                        "summary": summary,
+                        "follow_up_on": follow_up,
+                        "follow_up_done": closed,
+                    },
+                ),
                 stakeholder_ids=[person],
             )
     at = _open(app_as, ENGAGEMENTS)
@@ -495,7 +507,7 @@ def test_a_follow_up_can_be_marked_done(
 ) -> None:
     pid = _programme_id(demo_engine)
     with db.read_session(demo_engine) as session:
-        due = engagements.follow_ups(
+        due = read.people.follow_ups(
             session=session, viewer=SYSTEM, programme_id=pid, today=clock.today()
         )
     target = int(due.iloc[0]["id"])
@@ -530,8 +542,9 @@ def test_an_engagement_can_be_corrected_and_a_stale_correction_is_refused_keepin
             session=session,
             viewer=SYSTEM,
             engagement_id=eid,
-            expected_version=saved.version,
-            changes={"summary": "Their summary"},
+            data=records.validated(
+                EngagementUpdate, {"version": saved.version, "summary": "Their summary"}
+            ),
         )
     at.text_area(key=f"engagements_summary_{eid}").input("My summary")
     _click(at, "Save the changes")
@@ -602,12 +615,14 @@ def test_stakeholder_table_has_the_latest_assessment_date_and_quadrant_and_no_no
             stakeholders.record_assessment(
                 session=session,
                 viewer=SYSTEM,
-                data={"stakeholder_id": loud, "assessed_on": day, "stance": stance},
+                data=records.validated(
+                    AssessmentCreate, {"stakeholder_id": loud, "assessed_on": day, "stance": stance}
+                ),
             )
     with db.read_session(sqlite_engine) as session:
-        table = stakeholders.stakeholder_table(session=session, viewer=SYSTEM, programme_id=pid)
+        table = read.people.stakeholder_table(session=session, viewer=SYSTEM, programme_id=pid)
 
-    assert list(table.columns) == list(stakeholders.STAKEHOLDER_TABLE_COLUMNS)
+    assert list(table.columns) == list(read.people.STAKEHOLDER_TABLE_COLUMNS)
     assert list(table["id"]) == [loud, quiet]  # by name, ignoring case
     adam, beth = table.iloc[0], table.iloc[1]
     assert (adam["assessed_on"], adam["stance"], adam["stance_label"]) == (
@@ -636,7 +651,7 @@ def test_staff_group_options_are_the_owner_and_partner_groups_with_clashing_name
             session=session, viewer=SYSTEM, programme_id=pid, organisation_ids=[partner]
         )
     with db.read_session(sqlite_engine) as session:
-        options = stakeholders.staff_group_options(session=session, programme_id=pid)
+        options = read.people.staff_group_options(session=session, programme_id=pid)
     assert options == {ict: "ICT (OWN)", their_ict: "ICT (PAR)", planning: "Planning"}
 
 
@@ -647,7 +662,7 @@ def test_register_edits_refuse_a_staff_group_outside_the_programme_and_save_noth
     stranger = factories.staff_group(sqlite_engine, factories.organisation(sqlite_engine))
     factories.stakeholder(sqlite_engine, pid, name="Adam")
     with db.read_session(sqlite_engine) as session:
-        snapshot = stakeholders.stakeholder_table(session=session, viewer=SYSTEM, programme_id=pid)
+        snapshot = read.people.stakeholder_table(session=session, viewer=SYSTEM, programme_id=pid)
     changes = {
         "edited_rows": {0: {"staff_group_id": stranger}},
         "added_rows": [{"name": "Beth"}],
@@ -675,12 +690,17 @@ def test_assessment_history_is_newest_first(
         stakeholders.record_assessment(
             session=session,
             viewer=SYSTEM,
-            data={"stakeholder_id": sid, "assessed_on": dt.date(2026, 5, 1), "stance": -1},
+            data=records.validated(
+                AssessmentCreate,
+                {
+                    "stakeholder_id": sid,
+                    "assessed_on": dt.date(2026, 5, 1),
+                    "stance": -1,
+                },
+            ),
         )
     with db.read_session(sqlite_engine) as session:
-        history = stakeholders.assessment_history(
-            session=session, viewer=SYSTEM, stakeholder_id=sid
-        )
+        history = read.people.assessment_history(session=session, viewer=SYSTEM, stakeholder_id=sid)
     assert list(history["assessed_on"]) == [dt.date(2026, 6, 15), dt.date(2026, 5, 1)]
     assert list(history["stance_label"]) == ["Neutral", "Passive resistor"]
     assert history.iloc[1]["desire"] is None
@@ -713,13 +733,13 @@ def test_influence_links_name_the_other_stakeholder_and_the_direction(
                 strength=2,
             )
     with db.read_session(sqlite_engine) as session:
-        links = stakeholders.influence_links(session=session, viewer=SYSTEM, stakeholder_id=me)
+        links = read.people.influence_links(session=session, viewer=SYSTEM, stakeholder_id=me)
         from_boss = session.exec(
             select(InfluenceLink).where(InfluenceLink.from_stakeholder_id == boss)
         ).one()
     assert links[["other", "direction", "strength"]].values.tolist() == [
-        ["Boss", stakeholders.INFLUENCES_THEM, 3],
-        ["Team", stakeholders.INFLUENCED_BY_THEM, 1],
+        ["Boss", read.people.INFLUENCES_THEM, 3],
+        ["Team", read.people.INFLUENCED_BY_THEM, 1],
     ]
     assert from_boss.to_stakeholder_id == me
 
@@ -740,18 +760,21 @@ def test_engagement_table_and_follow_ups_list_attendees_and_overdue_ones(
             engagements.log_engagement(
                 session=session,
                 viewer=SYSTEM,
-                data={
-                    "programme_id": pid,
-                    "occurred_on": day,
-                    "kind": "meeting",
-                    "summary": f"Met on {day}",
-                    "follow_up_on": follow_up,
-                },
+                data=records.validated(
+                    EngagementCreate,
+                    {
+                        "programme_id": pid,
+                        "occurred_on": day,
+                        "kind": "meeting",
+                        "summary": f"Met on {day}",
+                        "follow_up_on": follow_up,
+                    },
+                ),
                 stakeholder_ids=who,
             )
     with db.read_session(sqlite_engine) as session:
-        table = engagements.engagement_table(session=session, viewer=SYSTEM, programme_id=pid)
-        due = engagements.follow_ups(session=session, viewer=SYSTEM, programme_id=pid, today=today)
+        table = read.people.engagement_table(session=session, viewer=SYSTEM, programme_id=pid)
+        due = read.people.follow_ups(session=session, viewer=SYSTEM, programme_id=pid, today=today)
     assert list(table["occurred_on"]) == [
         dt.date(2026, 6, 1),
         dt.date(2026, 5, 1),

@@ -27,6 +27,7 @@ from tests.factories import SYSTEM
 from tracker import access, db, privacy, read
 from tracker.access import Viewer
 from tracker.errors import DomainError, NotFoundError, PermissionDeniedError
+from tracker.io import subject_access
 from tracker.models import (
     NOTES_WARNING,
     Assessment,
@@ -54,6 +55,7 @@ from tracker.models import (
     NarrativeBase,
     Programme,
     ProgrammeBase,
+    ProgrammeUpdate,
     Role,
     Stage,
     StageRecord,
@@ -61,6 +63,13 @@ from tracker.models import (
     Stakeholder,
     StakeholderBase,
     User,
+)
+from tracker.models.people import (
+    EngagementCreate,
+    EngagementUpdate,
+    InfluenceLinkCreate,
+    StakeholderCreate,
+    StakeholderUpdate,
 )
 from tracker.services import engagements, milestones, programmes, records, stakeholders
 
@@ -122,8 +131,7 @@ def _update_stakeholder(engine: Engine, stakeholder_id: int, **changes: Any) -> 
             viewer=SYSTEM,
             session=session,
             stakeholder_id=stakeholder_id,
-            expected_version=current.version,
-            changes=changes,
+            data=records.validated(StakeholderUpdate, {**changes, "version": current.version}),
         )
 
 
@@ -132,13 +140,16 @@ def _log_engagement(engine: Engine, programme_id: int, summary: str, people: lis
         engagement = engagements.log_engagement(
             viewer=SYSTEM,
             session=session,
-            data={
-                "programme_id": programme_id,
-                "occurred_on": TODAY - dt.timedelta(days=10),
-                "kind": "meeting",
-                "summary": summary,
-                "outcome": "Agreed to talk again",
-            },
+            data=records.validated(
+                EngagementCreate,
+                {
+                    "programme_id": programme_id,
+                    "occurred_on": TODAY - dt.timedelta(days=10),
+                    "kind": "meeting",
+                    "summary": summary,
+                    "outcome": "Agreed to talk again",
+                },
+            ),
             stakeholder_ids=people,
         )
         assert engagement.id is not None
@@ -150,7 +161,10 @@ def _link(engine: Engine, source: int, target: int) -> None:
         stakeholders.add_influence_link(
             viewer=SYSTEM,
             session=session,
-            data={"from_stakeholder_id": source, "to_stakeholder_id": target, "strength": 3},
+            data=records.validated(
+                InfluenceLinkCreate,
+                {"from_stakeholder_id": source, "to_stakeholder_id": target, "strength": 3},
+            ),
         )
 
 
@@ -224,8 +238,13 @@ def world(engine: Engine) -> dict[str, Any]:
             viewer=SYSTEM,
             session=session,
             engagement_id=engagement,
-            expected_version=1,
-            changes={"summary": f"Met Alexandra {token} Smith and Bo Other: training agreed"},
+            data=records.validated(
+                EngagementUpdate,
+                {
+                    "version": 1,
+                    "summary": f"Met Alexandra {token} Smith and Bo Other: training agreed",
+                },
+            ),
         )
     _log_engagement(engine, programme, "Briefing for Bo Other and Cy Third", [other, third])
     _link(engine, person, other)
@@ -315,7 +334,7 @@ def test_erasure_anonymises_the_record_and_redacts_every_copy_of_it(
     for event in copies:
         for copy in (json.loads(event.before or "{}"), json.loads(event.after or "{}")):
             for field in ("name", "role", "notes", "relationship_owner"):
-                assert copy.get(field, privacy.ERASED) in (privacy.ERASED, "")
+                assert copy.get(field, read.privacy.ERASED) in (read.privacy.ERASED, "")
     # The other person's own copies keep their name: only the mention is gone.
     theirs = _events(engine, record_type="stakeholder", record_id=str(world["other"]))
     assert all(json.loads(e.after or e.before or "{}")["name"] == "Bo Other" for e in theirs)
@@ -358,7 +377,7 @@ def test_a_deleted_stakeholders_audit_copies_can_still_be_erased(
     assert any(table == "audit_event" for table, _, _ in _with_token(engine, token))
     # What is still held (the audit copies) can be exported, then erased.
     with db.read_session(engine) as session:
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=world["manager"], stakeholder_id=person
         )
     assert export["stakeholder"]["record"].startswith("deleted")
@@ -393,7 +412,7 @@ def test_the_subject_access_export_holds_every_row_about_the_person(
 ) -> None:
     person = world["person"]
     with db.read_session(engine) as session:
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=world["manager"], stakeholder_id=person
         )
         assessment_ids = set(
@@ -430,7 +449,7 @@ def test_the_subject_access_export_holds_every_row_about_the_person(
     assert export["programme"]["title"].startswith("Test programme")
     assert {a["id"] for a in export["assessments"]} == assessment_ids and len(assessment_ids) == 2
     assert {e["id"] for e in export["engagements"]} == engagement_ids == {world["engagement"]}
-    assert export["engagements"][0]["other_attendees"] == [privacy.ANOTHER_STAKEHOLDER]
+    assert export["engagements"][0]["other_attendees"] == [read.privacy.ANOTHER_STAKEHOLDER]
     assert {link["id"] for link in export["influence_links"]} == link_ids and len(link_ids) == 2
     assert {m["id"] for m in export["milestones_depending_on_them"]} == milestone_ids
     # Every audit event about their records is in it.
@@ -466,10 +485,10 @@ def test_the_subject_access_export_holds_nobody_elses_data(
     _update_stakeholder(engine, world["third"], notes="Cy's private worries")
     _update_stakeholder(engine, world["person"], notes="Shares an office with Cy Third")
     with db.read_session(engine) as session:
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=world["manager"], stakeholder_id=world["person"]
         )
-    for data in (privacy.export_json(export), privacy.export_csv(export)):
+    for data in (subject_access.export_json(export), subject_access.export_csv(export)):
         text = data.decode("utf-8-sig")
         for other in ("Bo Other", "Cy Third", "Cy's private worries"):
             assert other not in text
@@ -482,22 +501,22 @@ def test_the_subject_access_export_holds_nobody_elses_data(
         if event["record_type"] == "influence_link":
             copy = event["after"] or event["before"]
             ends = {copy["from_stakeholder_id"], copy["to_stakeholder_id"]}
-            assert ends == {world["person"], privacy.ANOTHER_STAKEHOLDER}
+            assert ends == {world["person"], read.privacy.ANOTHER_STAKEHOLDER}
 
 
 def test_the_subject_access_export_downloads_as_json_and_csv(
     engine: Engine, world: dict[str, Any]
 ) -> None:
     with db.read_session(engine) as session:
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=world["manager"], stakeholder_id=world["person"]
         )
-    assert json.loads(privacy.export_json(export)) == export
-    rows = list(csv.reader(io.StringIO(privacy.export_csv(export).decode("utf-8-sig"))))
+    assert json.loads(subject_access.export_json(export)) == export
+    rows = list(csv.reader(io.StringIO(subject_access.export_csv(export).decode("utf-8-sig"))))
     assert rows[0] == ["section", "item", "field", "value"]
     assert ["stakeholder", "", "name", export["stakeholder"]["name"]] in rows
     assert {row[0] for row in rows[1:]} >= {"programme", "stakeholder", "assessments"}
-    name = privacy.export_filename(export)
+    name = subject_access.export_filename(export)
     assert name == f"subject-access-stakeholder-{world['person']}-{TODAY.isoformat()}.json"
 
 
@@ -512,11 +531,11 @@ def test_only_managers_and_admins_of_the_programme_may_export(
     with db.read_session(engine) as session:
         for viewer in viewers:
             with pytest.raises(PermissionDeniedError):
-                privacy.subject_access_export(
+                read.privacy.subject_access_export(
                     session=session, viewer=viewer, stakeholder_id=world["person"]
                 )
         admin = _manager(engine, world["organisation"], role=Role.admin)
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=admin, stakeholder_id=world["person"]
         )
     assert export["stakeholder"]["id"] == world["person"]
@@ -689,9 +708,9 @@ def _programme_texts(engine: Engine) -> dict[tuple[str, str, str], str]:
     """(table, id, column) -> text of every text column of every table the map covers."""
     found: dict[tuple[str, str, str], str] = {}
     with engine.connect() as connection:
-        for name in privacy.WHERE_A_PERSON_APPEARS:
+        for name in read.privacy.WHERE_A_PERSON_APPEARS:
             table = SQLModel.metadata.tables[name]
-            columns = privacy.text_columns(name)
+            columns = read.privacy.text_columns(name)
             for row in connection.execute(sa.select(table.c.id, *(table.c[c] for c in columns))):
                 for column in columns:
                     found[(name, str(row.id), column)] = row._mapping[column]
@@ -710,16 +729,16 @@ def _pg_stats_naming(engine: Engine, terms: tuple[str, ...]) -> list[tuple[str, 
 
 
 def test_a_name_gives_the_whole_name_and_each_part_of_three_letters_or_more() -> None:
-    assert privacy.name_terms("Priya Shah") == ["Priya Shah", "Priya", "Shah"]
-    assert privacy.name_terms("Al Li") == ["Al Li"]
-    assert privacy.name_terms(" Mrs  Jean-Luc O'Neil ") == [
+    assert read.privacy.name_terms("Priya Shah") == ["Priya Shah", "Priya", "Shah"]
+    assert read.privacy.name_terms("Al Li") == ["Al Li"]
+    assert read.privacy.name_terms(" Mrs  Jean-Luc O'Neil ") == [
         "Mrs Jean-Luc O'Neil",
         "Jean-Luc",
         "Jean",
         "Luc",
         "O'Neil",
     ]
-    assert privacy.name_terms("X") == []
+    assert read.privacy.name_terms("X") == []
 
 
 @pytest.mark.parametrize(
@@ -736,11 +755,11 @@ def test_a_name_gives_the_whole_name_and_each_part_of_three_letters_or_more() ->
 )
 def test_matching_is_whole_words_in_any_case_and_any_alphabet(text: str, found: list[str]) -> None:
     terms = [
-        *privacy.name_terms("Priya Shah"),
-        *privacy.name_terms("Zoë Ångström"),
-        *privacy.name_terms("Al Li"),
+        *read.privacy.name_terms("Priya Shah"),
+        *read.privacy.name_terms("Zoë Ångström"),
+        *read.privacy.name_terms("Al Li"),
     ]
-    pattern = privacy._matcher(terms)
+    pattern = read.privacy.matcher(terms)
     assert pattern is not None
     assert [match.group(0) for match in pattern.finditer(text)] == found
 
@@ -749,21 +768,21 @@ def test_the_map_covers_every_table_with_free_text_and_reads_columns_from_the_mo
     with_text = {
         table.name
         for table in SQLModel.metadata.sorted_tables
-        if any(privacy._is_text(column) for column in table.columns)
+        if any(read.privacy.is_text(column) for column in table.columns)
     }
-    mapped = set(privacy.WHERE_A_PERSON_APPEARS)
+    mapped = set(read.privacy.WHERE_A_PERSON_APPEARS)
     # A new table with text must be placed: programme data (in the map) or not.
-    assert with_text <= mapped | privacy._NOT_PROGRAMME_DATA
-    assert not mapped & privacy._NOT_PROGRAMME_DATA
-    for name, reach in privacy.WHERE_A_PERSON_APPEARS.items():
+    assert with_text <= mapped | read.privacy.NOT_PROGRAMME_DATA
+    assert not mapped & read.privacy.NOT_PROGRAMME_DATA
+    for name, reach in read.privacy.WHERE_A_PERSON_APPEARS.items():
         table = SQLModel.metadata.tables[name]
         assert [column.name for column in table.primary_key.columns] == ["id"], name
         assert reach.column in table.c, name
-        assert reach.parent is None or reach.parent in privacy.WHERE_A_PERSON_APPEARS
+        assert reach.parent is None or reach.parent in read.privacy.WHERE_A_PERSON_APPEARS
     # The columns come from the models, not from a list kept by hand.
-    assert privacy.text_columns("narrative") == ("title", "body", "author")
-    assert privacy.text_columns("stakeholder") == ("relationship_owner", "notes")
-    assert "code" not in privacy.text_columns("programme")
+    assert read.privacy.text_columns("narrative") == ("title", "body", "author")
+    assert read.privacy.text_columns("stakeholder") == ("relationship_owner", "notes")
+    assert "code" not in read.privacy.text_columns("programme")
 
 
 def test_subject_access_lists_every_passage_and_erasure_rewrites_exactly_those(
@@ -772,7 +791,7 @@ def test_subject_access_lists_every_passage_and_erasure_rewrites_exactly_those(
     world = named_everywhere
     terms = world["terms"]
     with db.read_session(engine) as session:
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=world["manager"], stakeholder_id=world["person"]
         )
     mentions = export["mentions"]
@@ -819,15 +838,15 @@ def test_subject_access_lists_every_passage_and_erasure_rewrites_exactly_those(
 
 
 def test_a_passage_is_the_text_around_the_name() -> None:
-    pattern = privacy._matcher(privacy.name_terms("Priya Shah"))
+    pattern = read.privacy.matcher(read.privacy.name_terms("Priya Shah"))
     assert pattern is not None
     text = "word " * 60 + "Priya said yes. " + "more " * 60 + "Ask SHAH." + " end" * 5
-    passages = privacy._passages(text, pattern)
+    passages = read.privacy.passages(text, pattern)
     assert len(passages) == 2
     assert passages[0].startswith("…word") and passages[0].endswith("more…")
     assert "Priya said yes." in passages[0] and len(passages[0]) < 200
     assert passages[1].endswith("Ask SHAH. end end end end end")
-    assert privacy._passages("Priya and Shah", pattern) == ["Priya and Shah"]
+    assert read.privacy.passages("Priya and Shah", pattern) == ["Priya and Shah"]
 
 
 def test_erasure_rewrites_exactly_what_subject_access_listed(
@@ -835,7 +854,7 @@ def test_erasure_rewrites_exactly_what_subject_access_listed(
 ) -> None:
     world = named_everywhere
     with db.read_session(engine) as session:
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=world["manager"], stakeholder_id=world["person"]
         )
     listed = {
@@ -932,7 +951,7 @@ def test_a_namesake_in_another_programme_is_left_alone(
         for e in _events(engine, record_type="stakeholder", record_id=str(namesake))
     }
     with db.read_session(engine) as session:
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=world["manager"], stakeholder_id=world["person"]
         )
     assert all("Jones" not in m["passage"] for m in export["mentions"])
@@ -963,10 +982,10 @@ def test_the_subject_access_csv_never_hands_a_spreadsheet_a_formula(
     }
     _update_stakeholder(engine, world["person"], **formulas)
     with db.read_session(engine) as session:
-        export = privacy.subject_access_export(
+        export = read.privacy.subject_access_export(
             session=session, viewer=world["manager"], stakeholder_id=world["person"]
         )
-    rows = list(csv.reader(io.StringIO(privacy.export_csv(export).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(subject_access.export_csv(export).decode("utf-8-sig"))))
     for row in rows:
         for cell in row:
             if re.fullmatch(r"-?\d+(\.\d+)?", cell) is None:  # numbers are numbers
@@ -975,14 +994,16 @@ def test_the_subject_access_csv_never_hands_a_spreadsheet_a_formula(
     for name, formula in formulas.items():
         assert values[name] == "'" + formula
     # The JSON keeps the values as they are (no spreadsheet reads it).
-    assert json.loads(privacy.export_json(export))["stakeholder"]["notes"] == formulas["notes"]
+    assert (
+        json.loads(subject_access.export_json(export))["stakeholder"]["notes"] == formulas["notes"]
+    )
 
 
 def test_a_subject_access_file_is_recorded_in_the_audit_trail_without_personal_data(
     engine: Engine, world: dict[str, Any]
 ) -> None:
     manager = world["manager"]
-    file = privacy.subject_access_file(
+    file = subject_access.subject_access_file(
         engine, viewer=manager, stakeholder_id=world["person"], file_format="csv"
     )
     assert world["token"] in file.data.decode("utf-8-sig")
@@ -999,13 +1020,13 @@ def test_a_subject_access_file_is_recorded_in_the_audit_trail_without_personal_d
     # Refused: nothing is made, nothing recorded.
     elsewhere = _manager(engine, factories.organisation(engine))
     with pytest.raises(PermissionDeniedError):
-        privacy.subject_access_file(
+        subject_access.subject_access_file(
             engine, viewer=elsewhere, stakeholder_id=world["person"], file_format="json"
         )
     assert len(_events(engine, action="subject_access")) == 1
     # The event is about the person's record, so it is in their next export; an erasure leaves
     # it as it is (it holds nothing to redact).
-    second = privacy.subject_access_file(
+    second = subject_access.subject_access_file(
         engine, viewer=manager, stakeholder_id=world["person"], file_format="json"
     )
     actions = {e["action"] for e in json.loads(second.data)["audit_events"]}
@@ -1027,8 +1048,9 @@ def _closed_programme(engine: Engine, organisation: int, closed_on: dt.date | No
                 viewer=SYSTEM,
                 session=session,
                 programme_id=programme,
-                expected_version=1,
-                changes={"status": "closed", "closed_on": closed_on},
+                data=records.validated(
+                    ProgrammeUpdate, {"status": "closed", "closed_on": closed_on, "version": 1}
+                ),
             )
     return programme
 
@@ -1173,7 +1195,9 @@ def test_over_long_or_out_of_range_input_is_refused_and_nothing_is_written(
         stakeholders.create_stakeholder(
             viewer=SYSTEM,
             session=session,
-            data={"programme_id": programme, "name": "New person"} | bad,
+            data=records.validated(
+                StakeholderCreate, {"programme_id": programme, "name": "New person"} | bad
+            ),
         )
     assert refused.value.field == next(iter(bad))
     with pytest.raises(DomainError), db.write_session(engine, actor=ACTOR) as session:
@@ -1181,8 +1205,7 @@ def test_over_long_or_out_of_range_input_is_refused_and_nothing_is_written(
             viewer=SYSTEM,
             session=session,
             stakeholder_id=person,
-            expected_version=1,
-            changes=bad,
+            data=records.validated(StakeholderUpdate, {**bad, "version": 1}),
         )
     assert _row_counts(engine) == counts
 

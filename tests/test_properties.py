@@ -20,7 +20,9 @@ from tests import factories
 from tests.factories import SYSTEM
 from tracker import db
 from tracker.errors import DomainError
-from tracker.services import barriers, metrics, milestones, narratives, stakeholders
+from tracker.models import BarrierCreate, MetricCreate, MilestoneCreate, NarrativeCreate
+from tracker.models.people import StakeholderCreate
+from tracker.services import barriers, metrics, milestones, narratives, records, stakeholders
 
 # Values a browser, a spreadsheet or a hostile client might send for any field.
 ANY_VALUE = st.one_of(
@@ -73,13 +75,21 @@ FIELDS = {
     "narrative": ["title", "body", "stage", "audience", "status", "published_on"],
 }
 CREATE: dict[str, Callable[..., Any]] = {
-    "milestone": lambda s, data: milestones.create_milestone(session=s, viewer=SYSTEM, data=data),
-    "stakeholder": lambda s, data: stakeholders.create_stakeholder(
-        session=s, viewer=SYSTEM, data=data
+    "milestone": lambda s, data: milestones.create_milestone(
+        session=s, viewer=SYSTEM, data=records.validated(MilestoneCreate, data)
     ),
-    "barrier": lambda s, data: barriers.create_barrier(session=s, viewer=SYSTEM, data=data),
-    "metric": lambda s, data: metrics.define_metric(session=s, viewer=SYSTEM, data=data),
-    "narrative": lambda s, data: narratives.write_narrative(session=s, viewer=SYSTEM, data=data),
+    "stakeholder": lambda s, data: stakeholders.create_stakeholder(
+        session=s, viewer=SYSTEM, data=records.validated(StakeholderCreate, data)
+    ),
+    "barrier": lambda s, data: barriers.create_barrier(
+        session=s, viewer=SYSTEM, data=records.validated(BarrierCreate, data)
+    ),
+    "metric": lambda s, data: metrics.define_metric(
+        session=s, viewer=SYSTEM, data=records.validated(MetricCreate, data)
+    ),
+    "narrative": lambda s, data: narratives.write_narrative(
+        session=s, viewer=SYSTEM, data=records.validated(NarrativeCreate, data)
+    ),
 }
 
 

@@ -19,9 +19,20 @@ from sqlmodel import Session, SQLModel, select
 from tests import factories
 from tests.conftest import NO_POSTGRES
 from tests.factories import SYSTEM
-from tracker import db
+from tracker import db, read
 from tracker.errors import ConflictError, DomainError
-from tracker.models import AuditEvent, Milestone, Programme, Stage
+from tracker.models import (
+    AuditEvent,
+    Milestone,
+    MilestoneCreate,
+    MilestoneUpdate,
+    Programme,
+    ProgrammeCreate,
+    Stage,
+    StageRecordCreate,
+    StageRecordUpdate,
+)
+from tracker.models.people import StakeholderCreate
 from tracker.services import milestones, programmes, records, stakeholders
 
 ACTOR = factories.ACTOR
@@ -117,7 +128,7 @@ def _existing_code(session: Session, programme_id: int) -> str:
 
 
 def _stage_record_id(session: Session, programme_id: int) -> int:
-    record = programmes.stage_record(session=session, programme_id=programme_id, stage="vision")
+    record = read.manage.stage_record(session=session, programme_id=programme_id, stage="vision")
     assert record.id is not None
     return record.id
 
@@ -128,21 +139,31 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
     (
         "milestone weight 6",
         lambda s, p: milestones.create_milestone(
-            session=s, viewer=SYSTEM, data=_milestone(p, weight=6)
+            session=s,
+            viewer=SYSTEM,
+            data=records.validated(MilestoneCreate, _milestone(p, weight=6)),
         ),
         "weight",
     ),
     (
         "stakeholder influence 0",
         lambda s, p: stakeholders.create_stakeholder(
-            session=s, viewer=SYSTEM, data={"programme_id": p, "name": "Sam Lee", "influence": 0}
+            session=s,
+            viewer=SYSTEM,
+            data=records.validated(
+                StakeholderCreate, {"programme_id": p, "name": "Sam Lee", "influence": 0}
+            ),
         ),
         "influence",
     ),
     (
         "stakeholder stance 3",
         lambda s, p: stakeholders.create_stakeholder(
-            session=s, viewer=SYSTEM, data={"programme_id": p, "name": "Sam Lee", "stance": 3}
+            session=s,
+            viewer=SYSTEM,
+            data=records.validated(
+                StakeholderCreate, {"programme_id": p, "name": "Sam Lee", "stance": 3}
+            ),
         ),
         "stance",
     ),
@@ -151,7 +172,10 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
         lambda s, p: programmes.create_programme(
             session=s,
             viewer=SYSTEM,
-            data=_programme(_organisation_of(s, p), target_end_date=dt.date(2026, 4, 30)),
+            data=records.validated(
+                ProgrammeCreate,
+                _programme(_organisation_of(s, p), target_end_date=dt.date(2026, 4, 30)),
+            ),
         ),
         "target_end_date",
     ),
@@ -161,34 +185,46 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
             session=s,
             viewer=SYSTEM,
             stage_record_id=_stage_record_id(s, p),
-            expected_version=1,
-            changes={"planned_start": dt.date(2026, 3, 1), "planned_end": dt.date(2026, 2, 1)},
+            data=records.validated(
+                StageRecordUpdate,
+                {
+                    "planned_start": dt.date(2026, 3, 1),
+                    "planned_end": dt.date(2026, 2, 1),
+                    "version": 1,
+                },
+            ),
         ),
         "planned_end",
     ),
     (
         "milestone in an unknown stage",
         lambda s, p: milestones.create_milestone(
-            session=s, viewer=SYSTEM, data=_milestone(p, stage="launchpad")
+            session=s,
+            viewer=SYSTEM,
+            data=records.validated(MilestoneCreate, _milestone(p, stage="launchpad")),
         ),
         "stage",
     ),
     (
         "stage record of an unknown stage",
-        lambda s, p: programmes.stage_record(session=s, programme_id=p, stage="launchpad"),
+        lambda s, p: read.manage.stage_record(session=s, programme_id=p, stage="launchpad"),
         "stage",
     ),
     (
         "milestone title of 201 characters",
         lambda s, p: milestones.create_milestone(
-            session=s, viewer=SYSTEM, data=_milestone(p, title="x" * 201)
+            session=s,
+            viewer=SYSTEM,
+            data=records.validated(MilestoneCreate, _milestone(p, title="x" * 201)),
         ),
         "title",
     ),
     (
         "second record for a stage the programme has",
         lambda s, p: programmes.create_stage_record(
-            session=s, viewer=SYSTEM, data={"programme_id": p, "stage": "vision"}
+            session=s,
+            viewer=SYSTEM,
+            data=records.validated(StageRecordCreate, {"programme_id": p, "stage": "vision"}),
         ),
         "stage",
     ),
@@ -197,14 +233,18 @@ BAD_INPUT: list[tuple[str, Attempt, str]] = [
         lambda s, p: programmes.create_programme(
             session=s,
             viewer=SYSTEM,
-            data=_programme(_organisation_of(s, p), code=_existing_code(s, p)),
+            data=records.validated(
+                ProgrammeCreate, _programme(_organisation_of(s, p), code=_existing_code(s, p))
+            ),
         ),
         "code",
     ),
     (
         "milestone title holding a NUL character (PostgreSQL cannot store it)",
         lambda s, p: milestones.create_milestone(
-            session=s, viewer=SYSTEM, data=_milestone(p, title="Agree\x00 the vision")
+            session=s,
+            viewer=SYSTEM,
+            data=records.validated(MilestoneCreate, _milestone(p, title="Agree\x00 the vision")),
         ),
         "title",
     ),
@@ -247,7 +287,9 @@ def test_a_value_out_of_range_is_explained_with_its_limit(
         db.write_session(shared_engine, actor=ACTOR) as session,
     ):
         milestones.create_milestone(
-            session=session, viewer=SYSTEM, data=_milestone(shared_programme_id, weight=6)
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(MilestoneCreate, _milestone(shared_programme_id, weight=6)),
         )
     assert "5" in refused.value.reason
 
@@ -260,7 +302,9 @@ def test_an_unknown_stage_is_explained_with_the_six_stages(
         db.write_session(shared_engine, actor=ACTOR) as session,
     ):
         milestones.create_milestone(
-            session=session, viewer=SYSTEM, data=_milestone(shared_programme_id, stage="x")
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(MilestoneCreate, _milestone(shared_programme_id, stage="x")),
         )
     assert all(stage.value in refused.value.reason for stage in Stage)
 
@@ -369,8 +413,9 @@ def test_a_form_opened_before_someone_elses_save_cannot_overwrite_it(
             session=session,
             viewer=SYSTEM,
             milestone_id=milestone_id,
-            expected_version=version_a,
-            changes={"title": "A's title", "weight": 5},
+            data=records.validated(
+                MilestoneUpdate, {"title": "A's title", "weight": 5, "version": version_a}
+            ),
         )
     with (
         pytest.raises(ConflictError) as refused,
@@ -380,8 +425,7 @@ def test_a_form_opened_before_someone_elses_save_cannot_overwrite_it(
             session=session,
             viewer=SYSTEM,
             milestone_id=milestone_id,
-            expected_version=version_b,
-            changes={"title": "B's title"},
+            data=records.validated(MilestoneUpdate, {"title": "B's title", "version": version_b}),
         )
     assert "Someone else saved" in refused.value.reason
 
@@ -400,8 +444,7 @@ def test_a_stale_form_cannot_delete_a_record_someone_has_since_changed(
             session=session,
             viewer=SYSTEM,
             milestone_id=milestone_id,
-            expected_version=1,
-            changes={"weight": 1},
+            data=records.validated(MilestoneUpdate, {"weight": 1, "version": 1}),
         )
     with (
         pytest.raises(ConflictError),
@@ -429,7 +472,11 @@ def test_create_update_and_delete_are_audited_with_actor_before_and_after(
 ) -> None:
     with db.write_session(engine, actor="creator@example.org") as session:
         created = milestones.create_milestone(
-            session=session, viewer=SYSTEM, data=_milestone(programme_id, title="Draft the vision")
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(
+                MilestoneCreate, _milestone(programme_id, title="Draft the vision")
+            ),
         )
         assert created.id is not None
         milestone_id = created.id
@@ -438,8 +485,7 @@ def test_create_update_and_delete_are_audited_with_actor_before_and_after(
             session=session,
             viewer=SYSTEM,
             milestone_id=milestone_id,
-            expected_version=1,
-            changes={"title": "Publish the vision"},
+            data=records.validated(MilestoneUpdate, {"title": "Publish the vision", "version": 1}),
         )
     with db.write_session(engine, actor="remover@example.org") as session:
         milestones.delete_milestone(

@@ -17,7 +17,8 @@ from sqlmodel import select
 from tests import factories
 from tracker import db, passwords, signin
 from tracker.models import AuditEvent, Role, SignInAttempt, SignInMethod, User, UserSession
-from tracker.services import organisations
+from tracker.models.organisation import UserUpdate
+from tracker.services import organisations, records
 
 NOW = dt.datetime(2026, 6, 15, 9, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery"
@@ -85,8 +86,7 @@ def test_a_deactivated_account_cannot_sign_in_with_the_same_message(
             session=session,
             viewer=factories.SYSTEM,
             user_id=user.id or 0,
-            expected_version=user.version,
-            changes={"active": False},
+            data=records.validated(UserUpdate, {"version": user.version, "active": False}),
         )
     assert _try(engine, account, PASSWORD) == signin.REFUSED
     assert _outcomes(engine) == ["deactivated"]
@@ -317,8 +317,7 @@ def test_a_deactivated_account_loses_its_session_on_the_next_rerun(
             session=session,
             viewer=factories.SYSTEM,
             user_id=user.id or 0,
-            expected_version=user.version,
-            changes={"active": False},
+            data=records.validated(UserUpdate, {"version": user.version, "active": False}),
         )
     assert _resume(engine, token, NOW + dt.timedelta(minutes=1)).startswith(
         "Your account is no longer active"

@@ -14,7 +14,8 @@ from tests.factories import SYSTEM
 from tests.screen import shown_all
 from tracker import db
 from tracker.models import SignInAttempt, User, UserSession
-from tracker.services import organisations
+from tracker.models.organisation import UserUpdate
+from tracker.services import organisations, records
 
 MAYA = "maya.manager@demo.example"
 PASSWORD = "a long enough passphrase"
@@ -63,8 +64,7 @@ def _deactivate(engine: Engine, email: str) -> None:
             session=session,
             viewer=SYSTEM,
             user_id=user.id or 0,
-            expected_version=user.version,
-            changes={"active": False},
+            data=records.validated(UserUpdate, {"version": user.version, "active": False}),
         )
 
 

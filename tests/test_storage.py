@@ -21,7 +21,8 @@ from tests.factories import SYSTEM
 from tracker import db
 from tracker.audit import MissingActorError
 from tracker.models import AuditEvent, Organisation
-from tracker.services import organisations
+from tracker.models.organisation import OrganisationCreate
+from tracker.services import organisations, records
 
 ACTOR = factories.ACTOR
 
@@ -137,7 +138,11 @@ def test_two_processes_writing_a_hundred_times_each_lose_nothing(
 def test_every_change_is_audited_with_its_actor_and_values(engine: Engine) -> None:
     with db.write_session(engine, actor="editor@example.org") as session:
         organisation = organisations.create_organisation(
-            session=session, viewer=SYSTEM, data={"name": "Audited Borough", "short_name": "AB"}
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(
+                OrganisationCreate, {"name": "Audited Borough", "short_name": "AB"}
+            ),
         )
     with db.read_session(engine) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.record_type == "organisation"))
@@ -156,7 +161,11 @@ def test_a_write_that_fails_leaves_neither_the_row_nor_its_audit_event(engine: E
         db.write_session(engine, actor=ACTOR) as session,
     ):
         organisations.create_organisation(
-            session=session, viewer=SYSTEM, data={"name": "Half-saved Council", "short_name": "HSC"}
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(
+                OrganisationCreate, {"name": "Half-saved Council", "short_name": "HSC"}
+            ),
         )
         session.flush()
         raise RuntimeError("the save failed half-way")
@@ -180,7 +189,9 @@ def test_data_version_grows_with_each_saved_change_only(engine: Engine) -> None:
         after_save = db.data_version(session)
     with pytest.raises(RuntimeError), db.write_session(engine, actor=ACTOR) as session:
         organisations.create_organisation(
-            session=session, viewer=SYSTEM, data={"name": "Rolled Back", "short_name": "RB"}
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(OrganisationCreate, {"name": "Rolled Back", "short_name": "RB"}),
         )
         raise RuntimeError("abandoned")
     with db.read_session(engine) as session:

@@ -24,7 +24,9 @@ from sqlmodel import Session, col, select
 from tracker import access, clock, db, faults
 from tracker.errors import DomainError, NotFoundError
 from tracker.models import Organisation, Programme, Role, StaffGroup, User
+from tracker.models.organisation import OrganisationCreate, StaffGroupCreate, UserCreate, UserUpdate
 from tracker.seed import demo
+from tracker.services import records
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -437,19 +439,20 @@ def sar_command(args: argparse.Namespace) -> int:
     --out ends in .csv, as the manager named by --as. The file is readable by its owner only."""
     import os
 
-    from tracker import privacy
+    from tracker import read
+    from tracker.io import subject_access
 
     with _engine() as engine:
         with db.read_session(engine) as session:
             viewer = _privacy_viewer(session, args.email)
-            export = privacy.subject_access_export(
+            export = read.privacy.subject_access_export(
                 session=session, viewer=viewer, stakeholder_id=args.stakeholder_id
             )
-        out = Path(args.out) if args.out else Path.cwd() / privacy.export_filename(export)
+        out = Path(args.out) if args.out else Path.cwd() / subject_access.export_filename(export)
         as_csv = out.suffix.lower() == ".csv"
         # Made through the same path as the page's download, so the export is in the audit
         # trail (who, which stakeholder, which format) before the file exists.
-        made = privacy.subject_access_file(
+        made = subject_access.subject_access_file(
             engine,
             viewer=viewer,
             stakeholder_id=args.stakeholder_id,
@@ -589,13 +592,21 @@ def organisations_add_command(args: argparse.Namespace) -> int:
         organisation = organisations.create_organisation(
             session=session,
             viewer=_INSTALLATION,
-            data={"name": args.name.strip(), "short_name": args.short_name.strip()},
+            data=records.validated(
+                OrganisationCreate,
+                {
+                    "name": args.name.strip(),
+                    "short_name": args.short_name.strip(),
+                },
+            ),
         )
         for group in args.staff_group or []:
             organisations.create_staff_group(
                 session=session,
                 viewer=_INSTALLATION,
-                data={"organisation_id": organisation.id, "name": group.strip()},
+                data=records.validated(
+                    StaffGroupCreate, {"organisation_id": organisation.id, "name": group.strip()}
+                ),
             )
     groups = len(args.staff_group or [])
     print(
@@ -657,12 +668,15 @@ def users_add_command(args: argparse.Namespace) -> int:
         user = organisations.create_user(
             session=session,
             viewer=_INSTALLATION,
-            data={
-                "email": email,
-                "name": args.name.strip(),
-                "role": role,
-                "staff_group_id": group_id,
-            },
+            data=records.validated(
+                UserCreate,
+                {
+                    "email": email,
+                    "name": args.name.strip(),
+                    "role": role,
+                    "staff_group_id": group_id,
+                },
+            ),
             organisation_ids=[o.id for o in chosen if o.id is not None],
         )
         assert user.id is not None
@@ -735,8 +749,7 @@ def users_set_role_command(args: argparse.Namespace) -> int:
             session=session,
             viewer=_INSTALLATION,
             user_id=user.id,
-            expected_version=user.version,
-            changes=changes,
+            data=records.validated(UserUpdate, {**changes, "version": user.version}),
         )
     if "role" in changes:
         print(
@@ -762,8 +775,7 @@ def _set_active(args: argparse.Namespace, *, active: bool) -> int:
             session=session,
             viewer=_INSTALLATION,
             user_id=user.id,
-            expected_version=user.version,
-            changes={"active": active},
+            data=records.validated(UserUpdate, {"version": user.version, "active": active}),
         )
     if active:
         print(f"Reactivated {email}: they can sign in again.")

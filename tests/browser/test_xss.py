@@ -40,31 +40,40 @@ from tracker.access import load_viewer
 from tracker.models import (
     Barrier,
     BarrierBase,
+    BarrierUpdate,
     ConfidenceOverride,
     ConfidenceOverrideBase,
     Engagement,
     EngagementBase,
     ExitCriterion,
     ExitCriterionBase,
+    ExitCriterionUpdate,
     Metric,
     MetricBase,
     MetricReading,
     MetricReadingBase,
+    MetricReadingUpdate,
+    MetricUpdate,
     Milestone,
     MilestoneBase,
+    MilestoneUpdate,
     Narrative,
     NarrativeBase,
+    NarrativeUpdate,
     Organisation,
     OrganisationBase,
     Programme,
     ProgrammeBase,
+    ProgrammeUpdate,
     StaffGroup,
     StaffGroupBase,
     StageRecord,
     StageRecordBase,
+    StageRecordUpdate,
     Stakeholder,
     StakeholderBase,
 )
+from tracker.models.people import EngagementUpdate, StakeholderUpdate
 from tracker.seed.demo import seed_demo
 from tracker.services import (
     barriers,
@@ -256,67 +265,85 @@ def write_payloads(engine: Engine) -> None:
                 session=session,
                 viewer=SYSTEM,
                 programme_id=row.id,
-                expected_version=row.version,
-                changes={
-                    "title": value("PT"),
-                    "summary": value("PS"),
-                    "vision_statement": value("PV"),
-                    "sponsor": value("SP"),
-                    "manager": value("PM"),
-                },
+                data=records.validated(
+                    ProgrammeUpdate,
+                    {
+                        "title": value("PT"),
+                        "summary": value("PS"),
+                        "vision_statement": value("PV"),
+                        "sponsor": value("SP"),
+                        "manager": value("PM"),
+                        "version": row.version,
+                    },
+                ),
             )
         for row in mine(StageRecord):
             programmes.update_stage_record(
                 session=session,
                 viewer=SYSTEM,
                 stage_record_id=row.id,
-                expected_version=row.version,
-                changes={"narrative": value("SN")},
+                data=records.validated(
+                    StageRecordUpdate, {"narrative": value("SN"), "version": row.version}
+                ),
             )
         for row in mine(ExitCriterion):
             programmes.update_exit_criterion(
                 session=session,
                 viewer=SYSTEM,
                 criterion_id=row.id,
-                expected_version=row.version,
-                changes={"text": value("EC")},
+                data=records.validated(
+                    ExitCriterionUpdate, {"text": value("EC"), "version": row.version}
+                ),
             )
         for row in mine(Milestone):
             milestones.update_milestone(
                 session=session,
                 viewer=SYSTEM,
                 milestone_id=row.id,
-                expected_version=row.version,
-                changes={"title": value("MT"), "owner": value("MO")},
+                data=records.validated(
+                    MilestoneUpdate,
+                    {"title": value("MT"), "owner": value("MO"), "version": row.version},
+                ),
             )
         for row in mine(Stakeholder):
             stakeholders.update_stakeholder(
                 session=session,
                 viewer=SYSTEM,
                 stakeholder_id=row.id,
-                expected_version=row.version,
-                changes={
-                    "name": value("KN"),
-                    "role": value("KR"),
-                    "relationship_owner": value("KO"),
-                    "notes": value("KX"),
-                },
+                data=records.validated(
+                    StakeholderUpdate,
+                    {
+                        "version": row.version,
+                        "name": value("KN"),
+                        "role": value("KR"),
+                        "relationship_owner": value("KO"),
+                        "notes": value("KX"),
+                    },
+                ),
             )
         for row in mine(Barrier):
             barriers.update_barrier(
                 session=session,
                 viewer=SYSTEM,
                 barrier_id=row.id,
-                expected_version=row.version,
-                changes={"title": value("BT"), "owner": value("BO"), "mitigation": value("BM")},
+                data=records.validated(
+                    BarrierUpdate,
+                    {
+                        "title": value("BT"),
+                        "owner": value("BO"),
+                        "mitigation": value("BM"),
+                        "version": row.version,
+                    },
+                ),
             )
         for row in mine(Metric):
             metrics.update_metric(
                 session=session,
                 viewer=SYSTEM,
                 metric_id=row.id,
-                expected_version=row.version,
-                changes={"name": value("MN"), "unit": value("MU")},
+                data=records.validated(
+                    MetricUpdate, {"name": value("MN"), "unit": value("MU"), "version": row.version}
+                ),
             )
         # One note per metric is enough: readings are many.
         noted: set[int] = set()
@@ -327,24 +354,29 @@ def write_payloads(engine: Engine) -> None:
                     session=session,
                     viewer=SYSTEM,
                     reading_id=row.id,
-                    expected_version=row.version,
-                    changes={"note": value("RN")},
+                    data=records.validated(
+                        MetricReadingUpdate, {"note": value("RN"), "version": row.version}
+                    ),
                 )
         for row in mine(Narrative):
             narratives.update_narrative(
                 session=session,
                 viewer=SYSTEM,
                 narrative_id=row.id,
-                expected_version=row.version,
-                changes={"title": value("NT"), "body": value("NB")},
+                data=records.validated(
+                    NarrativeUpdate,
+                    {"title": value("NT"), "body": value("NB"), "version": row.version},
+                ),
             )
         for row in mine(Engagement):
             engagements.update_engagement(
                 session=session,
                 viewer=SYSTEM,
                 engagement_id=row.id,
-                expected_version=row.version,
-                changes={"summary": value("ES"), "outcome": value("EO")},
+                data=records.validated(
+                    EngagementUpdate,
+                    {"version": row.version, "summary": value("ES"), "outcome": value("EO")},
+                ),
             )
         overridden = {row.programme_id: row.rating for row in mine(ConfidenceOverride)}
         for programme_id, rating in sorted(overridden.items()):
@@ -387,8 +419,8 @@ def _programmes_offered(engine: Engine) -> dict[str, list[tuple[int, str]]]:
         for email in STAFF:
             viewer = load_viewer(session, email=email)
             assert viewer is not None
-            rows = read.staff.programmes_for_staff(session=session, viewer=viewer, today=today)
-            offered[email] = _with_payloads(rows["code"])
+            staff = read.staff.programmes_for_staff(session=session, viewer=viewer, today=today)
+            offered[email] = _with_payloads(row.code for row in staff)
     return offered
 
 

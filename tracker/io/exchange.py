@@ -19,7 +19,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -27,36 +27,51 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from tracker import permissions
+from tracker import permissions, read
 from tracker.access import Viewer
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.models import (
     Assessment,
     AssessmentBase,
     Barrier,
+    BarrierCreate,
     ConfidenceOverride,
     ConfidenceOverrideBase,
     Engagement,
     EngagementBase,
     EngagementStakeholder,
     ExitCriterion,
+    ExitCriterionUpdate,
     InfluenceLink,
     Metric,
+    MetricCreate,
     MetricReading,
+    MetricReadingCreate,
     Milestone,
+    MilestoneCreate,
     MilestoneDependency,
     MilestoneImpact,
     Narrative,
+    NarrativeCreate,
     Organisation,
     Programme,
+    ProgrammeCreate,
     ProgrammePartner,
     Role,
     StaffGroup,
     Stage,
+    StagePlan,
     StageRecord,
     StageRecordBase,
     Stakeholder,
     StakeholderBase,
+)
+from tracker.models.organisation import OrganisationCreate, StaffGroupCreate
+from tracker.models.people import (
+    AssessmentCreate,
+    EngagementCreate,
+    InfluenceLinkCreate,
+    StakeholderCreate,
 )
 from tracker.permissions import Action
 from tracker.services import (
@@ -72,7 +87,7 @@ from tracker.services import (
 )
 
 FORMAT = "change-tracker-programme"
-VERSION = 1
+VERSION = 2
 MEDIA_TYPE = "application/json"
 
 _STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
@@ -102,8 +117,9 @@ def _optional(kind: str, default: Any = None) -> Key:
     return Key(kind, default=default)
 
 
-# Every object of version 1 and its keys. docs/exchange-format.md describes the same (a test
-# checks that every key is documented).
+# Every object of the format and its keys. docs/exchange-format.md describes the same (a test
+# checks that every key is documented). Version 2 added programme.data_sharing; a version 1
+# file, which lacks it, still reads (no partner has an agreement).
 SCHEMA: dict[str, dict[str, Key]] = {
     "document": {
         "format": _required("text"),
@@ -130,6 +146,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "title": _required("text"),
         "organisation": _required("text"),
         "partners": _optional("texts", ()),
+        "data_sharing": _optional("texts", ()),
         "summary": _optional("text", ""),
         "vision_statement": _optional("text", ""),
         "sponsor": _optional("text", ""),
@@ -256,6 +273,58 @@ SCHEMA: dict[str, dict[str, Key]] = {
 }
 
 
+# Where an object holds objects of another kind (a list of them, or one): the shape of a document.
+NESTED: dict[str, dict[str, str]] = {
+    "document": {
+        "organisations": "organisation",
+        "programme": "programme",
+        "stages": "stage",
+        "milestones": "milestone",
+        "stakeholders": "stakeholder",
+        "influence_links": "influence_link",
+        "engagements": "engagement",
+        "barriers": "barrier",
+        "metrics": "metric",
+        "narratives": "narrative",
+        "confidence_overrides": "confidence_override",
+    },
+    "stage": {"exit_criteria": "exit_criterion"},
+    "milestone": {"impacts": "impact"},
+    "impact": {"staff_group": "staff_group"},
+    "stakeholder": {"staff_group": "staff_group", "assessments": "assessment"},
+    "metric": {"readings": "reading"},
+}
+
+
+def move_dates(
+    document: Mapping[str, Any], move: Callable[[str, dt.date], dt.date]
+) -> dict[str, Any]:
+    """A copy of a document (plain JSON values, not yet checked) with every date and datetime
+    replaced by `move(where, value)`; `where` names the key as "object.key" (e.g.
+    "reading.reading_on"), and a datetime is passed, and must come back, as a datetime."""
+
+    def walk(value: Any, name: str) -> Any:
+        if isinstance(value, list):
+            return [walk(item, name) for item in value]
+        if not isinstance(value, dict):
+            return value
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            kind = SCHEMA[name][key].kind.rstrip("?") if key in SCHEMA[name] else ""
+            if key in NESTED.get(name, {}):
+                result[key] = walk(item, NESTED[name][key])
+            elif kind == "date" and isinstance(item, str):
+                result[key] = move(f"{name}.{key}", dt.date.fromisoformat(item)).isoformat()
+            elif kind == "datetime" and isinstance(item, str):
+                result[key] = _value(move(f"{name}.{key}", dt.datetime.fromisoformat(item)))
+            else:
+                result[key] = item
+        return result
+
+    moved: dict[str, Any] = walk(dict(document), "document")
+    return moved
+
+
 # --- Export -----------------------------------------------------------------------------------
 
 
@@ -311,13 +380,11 @@ class _Exporter:
         self.group_refs: dict[int, dict[str, str]] = {}
 
     def document(self) -> dict[str, Any]:
-        partner_ids = set(
-            self.session.exec(
-                select(ProgrammePartner.organisation_id).where(
-                    ProgrammePartner.programme_id == self.id
-                )
-            ).all()
-        )
+        partners = self.session.exec(
+            select(ProgrammePartner).where(ProgrammePartner.programme_id == self.id)
+        ).all()
+        partner_ids = {partner.organisation_id for partner in partners}
+        sharing_ids = {p.organisation_id for p in partners if p.data_sharing_agreement}
         groups = {
             group.id: group
             for group in self.session.exec(
@@ -342,7 +409,7 @@ class _Exporter:
             "format": FORMAT,
             "version": VERSION,
             "organisations": self._organisations(orgs, groups),
-            "programme": self._programme(orgs, partner_ids),
+            "programme": self._programme(orgs, partner_ids, sharing_ids),
             "stages": self._stages(),
             "milestones": self._milestones(stakeholders_by_id),
             "stakeholders": self._stakeholders(stakeholders_by_id),
@@ -385,17 +452,22 @@ class _Exporter:
         return sorted(result, key=lambda org: org["short_name"])
 
     def _programme(
-        self, orgs: Mapping[int | None, Organisation], partner_ids: set[int]
+        self,
+        orgs: Mapping[int | None, Organisation],
+        partner_ids: set[int],
+        sharing_ids: set[int],
     ) -> dict[str, Any]:
         fields = tuple(
             name
             for name in SCHEMA["programme"]
-            if name not in ("organisation", "partners")  # named below, by short name
+            # named below, by short name
+            if name not in ("organisation", "partners", "data_sharing")
         )
         return {
             **_fields(self.programme, fields),
             "organisation": orgs[self.programme.organisation_id].short_name,
             "partners": sorted(orgs[org_id].short_name for org_id in partner_ids),
+            "data_sharing": sorted(orgs[org_id].short_name for org_id in sharing_ids),
         }
 
     def _stages(self) -> list[dict[str, Any]]:
@@ -886,6 +958,13 @@ def _check_references(parsed: _Parsed) -> None:
             raise _refuse(where, "the owning organisation cannot also be a partner")
         if partner in programme["partners"][:index]:
             raise _refuse(where, f"{partner!r} is listed twice")
+    for index, partner in enumerate(programme["data_sharing"]):
+        if partner not in programme["partners"]:
+            raise _refuse(
+                _join("programme.data_sharing", index),
+                f"{partner!r} is not among the programme's partners: an agreement to share "
+                "its people is with a partner",
+            )
     seen_stages: set[str] = set()
     for path, stage in parsed.stages:
         where = _join(path, "stage")
@@ -946,7 +1025,11 @@ def _provenance(value: str, words: str, claimed: str, limit: int = 120) -> str:
 
 
 def import_programme(
-    *, session: Session, viewer: Viewer, document: Mapping[str, Any] | str
+    *,
+    session: Session,
+    viewer: Viewer,
+    document: Mapping[str, Any] | str,
+    as_written: bool = False,
 ) -> Programme:
     """Create the programme an exchange document (or its JSON text) describes, through the
     services, in the caller's write_session: all of it, or (on any DomainError) nothing.
@@ -956,10 +1039,14 @@ def import_programme(
     until they exist. The owner and partners the file names must be organisations the importer
     acts for (Action.exchange_import, decided by tracker.permissions), so nobody can push a
     programme into another organisation's portfolio. Who set an override and who wrote a
-    narrative are recorded as the importer, with the file's words kept as provenance. Refused
-    (DomainError on "code") when a programme with the same code exists. Problems with the file
-    name its JSON path, e.g. "milestones[3].due_date".
+    narrative are recorded as the importer, with the file's words kept as provenance, except
+    `as_written`: the installation loading its own files (the demo portfolio) keeps them as the
+    file says; a person's import never may (ValueError). Refused (DomainError on "code") when a
+    programme with the same code exists. Problems with the file name its JSON path, e.g.
+    "milestones[3].due_date".
     """
+    if as_written and not viewer.system:
+        raise ValueError("only the installation's own files are imported as written")
     if not viewer.can_manage:
         raise PermissionDeniedError(None, "Only managers and administrators can import programmes.")
     parsed = _parse(document)
@@ -970,14 +1057,17 @@ def import_programme(
             f"A programme with the code {code} already exists here (programme.code in the "
             "file). Nothing was imported.",
         )
-    return _Importer(session, viewer, parsed).run()
+    return _Importer(session, viewer, parsed, as_written=as_written).run()
 
 
 class _Importer:
-    def __init__(self, session: Session, viewer: Viewer, parsed: _Parsed) -> None:
+    def __init__(
+        self, session: Session, viewer: Viewer, parsed: _Parsed, *, as_written: bool
+    ) -> None:
         self.session = session
         self.viewer = viewer
         self.parsed = parsed
+        self.as_written = as_written
         self.organisation_ids: dict[str, int] = {}
         self.group_ids: dict[tuple[str, str], int] = {}
         self.people: dict[str, int] = {}
@@ -1062,7 +1152,13 @@ class _Importer:
                     created = organisations.add_organisation(
                         session=self.session,
                         viewer=self.viewer,
-                        data={"name": org["name"], "short_name": org["short_name"]},
+                        data=records.validated(
+                            OrganisationCreate,
+                            {
+                                "name": org["name"],
+                                "short_name": org["short_name"],
+                            },
+                        ),
                     )
                 assert created.id is not None
                 self.organisation_ids[org["short_name"]] = created.id
@@ -1077,10 +1173,13 @@ class _Importer:
                     group = organisations.create_staff_group(
                         session=self.session,
                         viewer=self.viewer,
-                        data={
-                            "organisation_id": self.organisation_ids[org["short_name"]],
-                            "name": name,
-                        },
+                        data=records.validated(
+                            StaffGroupCreate,
+                            {
+                                "organisation_id": self.organisation_ids[org["short_name"]],
+                                "name": name,
+                            },
+                        ),
                     )
                 assert group.id is not None
                 self.group_ids[(org["short_name"], name)] = group.id
@@ -1093,8 +1192,9 @@ class _Importer:
     def _programme(self) -> Programme:
         data = dict(self.parsed.programme)
         partners = data.pop("partners")
+        sharing = set(data.pop("data_sharing"))
         data["organisation_id"] = self.organisation_ids[data.pop("organisation")]
-        stages: dict[Stage, dict[str, Any]] = {}
+        stages: dict[Stage, StagePlan] = {}
         for path, stage in self.parsed.stages:
             fields = {k: v for k, v in stage.items() if k not in ("stage", "exit_criteria")}
             with _at(path):
@@ -1102,19 +1202,20 @@ class _Importer:
                 records.validated(
                     StageRecordBase, {**fields, "programme_id": 0, "stage": stage["stage"]}
                 )
-            stages[Stage(stage["stage"])] = fields
+                stages[Stage(stage["stage"])] = records.validated(StagePlan, fields)
         with _at("programme", {"organisation_id": "organisation", "partners": "partners"}):
             programme = programmes.create_programme(
                 session=self.session,
                 viewer=self.viewer,
-                data=data,
+                data=records.validated(ProgrammeCreate, data),
                 partner_ids=[self.organisation_ids[short] for short in partners],
+                sharing_ids=[self.organisation_ids[short] for short in sharing],
                 stages=stages,
             )
         assert programme.id is not None
         self.programme_id = programme.id
         for _path, stage in self.parsed.stages:
-            record = programmes.stage_record(
+            record = read.manage.stage_record(
                 session=self.session, programme_id=programme.id, stage=stage["stage"]
             )
             assert record.id is not None
@@ -1134,8 +1235,7 @@ class _Importer:
                             session=self.session,
                             viewer=self.viewer,
                             criterion_id=added.id,
-                            expected_version=added.version,
-                            changes={"position": position},
+                            data=ExitCriterionUpdate(version=added.version, position=position),
                         )
         return programme
 
@@ -1155,7 +1255,7 @@ class _Importer:
                 created = stakeholders.create_stakeholder(
                     session=self.session,
                     viewer=self.viewer,
-                    data=data,
+                    data=records.validated(StakeholderCreate, data),
                     assessed_by=first["assessed_by"] if first else "",
                     first_assessment=first,
                 )
@@ -1168,7 +1268,9 @@ class _Importer:
                     stakeholders.record_assessment(
                         session=self.session,
                         viewer=self.viewer,
-                        data={**assessment, "stakeholder_id": created.id},
+                        data=records.validated(
+                            AssessmentCreate, {**assessment, "stakeholder_id": created.id}
+                        ),
                     )
             # An assessment's empty influence or interest leaves the stakeholder's own, and a
             # stakeholder's details can change without an assessment: make them the file's.
@@ -1199,7 +1301,9 @@ class _Importer:
                 created = milestones.create_milestone(
                     session=self.session,
                     viewer=self.viewer,
-                    data={**data, "programme_id": self.programme_id},
+                    data=records.validated(
+                        MilestoneCreate, {**data, "programme_id": self.programme_id}
+                    ),
                 )
             assert created.id is not None
             impacts = {
@@ -1231,11 +1335,14 @@ class _Importer:
                 stakeholders.add_influence_link(
                     session=self.session,
                     viewer=self.viewer,
-                    data={
-                        "from_stakeholder_id": self.people[link["from"]],
-                        "to_stakeholder_id": self.people[link["to"]],
-                        "strength": link["strength"],
-                    },
+                    data=records.validated(
+                        InfluenceLinkCreate,
+                        {
+                            "from_stakeholder_id": self.people[link["from"]],
+                            "to_stakeholder_id": self.people[link["to"]],
+                            "strength": link["strength"],
+                        },
+                    ),
                 )
 
     def _engagements(self) -> None:
@@ -1248,7 +1355,7 @@ class _Importer:
                     engagements.log_engagement(
                         session=self.session,
                         viewer=self.viewer,
-                        data=data,
+                        data=records.validated(EngagementCreate, data),
                         stakeholder_ids=attendees,
                     )
                 else:
@@ -1261,7 +1368,9 @@ class _Importer:
                 barriers.create_barrier(
                     session=self.session,
                     viewer=self.viewer,
-                    data={**barrier, "programme_id": self.programme_id},
+                    data=records.validated(
+                        BarrierCreate, {**barrier, "programme_id": self.programme_id}
+                    ),
                 )
 
     def _metrics(self) -> None:
@@ -1271,14 +1380,18 @@ class _Importer:
                 created = metrics.define_metric(
                     session=self.session,
                     viewer=self.viewer,
-                    data={**data, "programme_id": self.programme_id},
+                    data=records.validated(
+                        MetricCreate, {**data, "programme_id": self.programme_id}
+                    ),
                 )
             for reading_path, reading in metric["readings"]:
                 with _at(reading_path):
                     metrics.record_reading(
                         session=self.session,
                         viewer=self.viewer,
-                        data={**reading, "metric_id": created.id},
+                        data=records.validated(
+                            MetricReadingCreate, {**reading, "metric_id": created.id}
+                        ),
                     )
 
     def _narratives(self) -> None:
@@ -1287,12 +1400,19 @@ class _Importer:
                 narratives.write_narrative(
                     session=self.session,
                     viewer=self.viewer,
-                    data={
-                        **narrative,
-                        "author": _provenance(self.viewer.name, "written by", narrative["author"]),
-                        "programme_id": self.programme_id,
-                    },
+                    data=records.validated(
+                        NarrativeCreate,
+                        {
+                            **narrative,
+                            "author": self._claimed(narrative["author"], "written by"),
+                            "programme_id": self.programme_id,
+                        },
+                    ),
                 )
+
+    def _claimed(self, claimed: str, words: str) -> str:
+        """Who the file says did something: as written, or the importer with the claim kept."""
+        return claimed if self.as_written else _provenance(self.viewer.name, words, claimed)
 
     def _overrides(self) -> None:
         # override_confidence stamps the time now; the history keeps when each was set, so the
@@ -1310,13 +1430,15 @@ class _Importer:
                     ConfidenceOverrideBase,
                     {
                         **override,
-                        "reason": _provenance(
+                        "reason": override["reason"]
+                        if self.as_written
+                        else _provenance(
                             override["reason"],
                             "imported; the file says set by",
                             override["set_by"],
                             limit=1000,
                         ),
-                        "set_by": self.viewer.email,
+                        "set_by": override["set_by"] if self.as_written else self.viewer.email,
                         "programme_id": self.programme_id,
                     },
                 )

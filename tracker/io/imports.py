@@ -47,20 +47,27 @@ from tracker.models import (
     Metric,
     MetricReading,
     MetricReadingBase,
+    MetricReadingCreate,
+    MetricReadingUpdate,
     Milestone,
     MilestoneBase,
+    MilestoneCreate,
     MilestoneStatus,
+    MilestoneUpdate,
     Organisation,
     Programme,
     ProgrammeBase,
+    ProgrammeCreate,
     ProgrammePartner,
     ProgrammeStatus,
+    ProgrammeUpdate,
     StaffGroup,
     Stage,
     Stakeholder,
     StakeholderBase,
     Stance,
 )
+from tracker.models.people import AssessmentCreate, StakeholderCreate, StakeholderUpdate
 from tracker.permissions import Action
 from tracker.services import metrics, milestones, programmes, records, stakeholders
 from tracker.stages import STAGE_INFO, STAGES
@@ -1041,7 +1048,9 @@ class _Programmes(_Importer):
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
             programme = programmes.create_programme(
-                session=self.session, viewer=self.viewer, data=plan.data
+                session=self.session,
+                viewer=self.viewer,
+                data=records.validated(ProgrammeCreate, plan.data),
             )
             programme_id = programme.id
         else:
@@ -1052,8 +1061,7 @@ class _Programmes(_Importer):
                     session=self.session,
                     viewer=self.viewer,
                     programme_id=plan.record_id,
-                    expected_version=plan.version,
-                    changes=plan.data,
+                    data=records.validated(ProgrammeUpdate, {**plan.data, "version": plan.version}),
                 )
         if plan.confidence is not None:
             assert programme_id is not None
@@ -1126,15 +1134,18 @@ class _Milestones(_Importer):
 
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
-            milestones.create_milestone(session=self.session, viewer=self.viewer, data=plan.data)
+            milestones.create_milestone(
+                session=self.session,
+                viewer=self.viewer,
+                data=records.validated(MilestoneCreate, plan.data),
+            )
             return
         assert plan.record_id is not None and plan.version is not None
         milestones.update_milestone(
             session=self.session,
             viewer=self.viewer,
             milestone_id=plan.record_id,
-            expected_version=plan.version,
-            changes=plan.data,
+            data=records.validated(MilestoneUpdate, {**plan.data, "version": plan.version}),
         )
 
 
@@ -1210,7 +1221,7 @@ class _Stakeholders(_Importer):
             stakeholders.create_stakeholder(
                 session=self.session,
                 viewer=self.viewer,
-                data=plan.data,
+                data=records.validated(StakeholderCreate, plan.data),
                 assessed_by=self.viewer.name,
             )
             return
@@ -1219,8 +1230,7 @@ class _Stakeholders(_Importer):
             session=self.session,
             viewer=self.viewer,
             stakeholder_id=plan.record_id,
-            expected_version=plan.version,
-            changes=plan.data,
+            data=records.validated(StakeholderUpdate, {**plan.data, "version": plan.version}),
             assessed_by=self.viewer.name,
         )
 
@@ -1286,7 +1296,11 @@ class _Assessments(_Importer):
 
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
-            stakeholders.record_assessment(session=self.session, viewer=self.viewer, data=plan.data)
+            stakeholders.record_assessment(
+                session=self.session,
+                viewer=self.viewer,
+                data=records.validated(AssessmentCreate, plan.data),
+            )
             return
         assert plan.record_id is not None
         # Assessments have no update service (nor a version): change the fields through the
@@ -1352,15 +1366,18 @@ class _Readings(_Importer):
 
     def apply(self, plan: RowPlan) -> None:
         if plan.action is RowAction.create:
-            metrics.record_reading(session=self.session, viewer=self.viewer, data=plan.data)
+            metrics.record_reading(
+                session=self.session,
+                viewer=self.viewer,
+                data=records.validated(MetricReadingCreate, plan.data),
+            )
             return
         assert plan.record_id is not None and plan.version is not None
         metrics.update_reading(
             session=self.session,
             viewer=self.viewer,
             reading_id=plan.record_id,
-            expected_version=plan.version,
-            changes=plan.data,
+            data=records.validated(MetricReadingUpdate, {**plan.data, "version": plan.version}),
         )
 
 

@@ -44,6 +44,14 @@ class Versioned(SQLModel):
     version: int = Field(default=1, ge=1)
 
 
+def max_length(model: type[SQLModel], field: str) -> int:
+    """The model's max_length for a text field, so an input's limit matches the database's."""
+    for meta in model.model_fields[field].metadata:
+        if isinstance(meta, annotated_types.MaxLen):
+            return int(meta.max_length)
+    raise ValueError(f"{model.__name__}.{field} has no max_length")
+
+
 def checks_for(
     model: type[SQLModel], *, skip: tuple[str, ...] = ()
 ) -> tuple[sa.CheckConstraint, ...]:

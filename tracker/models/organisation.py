@@ -29,6 +29,18 @@ class Organisation(OrganisationBase, Versioned, table=True):
     programmes: list["Programme"] = Relationship(back_populates="organisation")
 
 
+# What a caller sets to add an organisation.
+class OrganisationCreate(OrganisationBase):
+    pass
+
+
+# A new name or short name; `version` is the one the form was built from.
+class OrganisationUpdate(SQLModel):
+    version: int
+    name: str | None = None
+    short_name: str | None = None
+
+
 # A department or team of an organisation, e.g. "Customer services".
 class StaffGroupBase(SQLModel):
     organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
@@ -43,6 +55,17 @@ class StaffGroup(StaffGroupBase, Versioned, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     organisation: "Organisation" = Relationship(back_populates="staff_groups")
+
+
+# What a caller sets to add a staff group.
+class StaffGroupCreate(StaffGroupBase):
+    pass
+
+
+# A staff group's new name; `version` is the one the form was built from.
+class StaffGroupUpdate(SQLModel):
+    version: int
+    name: str | None = None
 
 
 # Which organisations a user works for; their scope.
@@ -73,3 +96,18 @@ class User(UserBase, Versioned, table=True):
     # Argon2id hash for local accounts; None for single sign-on users.
     password_hash: str | None = Field(default=None, max_length=200)
     organisations: list["Organisation"] = Relationship(link_model=UserOrganisation)
+
+
+# What a caller sets to add a user (their organisations and password are given beside it).
+class UserCreate(UserBase):
+    pass
+
+
+# A change to a user: only the fields set change; `version` is the one the form was built from.
+class UserUpdate(SQLModel):
+    version: int
+    email: str | None = None
+    name: str | None = None
+    role: Role | None = None
+    staff_group_id: int | None = None
+    active: bool | None = None

@@ -46,6 +46,26 @@ class Stakeholder(StakeholderBase, Versioned, table=True):
     )
 
 
+# What a caller sets to add a stakeholder.
+class StakeholderCreate(StakeholderBase):
+    pass
+
+
+# A change to a stakeholder: only the fields set change (the programme never does); `version` is
+# the one the form was built from. A new stance is recorded as an assessment.
+class StakeholderUpdate(SQLModel):
+    version: int
+    name: str | None = None
+    role: str | None = None
+    staff_group_id: int | None = None
+    influence: int | None = None
+    interest: int | None = None
+    stance: int | None = None
+    desired_stance: int | None = None
+    relationship_owner: str | None = None
+    notes: str | None = None
+
+
 # A dated reading of one stakeholder's stance, and optionally influence, interest and ADKAR.
 class AssessmentBase(SQLModel):
     stakeholder_id: int = Field(foreign_key="stakeholder.id", ondelete="CASCADE")
@@ -69,6 +89,11 @@ class Assessment(AssessmentBase, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     stakeholder: "Stakeholder" = Relationship(back_populates="assessments")
+
+
+# What a caller sets to record an assessment.
+class AssessmentCreate(AssessmentBase):
+    pass
 
 
 # The stakeholders present at an engagement.
@@ -107,6 +132,24 @@ class Engagement(EngagementBase, Versioned, table=True):
     stakeholders: list["Stakeholder"] = Relationship(link_model=EngagementStakeholder)
 
 
+# What a caller sets to log an engagement (its attendees are given beside it).
+class EngagementCreate(EngagementBase):
+    pass
+
+
+# A change to an engagement: only the fields set change; `version` is the one the form was
+# built from.
+class EngagementUpdate(SQLModel):
+    version: int
+    programme_id: int | None = None
+    occurred_on: dt.date | None = None
+    kind: EngagementKind | None = None
+    summary: str | None = None
+    outcome: str | None = None
+    follow_up_on: dt.date | None = None
+    follow_up_done: bool | None = None
+
+
 # Stakeholder A influences stakeholder B (who listens to whom), strength 1-3.
 class InfluenceLinkBase(SQLModel):
     from_stakeholder_id: int = Field(foreign_key="stakeholder.id", ondelete="CASCADE")
@@ -130,3 +173,14 @@ class InfluenceLink(InfluenceLinkBase, Versioned, table=True):
         *checks_for(InfluenceLinkBase),
     )
     id: int | None = Field(default=None, primary_key=True)
+
+
+# What a caller sets to add an influence link.
+class InfluenceLinkCreate(InfluenceLinkBase):
+    pass
+
+
+# A change to an influence link: its strength; `version` is the one the form was built from.
+class InfluenceLinkUpdate(SQLModel):
+    version: int
+    strength: int | None = None

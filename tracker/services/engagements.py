@@ -1,22 +1,17 @@
-"""Engagements: dated contacts with one or more stakeholders, and their follow-ups."""
+"""Engagements: dated contacts with one or more stakeholders, and their follow-ups. Writes only:
+the reads are in tracker/read/people.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-import pandas as pd
-import sqlalchemy as sa
-from sqlalchemy.sql import Executable
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import Engagement, EngagementBase, EngagementStakeholder, Stakeholder
-from tracker.permissions import Action, require_change, require_new, require_programme
-from tracker.read.sql import frame, rows
+from tracker.models.people import EngagementCreate, EngagementUpdate
+from tracker.permissions import Action, require_change, require_new
 from tracker.services import records
 
 
@@ -24,12 +19,13 @@ def log_engagement(
     *,
     session: Session,
     viewer: Viewer,
-    data: Mapping[str, Any],
+    data: EngagementCreate,
     stakeholder_ids: Iterable[int],
 ) -> Engagement:
     """Record a contact with at least one stakeholder of the same programme."""
-    require_new(session, viewer, Action.stakeholder_edit, Engagement, data)
-    engagement = records.create(session, Engagement, EngagementBase, data)
+    values = data.model_dump()
+    require_new(session, viewer, Action.stakeholder_edit, Engagement, values)
+    engagement = records.create(session, Engagement, EngagementBase, values)
     assert engagement.id is not None
     set_attendees(
         session=session, viewer=viewer, engagement_id=engagement.id, stakeholder_ids=stakeholder_ids
@@ -42,17 +38,10 @@ def update_engagement(
     session: Session,
     viewer: Viewer,
     engagement_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    data: EngagementUpdate,
 ) -> Engagement:
-    require_change(session, viewer, Action.stakeholder_edit, Engagement, engagement_id, changes)
-    return records.update(
-        session,
-        Engagement,
-        EngagementBase,
-        engagement_id,
-        expected_version=expected_version,
-        changes=changes,
+    return records.update_checked(
+        session, viewer, Action.stakeholder_edit, Engagement, EngagementBase, engagement_id, data
     )
 
 
@@ -85,89 +74,11 @@ def set_attendees(
 def delete_engagement(
     *, session: Session, viewer: Viewer, engagement_id: int, expected_version: int
 ) -> None:
-    require_change(session, viewer, Action.stakeholder_edit, Engagement, engagement_id)
-    records.delete(session, Engagement, engagement_id, expected_version=expected_version)
-
-
-# --- Reads for the Manage pages -------------------------------------------------------------
-
-ENGAGEMENT_TABLE_COLUMNS = (
-    "id",
-    "version",
-    "occurred_on",
-    "kind",
-    "summary",
-    "outcome",
-    "follow_up_on",
-    "follow_up_done",
-    "attendees",
-)
-FOLLOW_UP_COLUMNS = (*ENGAGEMENT_TABLE_COLUMNS, "overdue")
-
-
-def _engagements(
-    session: Session, *where: sa.ColumnElement[bool], order: Iterable[Any]
-) -> list[dict[str, Any]]:
-    """Engagements matching `where` in `order`, each with `attendees`: the names of the
-    stakeholders present, sorted and joined by ", ". One statement (a row per attendee)."""
-    statement: Executable = (
-        sa.select(
-            col(Engagement.id),
-            col(Engagement.version),
-            col(Engagement.occurred_on),
-            col(Engagement.kind),
-            col(Engagement.summary),
-            col(Engagement.outcome),
-            col(Engagement.follow_up_on),
-            col(Engagement.follow_up_done),
-            col(Stakeholder.name).label("attendee"),
-        )
-        .outerjoin(
-            EngagementStakeholder,
-            col(EngagementStakeholder.engagement_id) == col(Engagement.id),
-        )
-        .outerjoin(Stakeholder, col(Stakeholder.id) == col(EngagementStakeholder.stakeholder_id))
-        .where(*where)
-        .order_by(*order, col(Engagement.id).desc(), sa.func.lower(col(Stakeholder.name)))
-    )
-    found: list[dict[str, Any]] = []
-    for _, group in itertools.groupby(rows(session, statement), key=lambda row: row["id"]):
-        people = list(group)
-        first = {name: value for name, value in people[0].items() if name != "attendee"}
-        names = [row["attendee"] for row in people if row["attendee"] is not None]
-        found.append(first | {"kind": str(first["kind"]), "attendees": ", ".join(names)})
-    return found
-
-
-def engagement_table(*, session: Session, viewer: Viewer, programme_id: int) -> pd.DataFrame:
-    """The programme's engagements, newest first.
-
-    Columns: id, version, occurred_on, kind (an EngagementKind value), summary, outcome,
-    follow_up_on (None without a follow-up), follow_up_done, attendees (names, ", "-joined)."""
-    require_programme(session, viewer, Action.stakeholder_read, programme_id)
-    found = _engagements(
+    records.delete_checked(
         session,
-        col(Engagement.programme_id) == programme_id,
-        order=(col(Engagement.occurred_on).desc(),),
-    )
-    return frame(found, ENGAGEMENT_TABLE_COLUMNS, optional=("follow_up_on",))
-
-
-def follow_ups(
-    *, session: Session, viewer: Viewer, programme_id: int, today: dt.date
-) -> pd.DataFrame:
-    """The programme's open follow-ups (a follow-up date, not done), earliest first.
-
-    Columns: those of engagement_table, and overdue (True when the follow-up date is before
-    `today`; False when it is due today or later)."""
-    require_programme(session, viewer, Action.stakeholder_read, programme_id)
-    found = _engagements(
-        session,
-        col(Engagement.programme_id) == programme_id,
-        col(Engagement.follow_up_on).is_not(None),
-        col(Engagement.follow_up_done) == sa.false(),
-        order=(col(Engagement.follow_up_on),),
-    )
-    return frame(
-        [row | {"overdue": row["follow_up_on"] < today} for row in found], FOLLOW_UP_COLUMNS
+        viewer,
+        Action.stakeholder_edit,
+        Engagement,
+        engagement_id,
+        expected_version=expected_version,
     )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from sqlmodel import Session, select
 
@@ -19,22 +18,30 @@ from tracker.models import (
     UserBase,
     UserOrganisation,
 )
+from tracker.models.organisation import (
+    OrganisationCreate,
+    OrganisationUpdate,
+    StaffGroupCreate,
+    StaffGroupUpdate,
+    UserCreate,
+    UserUpdate,
+)
 from tracker.passwords import hash_password
 from tracker.permissions import Action, organisations, require
 from tracker.services import records
 
 
 def create_organisation(
-    *, session: Session, viewer: Viewer, data: Mapping[str, Any]
+    *, session: Session, viewer: Viewer, data: OrganisationCreate
 ) -> Organisation:
     require(viewer, Action.organisation_create)
-    return records.create(session, Organisation, OrganisationBase, data)
+    return records.create(session, Organisation, OrganisationBase, data.model_dump())
 
 
-def create_staff_group(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> StaffGroup:
-    organisation = records.get(session, Organisation, data.get("organisation_id"))
+def create_staff_group(*, session: Session, viewer: Viewer, data: StaffGroupCreate) -> StaffGroup:
+    organisation = records.get(session, Organisation, data.organisation_id)
     require(viewer, Action.organisation_administer, organisations([organisation.id or 0]))
-    return records.create(session, StaffGroup, StaffGroupBase, data)
+    return records.create(session, StaffGroup, StaffGroupBase, data.model_dump())
 
 
 def require_user_administer(session: Session, viewer: Viewer, user_id: int) -> User:
@@ -42,29 +49,23 @@ def require_user_administer(session: Session, viewer: Viewer, user_id: int) -> U
     belongs to (so an administrator of one council cannot take over an administrator of
     several)."""
     user = records.get(session, User, user_id)
-    require(viewer, Action.user_administer, organisations(_organisation_ids(session, user_id)))
+    require(viewer, Action.user_administer, organisations(organisation_ids_of(session, user_id)))
     return user
 
 
 def create_user(
-    *, session: Session, viewer: Viewer, data: Mapping[str, Any], organisation_ids: Iterable[int]
+    *, session: Session, viewer: Viewer, data: UserCreate, organisation_ids: Iterable[int]
 ) -> User:
-    """A user scoped to at least one organisation; a staff user's group must be in one of them."""
+    """A user scoped to at least one organisation; a staff user's group must be in one of them.
+    The e-mail address is stored trimmed and in lower case."""
     orgs = sorted(set(organisation_ids))
     if not orgs:
         raise DomainError("organisations", "a user needs at least one organisation")
     require(viewer, Action.user_administer, organisations(orgs))
     for organisation_id in orgs:
         records.get(session, Organisation, organisation_id)
-    clean = dict(data)
-    clean["email"] = str(clean.get("email", "")).strip().lower()
-    group_id = clean.get("staff_group_id")
-    if group_id is not None:
-        group = records.get(session, StaffGroup, group_id)
-        if group.organisation_id not in orgs:
-            raise DomainError(
-                "staff_group_id", "the staff group must be in one of the user's organisations"
-            )
+    clean = data.model_dump() | {"email": data.email.strip().lower()}
+    check_staff_group(session, data.staff_group_id, set(orgs))
     user = records.create(session, User, UserBase, clean)
     assert user.id is not None
     for organisation_id in orgs:
@@ -79,18 +80,15 @@ def update_user(
     session: Session,
     viewer: Viewer,
     user_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    data: UserUpdate,
 ) -> User:
     """Change a user's name, role, staff group or whether they are active. The change applies
     on their next rerun: pages read the user afresh every time."""
     require_user_administer(session, viewer, user_id)
-    if "email" in changes:
-        changes = {**changes, "email": str(changes["email"]).strip().lower()}
-    user = records.update(
-        session, User, UserBase, user_id, expected_version=expected_version, changes=changes
-    )
-    _check_staff_group(session, user, _organisation_ids(session, user_id))
+    if data.email is not None:
+        data = data.model_copy(update={"email": data.email.strip().lower()})
+    user = records.update_from(session, User, UserBase, user_id, data)
+    check_staff_group(session, user.staff_group_id, organisation_ids_of(session, user_id))
     return user
 
 
@@ -106,7 +104,7 @@ def set_user_organisations(
     require(viewer, Action.user_administer, organisations(wanted))
     for organisation_id in wanted:
         records.get(session, Organisation, organisation_id)
-    _check_staff_group(session, user, wanted)
+    check_staff_group(session, user.staff_group_id, wanted)
     existing = session.exec(
         select(UserOrganisation).where(UserOrganisation.user_id == user_id)
     ).all()
@@ -128,7 +126,8 @@ def set_password(*, session: Session, viewer: Viewer, user_id: int, password: st
     records.flush(session, User)
 
 
-def _organisation_ids(session: Session, user_id: int) -> set[int]:
+def organisation_ids_of(session: Session, user_id: int) -> set[int]:
+    """The ids of the organisations the user belongs to."""
     return set(
         session.exec(
             select(UserOrganisation.organisation_id).where(UserOrganisation.user_id == user_id)
@@ -136,10 +135,13 @@ def _organisation_ids(session: Session, user_id: int) -> set[int]:
     )
 
 
-def _check_staff_group(session: Session, user: User, organisation_ids: set[int]) -> None:
-    if user.staff_group_id is None:
+def check_staff_group(
+    session: Session, staff_group_id: int | None, organisation_ids: set[int]
+) -> None:
+    """Refuse a user's staff group outside their organisations (None is allowed)."""
+    if staff_group_id is None:
         return
-    group = records.get(session, StaffGroup, user.staff_group_id)
+    group = records.get(session, StaffGroup, staff_group_id)
     if group.organisation_id not in organisation_ids:
         raise DomainError(
             "staff_group_id", "the staff group must be in one of the user's organisations"
@@ -161,8 +163,8 @@ def check_email(email: str) -> None:
         raise DomainError("email", "must be an e-mail address, such as name@council.gov.uk")
 
 
-def _check_role_group(role: Role, staff_group_id: int | None) -> None:
-    # The staff pages say what changes for the reader's own staff group.
+def check_role_group(role: Role, staff_group_id: int | None) -> None:
+    """A staff user needs a staff group: the staff pages say what changes for the reader's own."""
     if role is Role.staff and staff_group_id is None:
         raise DomainError("staff_group_id", "a staff user needs a staff group")
 
@@ -171,19 +173,16 @@ def add_user(
     *,
     session: Session,
     viewer: Viewer,
-    data: Mapping[str, Any],
+    data: UserCreate,
     organisation_ids: Iterable[int],
     password: str = "",
 ) -> User:
     """An administrator adds a user to some of their own organisations, optionally with an
     initial password for a local account (at least 12 characters; empty for single sign-on)."""
     orgs = set(organisation_ids)
-    email = str(data.get("email", "")).strip().lower()
-    check_email(email)
-    _check_role_group(Role(data["role"]), data.get("staff_group_id"))
-    user = create_user(
-        session=session, viewer=viewer, data={**data, "email": email}, organisation_ids=orgs
-    )
+    check_email(data.email.strip().lower())
+    check_role_group(Role(data.role), data.staff_group_id)
+    user = create_user(session=session, viewer=viewer, data=data, organisation_ids=orgs)
     if password:
         assert user.id is not None
         set_password(session=session, viewer=viewer, user_id=user.id, password=password)
@@ -195,28 +194,21 @@ def change_user(
     session: Session,
     viewer: Viewer,
     user_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    data: UserUpdate,
 ) -> User:
     """An administrator changes a user of their organisations (name, role, staff group, active).
     Nobody can deactivate their own account or give up their own administrator role: another
     administrator has to, so an organisation is never left without one by accident."""
     require_user_administer(session, viewer, user_id)
     if user_id == viewer.user_id:
-        if changes.get("active") is False:
+        if data.active is False:
             raise DomainError("active", "you cannot deactivate your own account")
-        if "role" in changes and Role(changes["role"]) is not Role.admin:
+        if data.role is not None and Role(data.role) is not Role.admin:
             raise DomainError("role", "you cannot take away your own administrator role")
-    if "email" in changes:
-        check_email(str(changes["email"]).strip().lower())
-    user = update_user(
-        session=session,
-        viewer=viewer,
-        user_id=user_id,
-        expected_version=expected_version,
-        changes=changes,
-    )
-    _check_role_group(Role(user.role), user.staff_group_id)
+    if data.email is not None:
+        check_email(data.email.strip().lower())
+    user = update_user(session=session, viewer=viewer, user_id=user_id, data=data)
+    check_role_group(Role(user.role), user.staff_group_id)
     return user
 
 
@@ -237,7 +229,7 @@ def reset_password(*, session: Session, viewer: Viewer, user_id: int, password: 
     return user
 
 
-def add_organisation(*, session: Session, viewer: Viewer, data: Mapping[str, Any]) -> Organisation:
+def add_organisation(*, session: Session, viewer: Viewer, data: OrganisationCreate) -> Organisation:
     """An administrator adds an organisation; they administer it from then on."""
     organisation = create_organisation(session=session, viewer=viewer, data=data)
     assert organisation.id is not None
@@ -252,22 +244,11 @@ def rename_organisation(
     session: Session,
     viewer: Viewer,
     organisation_id: int,
-    expected_version: int,
-    changes: Mapping[str, Any],
+    data: OrganisationUpdate,
 ) -> Organisation:
-    """Change an organisation's name or short name (if still at `expected_version`)."""
+    """Change an organisation's name or short name (if still at `data.version`)."""
     require_admin(viewer, [organisation_id])
-    unknown = set(changes) - {"name", "short_name"}
-    if unknown:
-        raise DomainError(sorted(unknown)[0], "is not a field that can be changed here")
-    return records.update(
-        session,
-        Organisation,
-        OrganisationBase,
-        organisation_id,
-        expected_version=expected_version,
-        changes=changes,
-    )
+    return records.update_from(session, Organisation, OrganisationBase, organisation_id, data)
 
 
 def add_staff_group(
@@ -276,7 +257,9 @@ def add_staff_group(
     return create_staff_group(
         session=session,
         viewer=viewer,
-        data={"organisation_id": organisation_id, "name": name.strip()},
+        data=records.validated(
+            StaffGroupCreate, {"organisation_id": organisation_id, "name": name.strip()}
+        ),
     )
 
 
@@ -290,14 +273,10 @@ def rename_staff_group(
     *, session: Session, viewer: Viewer, staff_group_id: int, expected_version: int, name: str
 ) -> StaffGroup:
     _own_group(session, viewer, staff_group_id)
-    return records.update(
-        session,
-        StaffGroup,
-        StaffGroupBase,
-        staff_group_id,
-        expected_version=expected_version,
-        changes={"name": name.strip()},
+    change = records.validated(
+        StaffGroupUpdate, {"version": expected_version, "name": name.strip()}
     )
+    return records.update_from(session, StaffGroup, StaffGroupBase, staff_group_id, change)
 
 
 def delete_staff_group(
