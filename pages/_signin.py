@@ -14,7 +14,7 @@ from pages import _common as common
 from tracker import clock, db, signin
 from tracker.access import Viewer
 from tracker.models.signin import SignInMethod
-from tracker.seed.demo import DEMO_USERS
+from tracker.seed.accounts import demo_accounts
 
 # Session-state keys, one place. The token is the only sign-in state kept in the browser tab.
 TOKEN_KEY = "signin_token"
@@ -147,7 +147,7 @@ def _demo_sign_in() -> None:
         "This copy runs in demo mode on fictional data: choose whose view to see. "
         "A real installation has no such list."
     )
-    for user in DEMO_USERS:
+    for user in demo_accounts():
         with st.container(border=True, horizontal=True, vertical_alignment="center"):
             st.markdown(f"**{user.name}** · {user.role.value}  \n{user.description}")
             if st.button(

@@ -71,13 +71,46 @@ from tracker.models import (
     Role,
     Stage,
 )
-from tracker.seed.demo import EXIT_CRITERIA
 from tracker.stages import STAGE_INFO
 
 GENERATOR_ACTOR = "generator"
 EMAIL_DOMAIN = "generated.example"
 # Rows per executemany: big enough that round trips do not matter, small enough to stream.
 CHUNK_ROWS = 5_000
+
+# Exit criteria every programme's stages share; {affected} names the programme's staff.
+EXIT_CRITERIA: dict[str, tuple[str, ...]] = {
+    "vision": (
+        "Vision statement agreed by the sponsor",
+        "Change narrative tested with {affected}",
+        "Case for change published to staff",
+    ),
+    "influencers": (
+        "Key influencers mapped, with their stance",
+        "Every high-influence stakeholder engaged at least once",
+        "Change champions recruited among {affected}",
+    ),
+    "test": (
+        "Discovery or pilot completed with the people affected",
+        "Key decisions recorded with their evidence",
+        "Data protection impact assessment completed",
+    ),
+    "equip": (
+        "Training delivered to {affected}",
+        "Plain-English guides and help published",
+        "Floor-walkers or buddies arranged for go-live",
+    ),
+    "launch": (
+        "New way of working live for everyone affected",
+        "Old routes closed or scaled back",
+        "Support in place for the first month",
+    ),
+    "celebrate": (
+        "Wins shared with staff and residents",
+        "Benefits measured against the baseline",
+        "Lessons fed back into the next programme",
+    ),
+}
 
 Row = dict[str, Any]
 # progress(table, rows written so far, rows it will have): called as each table fills.

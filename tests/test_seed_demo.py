@@ -1,11 +1,14 @@
-"""The demo portfolio: written once, idempotent, deterministic, and rich enough that every
-dashboard has something true to show (shared/DOMAIN.md)."""
+"""The demo portfolio: loaded from the files in data/demo/, written once, idempotent,
+deterministic, and rich enough that every dashboard has something true to show
+(shared/DOMAIN.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
+import json
 import shutil
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ from sqlmodel import SQLModel, col, select
 
 from tests import factories
 from tracker import access, db, figures
+from tracker.cli import main
 from tracker.errors import DomainError
 from tracker.models import (
     Assessment,
@@ -44,12 +48,13 @@ from tracker.models import (
     Stakeholder,
     User,
 )
+from tracker.seed.accounts import DEMO_DATA, demo_accounts
 from tracker.seed.demo import (
     DEMO_ACTOR,
     DEMO_PROGRAMME_CODES,
     DEMO_USERS,
-    PROGRAMMES,
-    milestone_schedule,
+    moved_to,
+    read_portfolio,
     seed_demo,
 )
 
@@ -297,18 +302,49 @@ def test_recent_throughput_gives_every_programme_a_forecast(demo_engine: Engine)
 
 @pytest.mark.parametrize("year", [2027, 2028])
 def test_the_milestone_plan_holds_on_every_day_of_the_year(year: int) -> None:
+    portfolio = read_portfolio()
+    plans = {
+        code: {"milestones": portfolio.programme(code, portfolio.as_of)["milestones"]}
+        for code in portfolio.codes
+    }
+    # Late: in progress and already overdue on the day the files were written.
+    late = {
+        (code, m["title"])
+        for code, plan in plans.items()
+        for m in plan["milestones"]
+        if m["status"] == "in_progress" and dt.date.fromisoformat(m["due_date"]) < portfolio.as_of
+    }
+    assert late
     day = dt.date(year, 1, 1)
     while day.year == year:
-        for spec in PROGRAMMES:
-            plan = milestone_schedule(spec, day, random.Random(0))
-            statuses = Counter(m.status for m in plan)
+        heavy: Counter[tuple[str, dt.date]] = Counter()
+        for code, plan in plans.items():
+            moved = moved_to(plan, as_of=portfolio.as_of, today=day)["milestones"]
+            statuses = Counter(m["status"] for m in moved)
             recent = [
-                m.completed_date
-                for m in plan
-                if m.completed_date and (day - m.completed_date).days < 84
+                m["completed_date"]
+                for m in moved
+                if m["completed_date"]
+                and (day - dt.date.fromisoformat(m["completed_date"])).days < 84
             ]
-            assert statuses["done"] and statuses["blocked"] and len(recent) >= 2, (spec.code, day)
-            assert all(m.due_date < day for m in plan if m.row.flag == "late"), (spec.code, day)
+            assert statuses["done"] and statuses["blocked"] and len(recent) >= 2, (code, day)
+            assert all(
+                dt.date.fromisoformat(m["due_date"]) < day
+                for m in moved
+                if (code, m["title"]) in late
+            ), (code, day)
+            heavy.update(
+                (
+                    i["staff_group"]["name"],
+                    figures.month_start(dt.date.fromisoformat(m["due_date"])),
+                )
+                for m in moved
+                for i in m["impacts"]
+                if i["impact"] == "high"
+            )
+        (group, month), count = heavy.most_common(1)[0]
+        assert group == "Revenues and benefits" and count >= 4, day
+        assert month < figures.month_start(day), day
         day += dt.timedelta(days=1)
 
 
@@ -480,3 +516,73 @@ def test_staff_users_groups_have_change_landing_on_them(demo_engine: Engine) -> 
     with db.read_session(demo_engine) as session:
         staff = [access.load_viewer(session, email=u.email) for u in DEMO_USERS]
     assert all(v.staff_group_id in landed for v in staff if v and v.role is Role.staff)
+
+
+# --- The files --------------------------------------------------------------------------------
+
+
+def test_the_seeder_loads_the_data_files_so_an_edit_shows_in_the_seeded_database(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "demo"
+    shutil.copytree(DEMO_DATA, folder)
+    programme_file = folder / "programmes" / f"{DEMO_PROGRAMME_CODES[0]}.json"
+    document = json.loads(programme_file.read_text(encoding="utf-8"))
+    document["programme"]["title"] = "A title changed in the file"
+    document["barriers"] = document["barriers"][:1]
+    programme_file.write_text(json.dumps(document), encoding="utf-8")
+    accounts_file = folder / "accounts.json"
+    accounts = json.loads(accounts_file.read_text(encoding="utf-8"))
+    accounts[0]["name"] = "Ada Edited"
+    accounts_file.write_text(json.dumps(accounts), encoding="utf-8")
+
+    summary = seed_demo(sqlite_engine, folder=folder)
+
+    programme = programmes_by_code(sqlite_engine)[DEMO_PROGRAMME_CODES[0]]
+    assert programme.title == "A title changed in the file"
+    barriers = Counter(b.programme_id for b in everything(sqlite_engine, Barrier))
+    assert barriers[programme.id] == 1
+    assert summary.barriers == len(everything(sqlite_engine, Barrier))
+    assert {u.name for u in everything(sqlite_engine, User)} >= {"Ada Edited"}
+    assert demo_accounts(folder)[0].name == "Ada Edited"
+
+
+def test_the_files_are_dated_as_of_a_reference_date_and_moved_to_today(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    portfolio = read_portfolio()
+    later = portfolio.as_of + dt.timedelta(days=100)
+    monkeypatch.setenv("TRACKER_TODAY", later.isoformat())
+    seed_demo(sqlite_engine)
+
+    code = DEMO_PROGRAMME_CODES[0]
+    written = portfolio.programme(code, portfolio.as_of)["programme"]["start_date"]
+    programme = programmes_by_code(sqlite_engine)[code]
+    assert programme.start_date == dt.date.fromisoformat(written) + dt.timedelta(days=100)
+    latest = max(r.reading_on for r in everything(sqlite_engine, MetricReading))
+    assert latest == figures.month_start(later)
+
+
+def test_the_sign_in_list_reads_the_accounts_file_without_the_seeder() -> None:
+    code = (
+        "import sys; from tracker.seed.accounts import demo_accounts; "
+        "assert demo_accounts(); "
+        "assert 'tracker.seed.demo' not in sys.modules and 'tracker.models' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert demo_accounts() == DEMO_USERS
+
+
+def test_tracker_demo_reset_reloads_the_demo(
+    demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = db.make_engine(demo_url)
+    factories.programme(engine, code="NOT-DEMO")
+    before = row_counts(engine)
+
+    assert main(["demo", "--reset"]) == 0
+
+    assert capsys.readouterr().out.startswith("Demo portfolio seeded: 5 programmes, ")
+    assert "NOT-DEMO" not in programmes_by_code(engine)
+    assert row_counts(engine)["programme"] == before["programme"] - 1
+    engine.dispose()

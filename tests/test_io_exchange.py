@@ -5,6 +5,7 @@ place in the file, with nothing written; `tracker exchange-import`."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 import shutil
@@ -27,13 +28,15 @@ from tracker.cli import main
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.io import exchange
 from tracker.models import AuditEvent, Organisation, Programme, Role
-from tracker.seed.demo import ORGANISATIONS
-from tracker.services import organisations
+from tracker.models.organisation import OrganisationCreate, StaffGroupCreate
+from tracker.seed.demo import read_portfolio
+from tracker.services import organisations, records
 
 ADMIN = "ada.admin@demo.example"
 LEADER = "lena.leader@demo.example"
 IMPORTER = "importer@example.org"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "exchange-format.md"
+ORGANISATIONS = read_portfolio().organisations
 
 
 @pytest.fixture
@@ -80,15 +83,19 @@ def _demo_organisations(engine: Engine) -> list[int]:
             created = organisations.create_organisation(
                 session=session,
                 viewer=SYSTEM,
-                data={"name": org.name, "short_name": org.short_name},
+                data=records.validated(
+                    OrganisationCreate, {"name": org["name"], "short_name": org["short_name"]}
+                ),
             )
             assert created.id is not None
             ids.append(created.id)
-            for _key, name in reversed(org.staff_groups):  # another order: other ids
+            for name in reversed(org["staff_groups"]):  # another order: other ids
                 organisations.create_staff_group(
                     session=session,
                     viewer=SYSTEM,
-                    data={"organisation_id": created.id, "name": name},
+                    data=records.validated(
+                        StaffGroupCreate, {"organisation_id": created.id, "name": name}
+                    ),
                 )
     return ids
 
@@ -155,7 +162,7 @@ def test_every_demo_programme_survives_a_round_trip_unchanged(
         assert _as_file(after) == _as_file(before), before["programme"]["code"]
     with db.read_session(engine) as session:
         short_names = set(session.exec(select(Organisation.short_name)).all())
-    assert {org.short_name for org in ORGANISATIONS} <= short_names  # made by the import
+    assert {org["short_name"] for org in ORGANISATIONS} <= short_names  # made by the import
 
 
 def test_a_manager_imports_when_the_organisations_and_staff_groups_exist(
@@ -271,13 +278,32 @@ _DELETE = object()
 BAD_DOCUMENTS = [
     # (what is wrong, path in the file, new value, the field named, words in the reason)
     ("wrong format", "format", "spreadsheet", "format", "not a Change Tracker programme"),
-    ("newer version", "version", 2, "version", "newer than this Change Tracker reads"),
+    (
+        "newer version",
+        "version",
+        exchange.VERSION + 1,
+        "version",
+        "newer than this Change Tracker reads",
+    ),
     ("version as text", "version", "1", "version", "whole number"),
     ("missing key", "milestones.0.due_date", _DELETE, "milestones[0].due_date", "is missing"),
     ("missing programme", "programme", _DELETE, "programme", "is missing"),
     ("bad date", "milestones.2.due_date", "2026-02-30", "milestones[2].due_date", "YYYY-MM-DD"),
     ("date as number", "programme.start_date", 20260101, "programme.start_date", "YYYY-MM-DD"),
-    ("unknown key", "barriers.0.colour", "red", "barriers[0].colour", "not a key of version 1"),
+    (
+        "unknown key",
+        "barriers.0.colour",
+        "red",
+        "barriers[0].colour",
+        f"not a key of version {exchange.VERSION}",
+    ),
+    (
+        "sharing with no partner",
+        "programme.data_sharing",
+        ["EDC"],
+        "programme.data_sharing[0]",
+        "not among the programme's partners",
+    ),
     ("out of range", "milestones.1.weight", 9, "milestones[1].weight", "must be 5 or less"),
     ("unknown stage", "stages.0.stage", "dream", "stages[0].stage", "not one of the six"),
     (
@@ -587,3 +613,81 @@ def test_a_file_nested_too_deeply_is_refused_with_a_message(sqlite_engine: Engin
     deep = '{"format": ' + "[" * 200_000 + "]" * 200_000 + "}"
     with pytest.raises(DomainError, match="nests values too deeply"):
         _import(sqlite_engine, admin, deep)
+
+
+def test_a_version_1_file_without_data_sharing_still_imports(
+    sqlite_engine: Engine, demo_documents: list[dict[str, Any]]
+) -> None:
+    document = copy.deepcopy(next(d for d in demo_documents if d["programme"]["data_sharing"]))
+    document["version"] = 1
+    del document["programme"]["data_sharing"]
+    _import(sqlite_engine, _admin_elsewhere(sqlite_engine), document)
+
+    (again,) = _export_all(sqlite_engine, [document["programme"]["code"]])
+
+    assert again["version"] == exchange.VERSION == 2
+    assert again["programme"]["partners"] and again["programme"]["data_sharing"] == []
+
+
+def test_a_partner_with_a_data_sharing_agreement_keeps_it_through_a_round_trip(
+    sqlite_engine: Engine, demo_documents: list[dict[str, Any]]
+) -> None:
+    document = next(d for d in demo_documents if d["programme"]["data_sharing"])
+    _import(sqlite_engine, _admin_elsewhere(sqlite_engine), document)
+
+    (again,) = _export_all(sqlite_engine, [document["programme"]["code"]])
+
+    assert again["programme"]["data_sharing"] == document["programme"]["data_sharing"] == ["NCC"]
+
+
+def test_the_installation_imports_its_own_files_as_written_and_a_person_never_may(
+    sqlite_engine: Engine, demo_documents: list[dict[str, Any]]
+) -> None:
+    document = next(d for d in demo_documents if d["confidence_overrides"] and d["narratives"])
+    admin = _admin_elsewhere(sqlite_engine)
+    with db.write_session(sqlite_engine, actor=IMPORTER) as session:
+        with pytest.raises(ValueError, match="installation's own files"):
+            exchange.import_programme(
+                session=session, viewer=admin, document=document, as_written=True
+            )
+        exchange.import_programme(
+            session=session, viewer=SYSTEM, document=document, as_written=True
+        )
+
+    (again,) = _export_all(sqlite_engine, [document["programme"]["code"]])
+
+    assert again["confidence_overrides"] == document["confidence_overrides"]
+    assert again["narratives"] == document["narratives"]
+
+
+def test_moving_dates_moves_every_date_and_datetime_and_nothing_else(
+    demo_documents: list[dict[str, Any]],
+) -> None:
+    document = next(d for d in demo_documents if d["confidence_overrides"])
+    seen: set[str] = set()
+
+    def move(where: str, value: dt.date) -> dt.date:
+        seen.add(where)
+        return value + dt.timedelta(days=1)
+
+    moved = exchange.move_dates(document, move)
+
+    dated = {
+        f"{name}.{key}"
+        for name, keys in exchange.SCHEMA.items()
+        for key, spec in keys.items()
+        if spec.kind.rstrip("?") in ("date", "datetime")
+    }
+    assert seen == dated - {"programme.closed_on"}  # the demo has no closed programme
+    assert (
+        moved["programme"]["start_date"]
+        == (
+            dt.date.fromisoformat(document["programme"]["start_date"]) + dt.timedelta(days=1)
+        ).isoformat()
+    )
+    override = moved["confidence_overrides"][0]
+    assert dt.datetime.fromisoformat(override["set_at"]) == dt.datetime.fromisoformat(
+        document["confidence_overrides"][0]["set_at"]
+    ) + dt.timedelta(days=1)
+    assert moved["barriers"] == document["barriers"]
+    assert document["programme"]["start_date"] != moved["programme"]["start_date"]

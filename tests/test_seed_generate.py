@@ -21,8 +21,11 @@ from tracker import db, read
 from tracker.access import load_viewer
 from tracker.cli import main
 from tracker.errors import DomainError
+from tracker.models import MilestoneCreate
+from tracker.models.organisation import OrganisationCreate
+from tracker.models.people import StakeholderCreate
 from tracker.seed import generate
-from tracker.services import milestones, organisations, stakeholders
+from tracker.services import milestones, organisations, records, stakeholders
 
 # A fixed day, so what is overdue or under way does not depend on when the tests run.
 TODAY = dt.date(2026, 6, 15)
@@ -240,20 +243,34 @@ def test_the_services_write_as_usual_afterwards(engine: Engine) -> None:
         milestone = milestones.create_milestone(
             session=session,
             viewer=SYSTEM,
-            data={
-                "programme_id": programme_id,
-                "stage": "equip",
-                "title": "Train the new starters",
-                "due_date": TODAY + dt.timedelta(days=30),
-            },
+            data=records.validated(
+                MilestoneCreate,
+                {
+                    "programme_id": programme_id,
+                    "stage": "equip",
+                    "title": "Train the new starters",
+                    "due_date": TODAY + dt.timedelta(days=30),
+                },
+            ),
         )
         person = stakeholders.create_stakeholder(
             session=session,
             viewer=SYSTEM,
-            data={"programme_id": programme_id, "name": "Nia Newcomer", "stance": 1},
+            data=records.validated(
+                StakeholderCreate,
+                {
+                    "programme_id": programme_id,
+                    "name": "Nia Newcomer",
+                    "stance": 1,
+                },
+            ),
         )
         organisation = organisations.create_organisation(
-            session=session, viewer=SYSTEM, data={"name": "Lakeside Council", "short_name": "LSC"}
+            session=session,
+            viewer=SYSTEM,
+            data=records.validated(
+                OrganisationCreate, {"name": "Lakeside Council", "short_name": "LSC"}
+            ),
         )
 
     assert milestone.id == before["milestone"] + 1
@@ -280,7 +297,9 @@ def test_an_organisation_the_generator_would_create_is_refused(sqlite_engine: En
         organisations.create_organisation(
             session=session,
             viewer=SYSTEM,
-            data={"name": "Ashcombe County Council", "short_name": "ASH"},
+            data=records.validated(
+                OrganisationCreate, {"name": "Ashcombe County Council", "short_name": "ASH"}
+            ),
         )
 
     with pytest.raises(DomainError, match="Ashcombe County Council"):
