@@ -13,6 +13,7 @@ from pages import _manage as manage
 from pages import _signin as signin_page
 from tracker import clock, db, privacy, read, signin
 from tracker.errors import DomainError, PermissionDeniedError
+from tracker.io import subject_access
 from tracker.models import Role
 from tracker.safe_text import plain_text
 from tracker.services import stakeholders
@@ -49,7 +50,7 @@ def subject_access_download(
         live = check.viewer
         if live is None or live.role is not Role.admin:
             raise PermissionDeniedError(None, "Sign in again to download this file.")
-        export = privacy.subject_access_file(
+        export = subject_access.subject_access_file(
             engine, viewer=live, stakeholder_id=stakeholder_id, file_format=file_format
         )
         return export.data
@@ -180,7 +181,7 @@ with access_tab:
     )
     try:
         with db.read_session(engine) as session:
-            privacy.require_person_data(session, viewer, choice.programme_id)
+            read.privacy.require_person_data(session, viewer, choice.programme_id)
     except DomainError as error:
         st.error(plain_text(error.reason))
     else:
@@ -194,15 +195,15 @@ with access_tab:
             column.download_button(
                 label,
                 data=subject_access_download(engine, token, sid, file_format),
-                file_name=privacy.subject_access_filename(sid, today, file_format),
-                mime="application/json" if file_format == "json" else "text/csv",
+                file_name=subject_access.subject_access_filename(sid, today, file_format),
+                mime=subject_access.MEDIA_TYPES[file_format],
                 icon=":material/download:",
                 key=f"dp_export_{file_format}_{sid}",
             )
 
 with erasure_tab:
     st.markdown(ERASURE_TEXT)
-    if privacy.is_erased_name(name):
+    if read.privacy.is_erased_name(name):
         st.info("This stakeholder has already been erased.")
         st.stop()
     confirm_key = f"dp_erase_confirm_{sid}"

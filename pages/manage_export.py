@@ -10,7 +10,7 @@ from pages import _common as common
 from pages import _manage as manage
 from tracker import access, db
 from tracker.errors import DomainError
-from tracker.io import exchange, exports
+from tracker.io import exchange, exports, tables
 from tracker.safe_text import plain_text
 
 viewer = manage.require_manager()
@@ -88,7 +88,7 @@ try:
             "Download XLSX workbook",
             data=_xlsx,
             file_name=f"{stem}-{today}.xlsx",
-            mime=exports.XLSX_MEDIA_TYPE,
+            mime=tables.XLSX_MEDIA_TYPE,
             icon=":material/table_view:",
             key="export_xlsx",
         )

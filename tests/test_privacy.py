@@ -55,7 +55,6 @@ from tracker.models import (
     NarrativeBase,
     Programme,
     ProgrammeBase,
-    ProgrammeUpdate,
     Role,
     Stage,
     StageRecord,
@@ -63,13 +62,6 @@ from tracker.models import (
     Stakeholder,
     StakeholderBase,
     User,
-)
-from tracker.models.people import (
-    EngagementCreate,
-    EngagementUpdate,
-    InfluenceLinkCreate,
-    StakeholderCreate,
-    StakeholderUpdate,
 )
 from tracker.services import engagements, milestones, programmes, records, stakeholders
 
@@ -131,7 +123,8 @@ def _update_stakeholder(engine: Engine, stakeholder_id: int, **changes: Any) -> 
             viewer=SYSTEM,
             session=session,
             stakeholder_id=stakeholder_id,
-            data=records.validated(StakeholderUpdate, {**changes, "version": current.version}),
+            expected_version=current.version,
+            changes=changes,
         )
 
 
@@ -140,16 +133,13 @@ def _log_engagement(engine: Engine, programme_id: int, summary: str, people: lis
         engagement = engagements.log_engagement(
             viewer=SYSTEM,
             session=session,
-            data=records.validated(
-                EngagementCreate,
-                {
-                    "programme_id": programme_id,
-                    "occurred_on": TODAY - dt.timedelta(days=10),
-                    "kind": "meeting",
-                    "summary": summary,
-                    "outcome": "Agreed to talk again",
-                },
-            ),
+            data={
+                "programme_id": programme_id,
+                "occurred_on": TODAY - dt.timedelta(days=10),
+                "kind": "meeting",
+                "summary": summary,
+                "outcome": "Agreed to talk again",
+            },
             stakeholder_ids=people,
         )
         assert engagement.id is not None
@@ -161,10 +151,7 @@ def _link(engine: Engine, source: int, target: int) -> None:
         stakeholders.add_influence_link(
             viewer=SYSTEM,
             session=session,
-            data=records.validated(
-                InfluenceLinkCreate,
-                {"from_stakeholder_id": source, "to_stakeholder_id": target, "strength": 3},
-            ),
+            data={"from_stakeholder_id": source, "to_stakeholder_id": target, "strength": 3},
         )
 
 
@@ -238,13 +225,8 @@ def world(engine: Engine) -> dict[str, Any]:
             viewer=SYSTEM,
             session=session,
             engagement_id=engagement,
-            data=records.validated(
-                EngagementUpdate,
-                {
-                    "version": 1,
-                    "summary": f"Met Alexandra {token} Smith and Bo Other: training agreed",
-                },
-            ),
+            expected_version=1,
+            changes={"summary": f"Met Alexandra {token} Smith and Bo Other: training agreed"},
         )
     _log_engagement(engine, programme, "Briefing for Bo Other and Cy Third", [other, third])
     _link(engine, person, other)
@@ -1048,9 +1030,8 @@ def _closed_programme(engine: Engine, organisation: int, closed_on: dt.date | No
                 viewer=SYSTEM,
                 session=session,
                 programme_id=programme,
-                data=records.validated(
-                    ProgrammeUpdate, {"status": "closed", "closed_on": closed_on, "version": 1}
-                ),
+                expected_version=1,
+                changes={"status": "closed", "closed_on": closed_on},
             )
     return programme
 
@@ -1195,9 +1176,7 @@ def test_over_long_or_out_of_range_input_is_refused_and_nothing_is_written(
         stakeholders.create_stakeholder(
             viewer=SYSTEM,
             session=session,
-            data=records.validated(
-                StakeholderCreate, {"programme_id": programme, "name": "New person"} | bad
-            ),
+            data={"programme_id": programme, "name": "New person"} | bad,
         )
     assert refused.value.field == next(iter(bad))
     with pytest.raises(DomainError), db.write_session(engine, actor=ACTOR) as session:
@@ -1205,7 +1184,8 @@ def test_over_long_or_out_of_range_input_is_refused_and_nothing_is_written(
             viewer=SYSTEM,
             session=session,
             stakeholder_id=person,
-            data=records.validated(StakeholderUpdate, {**bad, "version": 1}),
+            expected_version=1,
+            changes=bad,
         )
     assert _row_counts(engine) == counts
 

@@ -8,7 +8,7 @@ import enum
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy import inspect
@@ -53,7 +53,12 @@ def actor_of(session: OrmSession) -> str:
     return str(actor)
 
 
-def _json_value(value: Any) -> Any:
+# --- The audit JSON form: how a record's column values are written in an event's before/after --
+
+
+def json_value(value: Any) -> Any:
+    """A column value as the audit trail writes it in JSON: enums by value, dates and times in
+    ISO form, decimals as text, everything else as it is."""
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (dt.date, dt.datetime)):
@@ -61,6 +66,24 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+@overload
+def dump_copy(values: None) -> None: ...
+@overload
+def dump_copy(values: Mapping[str, Any]) -> str: ...
+def dump_copy(values: Mapping[str, Any] | None) -> str | None:
+    """An event's before or after copy as the JSON text stored (keys sorted, any alphabet kept
+    as it is), so the same values always give the same text; None stays None."""
+    return None if values is None else json.dumps(values, sort_keys=True, ensure_ascii=False)
+
+
+def load_copy(text: str | None) -> dict[str, Any]:
+    """An event's stored before or after copy as values ({} when there is none)."""
+    if not text:
+        return {}
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
 
 
 # Columns whose values never go into the audit trail: it records that they changed, not to what.
@@ -77,7 +100,7 @@ def snapshot(obj: Any) -> dict[str, Any]:
     password hashes shown only as "[hidden]")."""
     mapper = inspect(obj).mapper
     return {
-        attr.key: _hide(attr.key, _json_value(getattr(obj, attr.key)))
+        attr.key: _hide(attr.key, json_value(getattr(obj, attr.key)))
         for attr in mapper.column_attrs
     }
 
@@ -88,17 +111,13 @@ def _before(obj: Any) -> dict[str, Any]:
     for attr in state.mapper.column_attrs:
         history = state.attrs[attr.key].history
         if history.deleted:
-            values[attr.key] = _hide(attr.key, _json_value(history.deleted[0]))
+            values[attr.key] = _hide(attr.key, json_value(history.deleted[0]))
     return values
 
 
 def _record_id(obj: Any) -> str:
     identity = inspect(obj).mapper.primary_key_from_instance(obj)
     return "/".join(str(part) for part in identity)
-
-
-def _dump(values: dict[str, Any] | None) -> str | None:
-    return None if values is None else json.dumps(values, sort_keys=True, ensure_ascii=False)
 
 
 # (action, record_type, record_id, before, after)
@@ -137,7 +156,7 @@ def _database_cascades(
             continue
         for found in connection.execute(sa.select(child).where(column == value)).mappings():
             key = (child.name, _row_id(child, found))
-            values = {name: _hide(name, _json_value(v)) for name, v in found.items()}
+            values = {name: _hide(name, json_value(v)) for name, v in found.items()}
             if rule == "CASCADE":
                 if key not in seen:
                     seen.add(key)
@@ -200,8 +219,8 @@ def _record_changes(session: OrmSession, _flush: UOWTransaction) -> None:
                 "action": action,
                 "record_type": record_type,
                 "record_id": record_id,
-                "before": _dump(before),
-                "after": _dump(after),
+                "before": dump_copy(before),
+                "after": dump_copy(after),
                 "programme_id": owner.programme_id,
                 "organisation_id": owner.organisation_id,
             }

@@ -6,7 +6,8 @@ type, with human column headers that the spreadsheet import reads back.
   "NCC: Customer services" (organisation short name, colon, group name) and a milestone's impact
   on it "NCC: Customer services (high)".
 - Every text cell that a spreadsheet could run as a formula (starting with =, +, -, @, a tab or a
-  carriage return) gets a leading single quote, in CSV and XLSX alike (`neutralise`).
+  carriage return) gets a leading single quote, in CSV and XLSX alike: the files are written by
+  the one CSV/XLSX writer, `tracker.io.tables`.
 - Personal data: stakeholders, their notes, their stance history (assessments), engagements
   with them and who influences whom are exported only with `personal_data=True`, which needs a
   manager or administrator of every programme exported (tracker.access.require_manager). Without
@@ -17,21 +18,13 @@ Each table is read with one query for all the programmes at once.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import enum
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col
@@ -39,6 +32,7 @@ from sqlmodel import Session, col
 from tracker import access, permissions, read
 from tracker.access import Viewer
 from tracker.errors import PermissionDeniedError
+from tracker.io.tables import Cell, Sheet, csv_bytes, xlsx_bytes
 from tracker.models import (
     Assessment,
     Barrier,
@@ -65,14 +59,7 @@ from tracker.stages import stage_title
 
 # Joins several values in one cell, e.g. a milestone's staff groups or an engagement's attendees.
 LIST_SEPARATOR = "; "
-CSV_ENCODING = "utf-8-sig"  # with a byte-order mark, so Excel reads £ and accents correctly
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
-
-Cell = str | int | float | Decimal | bool | dt.date | dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -275,10 +262,10 @@ class Table:
     record_type: RecordType
     rows: list[tuple[Cell, ...]]
 
-
-def neutralise(text: str) -> str:
-    """`text` with a leading single quote when a spreadsheet would run it as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    @property
+    def sheet(self) -> Sheet:
+        """The table as the CSV/XLSX writer takes it."""
+        return Sheet(self.record_type.title, self.record_type.headers, self.rows)
 
 
 def staff_group_label(organisation_short_name: str, group_name: str) -> str:
@@ -346,7 +333,10 @@ def export_csv_files(
     tables = export_tables(
         session=session, viewer=viewer, programme_ids=programme_ids, personal_data=personal_data
     )
-    return {table.record_type.file_name: _csv_bytes(table) for table in tables}
+    return {
+        table.record_type.file_name: csv_bytes(table.record_type.headers, table.rows)
+        for table in tables
+    }
 
 
 def export_xlsx(
@@ -361,60 +351,7 @@ def export_xlsx(
     tables = export_tables(
         session=session, viewer=viewer, programme_ids=programme_ids, personal_data=personal_data
     )
-    workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
-    bold = Font(bold=True)
-    for table in tables:
-        sheet = workbook.create_sheet(table.record_type.title)
-        sheet.append(list(table.record_type.headers))
-        for cell in sheet[1]:
-            cell.font = bold
-        sheet.freeze_panes = "A2"
-        for row in table.rows:
-            # openpyxl gives date cells the ISO format yyyy-mm-dd by itself.
-            sheet.append([_xlsx_cell(value) for value in row])
-        for index, header in enumerate(table.record_type.headers, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(12, len(header) + 2)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-# --- Cells ------------------------------------------------------------------------------------
-
-
-def _csv_cell(value: Cell) -> str | int | float | Decimal:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return neutralise(value)
-    return value
-
-
-def _xlsx_cell(value: Cell) -> Cell:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dt.datetime):
-        # Excel has no time zones: times are written in UTC, without the zone.
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    if isinstance(value, str):
-        # Control characters other than tab and line breaks are not allowed in XLSX.
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
-    return value
-
-
-def _csv_bytes(table: Table) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table.record_type.headers)
-    writer.writerows([_csv_cell(value) for value in row] for row in table.rows)
-    return buffer.getvalue().encode(CSV_ENCODING)
+    return xlsx_bytes(table.sheet for table in tables)
 
 
 def _plain(value: Any) -> Any:

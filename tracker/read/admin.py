@@ -5,10 +5,7 @@ would anonymise."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
-from tracker import db, privacy
+from tracker import audit, db, privacy
 from tracker.access import Viewer, people_programme_ids, visible_programme_ids
 from tracker.errors import DomainError, PermissionDeniedError
-from tracker.io.exports import neutralise
+from tracker.io import tables
 from tracker.models import (
     AuditAction,
     AuditEvent,
@@ -348,8 +345,8 @@ def changes_text(action: str, before: str | None, after: str | None) -> str:
     changed field ("title: Old → New"), a create or delete the record's filled-in fields, an
     erasure only what it changed (its event holds no personal data). A password hash is never
     shown: only whether one is set."""
-    old = _copy(before)
-    new = _copy(after)
+    old = audit.load_copy(before)
+    new = audit.load_copy(after)
     if action == AuditAction.erase:
         changed = sum(int(n) for n in (new.get("records_changed") or {}).values())
         redacted = int(new.get("audit_events_redacted") or 0)
@@ -379,23 +376,16 @@ def changes_text(action: str, before: str | None, after: str | None) -> str:
     return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 1] + "…"
 
 
-def _copy(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    value = json.loads(text)
-    return value if isinstance(value, dict) else {}
-
-
 def audit_csv(events: pd.DataFrame) -> bytes:
     """The events as CSV for a spreadsheet (UTF-8 with a byte-order mark); a cell that would
-    start a formula (= + - @) is prefixed with a quote, so opening the file runs nothing."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["When (UTC)", "Person", "Action", "Record type", "Record id", "Changes"])
+    start a formula (= + - @) is prefixed with a quote, so opening the file runs nothing (the
+    one CSV writer, `tracker.io.tables`)."""
+    headers = ("When (UTC)", "Person", "Action", "Record type", "Record id", "Changes")
+    lines: list[list[tables.Cell]] = []
     for event in events.to_dict("records"):
         changes = str(event["changes"]) + (" [personal data erased]" if event["redacted"] else "")
         at: dt.datetime = event["at"]
-        cells = [
+        cells: list[tables.Cell] = [
             at.strftime("%Y-%m-%d %H:%M:%S"),
             str(event["actor"]),
             str(event["action"]),
@@ -403,8 +393,8 @@ def audit_csv(events: pd.DataFrame) -> bytes:
             str(event["record_id"]),
             changes,
         ]
-        writer.writerow([neutralise(cell) for cell in cells])
-    return buffer.getvalue().encode("utf-8-sig")
+        lines.append(cells)
+    return tables.csv_bytes(headers, lines)
 
 
 # --- Sign-in attempts ---------------------------------------------------------------------------

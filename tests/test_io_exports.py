@@ -21,7 +21,7 @@ from tracker import db
 from tracker.access import Viewer, load_viewer
 from tracker.cli import main
 from tracker.errors import PermissionDeniedError
-from tracker.io import exports
+from tracker.io import exports, tables
 from tracker.models import (
     Assessment,
     Barrier,
@@ -56,7 +56,7 @@ def _programme_id(session: Session, code: str) -> int:
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode(exports.CSV_ENCODING))))
+    return list(csv.reader(io.StringIO(data.decode(tables.CSV_ENCODING))))
 
 
 def _counts(session: Session, programme_ids: list[int]) -> dict[str, int]:
