@@ -24,9 +24,11 @@ from tracker import access, clock, db, permissions, privacy, read
 from tracker.access import Viewer, load_viewer
 from tracker.errors import PermissionDeniedError
 from tracker.io import exchange, exports, imports, reading
-from tracker.models import Organisation, Programme, Role, Stakeholder, User
+from tracker.models import MilestoneCreate, Organisation, Programme, Role, Stakeholder, User
+from tracker.models.organisation import UserUpdate
+from tracker.models.people import StakeholderCreate
 from tracker.seed.demo import DEMO_USERS
-from tracker.services import milestones, organisations, programmes, stakeholders
+from tracker.services import milestones, organisations, programmes, records, stakeholders
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGE = [
@@ -121,8 +123,7 @@ def test_taking_a_role_away_takes_effect_on_the_next_rerun(
             session=session,
             viewer=SYSTEM,
             user_id=user.id or 0,
-            expected_version=user.version,
-            changes={"role": Role.leadership},
+            data=records.validated(UserUpdate, {"version": user.version, "role": Role.leadership}),
         )
     engine.dispose()
     at.run()
@@ -282,7 +283,7 @@ def _audit_of_the_stakeholder(session: Session, viewer: Viewer, world: cells.Wor
         record_type="stakeholder",
         record_id=str(world.stakeholder_id),
     )
-    if read.admin.audit_events(session=session, viewer=viewer, where=where).empty:
+    if not read.admin.audit_events(session=session, viewer=viewer, where=where):
         raise PermissionDeniedError(None, "the events are not shown to this administrator")
 
 
@@ -293,8 +294,8 @@ def _partners_again(session: Session, viewer: Viewer, world: cells.World) -> Non
         session=session,
         viewer=viewer,
         programme_id=pid,
-        organisation_ids=programmes.partner_ids(session=session, programme_id=pid),
-        sharing_ids=programmes.sharing_partner_ids(session=session, programme_id=pid),
+        organisation_ids=read.manage.partner_ids(session=session, programme_id=pid),
+        sharing_ids=read.manage.sharing_partner_ids(session=session, programme_id=pid),
     )
 
 
@@ -303,13 +304,16 @@ SERVICE: dict[str, Callable[[Session, Viewer, cells.World], Any]] = {
     "programme.edit": lambda s, v, w: milestones.create_milestone(
         session=s,
         viewer=v,
-        data={
-            "programme_id": w.programme_id,
-            "stage": "vision",
-            "title": "Added by the permission matrix",
-            "due_date": clock.today(),
-            "weight": 3,
-        },
+        data=records.validated(
+            MilestoneCreate,
+            {
+                "programme_id": w.programme_id,
+                "stage": "vision",
+                "title": "Added by the permission matrix",
+                "due_date": clock.today(),
+                "weight": 3,
+            },
+        ),
     ),
     "programme.share": _partners_again,
     "confidence.override": lambda s, v, w: programmes.override_confidence(
@@ -319,16 +323,23 @@ SERVICE: dict[str, Callable[[Session, Viewer, cells.World], Any]] = {
         rating="amber",
         reason="Tried by the permission matrix",
     ),
-    "stakeholder.read": lambda s, v, w: stakeholders.stakeholder_table(
+    "stakeholder.read": lambda s, v, w: read.people.stakeholder_table(
         session=s, viewer=v, programme_id=w.programme_id
     ),
-    "stakeholder.notes.read": lambda s, v, w: stakeholders.stakeholder_notes(
+    "stakeholder.notes.read": lambda s, v, w: read.people.stakeholder_notes(
         session=s, viewer=v, stakeholder_id=w.stakeholder_id
     ),
     "stakeholder.edit": lambda s, v, w: stakeholders.create_stakeholder(
         session=s,
         viewer=v,
-        data={"programme_id": w.programme_id, "name": "Matrix Person", "influence": 2},
+        data=records.validated(
+            StakeholderCreate,
+            {
+                "programme_id": w.programme_id,
+                "name": "Matrix Person",
+                "influence": 2,
+            },
+        ),
     ),
     "stakeholder.erase": lambda s, v, w: read.privacy.subject_access_export(
         session=s, viewer=v, stakeholder_id=w.stakeholder_id
@@ -341,8 +352,9 @@ SERVICE: dict[str, Callable[[Session, Viewer, cells.World], Any]] = {
         session=s,
         viewer=v,
         user_id=w.target_user_id,
-        expected_version=1,
-        changes={"name": "Renamed by the permission matrix"},
+        data=records.validated(
+            UserUpdate, {"version": 1, "name": "Renamed by the permission matrix"}
+        ),
     ),
 }
 

@@ -55,6 +55,7 @@ from tracker.models import (
     NarrativeBase,
     Programme,
     ProgrammeBase,
+    ProgrammeUpdate,
     Role,
     Stage,
     StageRecord,
@@ -62,6 +63,13 @@ from tracker.models import (
     Stakeholder,
     StakeholderBase,
     User,
+)
+from tracker.models.people import (
+    EngagementCreate,
+    EngagementUpdate,
+    InfluenceLinkCreate,
+    StakeholderCreate,
+    StakeholderUpdate,
 )
 from tracker.services import engagements, milestones, programmes, records, stakeholders
 
@@ -123,8 +131,7 @@ def _update_stakeholder(engine: Engine, stakeholder_id: int, **changes: Any) -> 
             viewer=SYSTEM,
             session=session,
             stakeholder_id=stakeholder_id,
-            expected_version=current.version,
-            changes=changes,
+            data=records.validated(StakeholderUpdate, {**changes, "version": current.version}),
         )
 
 
@@ -133,13 +140,16 @@ def _log_engagement(engine: Engine, programme_id: int, summary: str, people: lis
         engagement = engagements.log_engagement(
             viewer=SYSTEM,
             session=session,
-            data={
-                "programme_id": programme_id,
-                "occurred_on": TODAY - dt.timedelta(days=10),
-                "kind": "meeting",
-                "summary": summary,
-                "outcome": "Agreed to talk again",
-            },
+            data=records.validated(
+                EngagementCreate,
+                {
+                    "programme_id": programme_id,
+                    "occurred_on": TODAY - dt.timedelta(days=10),
+                    "kind": "meeting",
+                    "summary": summary,
+                    "outcome": "Agreed to talk again",
+                },
+            ),
             stakeholder_ids=people,
         )
         assert engagement.id is not None
@@ -151,7 +161,10 @@ def _link(engine: Engine, source: int, target: int) -> None:
         stakeholders.add_influence_link(
             viewer=SYSTEM,
             session=session,
-            data={"from_stakeholder_id": source, "to_stakeholder_id": target, "strength": 3},
+            data=records.validated(
+                InfluenceLinkCreate,
+                {"from_stakeholder_id": source, "to_stakeholder_id": target, "strength": 3},
+            ),
         )
 
 
@@ -225,8 +238,13 @@ def world(engine: Engine) -> dict[str, Any]:
             viewer=SYSTEM,
             session=session,
             engagement_id=engagement,
-            expected_version=1,
-            changes={"summary": f"Met Alexandra {token} Smith and Bo Other: training agreed"},
+            data=records.validated(
+                EngagementUpdate,
+                {
+                    "version": 1,
+                    "summary": f"Met Alexandra {token} Smith and Bo Other: training agreed",
+                },
+            ),
         )
     _log_engagement(engine, programme, "Briefing for Bo Other and Cy Third", [other, third])
     _link(engine, person, other)
@@ -1030,8 +1048,9 @@ def _closed_programme(engine: Engine, organisation: int, closed_on: dt.date | No
                 viewer=SYSTEM,
                 session=session,
                 programme_id=programme,
-                expected_version=1,
-                changes={"status": "closed", "closed_on": closed_on},
+                data=records.validated(
+                    ProgrammeUpdate, {"status": "closed", "closed_on": closed_on, "version": 1}
+                ),
             )
     return programme
 
@@ -1176,7 +1195,9 @@ def test_over_long_or_out_of_range_input_is_refused_and_nothing_is_written(
         stakeholders.create_stakeholder(
             viewer=SYSTEM,
             session=session,
-            data={"programme_id": programme, "name": "New person"} | bad,
+            data=records.validated(
+                StakeholderCreate, {"programme_id": programme, "name": "New person"} | bad
+            ),
         )
     assert refused.value.field == next(iter(bad))
     with pytest.raises(DomainError), db.write_session(engine, actor=ACTOR) as session:
@@ -1184,8 +1205,7 @@ def test_over_long_or_out_of_range_input_is_refused_and_nothing_is_written(
             viewer=SYSTEM,
             session=session,
             stakeholder_id=person,
-            expected_version=1,
-            changes=bad,
+            data=records.validated(StakeholderUpdate, {**bad, "version": 1}),
         )
     assert _row_counts(engine) == counts
 

@@ -24,7 +24,9 @@ from sqlmodel import Session, col, select
 from tracker import access, clock, db, faults
 from tracker.errors import DomainError, NotFoundError
 from tracker.models import Organisation, Programme, Role, StaffGroup, User
+from tracker.models.organisation import OrganisationCreate, StaffGroupCreate, UserCreate, UserUpdate
 from tracker.seed import demo
+from tracker.services import records
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -590,13 +592,21 @@ def organisations_add_command(args: argparse.Namespace) -> int:
         organisation = organisations.create_organisation(
             session=session,
             viewer=_INSTALLATION,
-            data={"name": args.name.strip(), "short_name": args.short_name.strip()},
+            data=records.validated(
+                OrganisationCreate,
+                {
+                    "name": args.name.strip(),
+                    "short_name": args.short_name.strip(),
+                },
+            ),
         )
         for group in args.staff_group or []:
             organisations.create_staff_group(
                 session=session,
                 viewer=_INSTALLATION,
-                data={"organisation_id": organisation.id, "name": group.strip()},
+                data=records.validated(
+                    StaffGroupCreate, {"organisation_id": organisation.id, "name": group.strip()}
+                ),
             )
     groups = len(args.staff_group or [])
     print(
@@ -658,12 +668,15 @@ def users_add_command(args: argparse.Namespace) -> int:
         user = organisations.create_user(
             session=session,
             viewer=_INSTALLATION,
-            data={
-                "email": email,
-                "name": args.name.strip(),
-                "role": role,
-                "staff_group_id": group_id,
-            },
+            data=records.validated(
+                UserCreate,
+                {
+                    "email": email,
+                    "name": args.name.strip(),
+                    "role": role,
+                    "staff_group_id": group_id,
+                },
+            ),
             organisation_ids=[o.id for o in chosen if o.id is not None],
         )
         assert user.id is not None
@@ -736,8 +749,7 @@ def users_set_role_command(args: argparse.Namespace) -> int:
             session=session,
             viewer=_INSTALLATION,
             user_id=user.id,
-            expected_version=user.version,
-            changes=changes,
+            data=records.validated(UserUpdate, {**changes, "version": user.version}),
         )
     if "role" in changes:
         print(
@@ -763,8 +775,7 @@ def _set_active(args: argparse.Namespace, *, active: bool) -> int:
             session=session,
             viewer=_INSTALLATION,
             user_id=user.id,
-            expected_version=user.version,
-            changes={"active": active},
+            data=records.validated(UserUpdate, {"version": user.version, "active": active}),
         )
     if active:
         print(f"Reactivated {email}: they can sign in again.")

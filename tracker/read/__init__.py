@@ -1,10 +1,10 @@
 """The read side: every SELECT a screen, a pack or the command line needs.
 
-One module per screen family (`portfolio`, `programme`, `staff`, `admin`, `manage`) and the
-shared SQL building blocks beside them (`sql`). Callers name the module they read from:
+One module per screen family (`portfolio`, `programme`, `staff`, `admin`, `manage`, `people`)
+and the shared SQL building blocks beside them (`sql`). Callers name the module they read from:
 ``read.programme.forecast(...)``. Nothing here writes.
 """
 
-from tracker.read import admin, portfolio, privacy, programme, sql, staff
+from tracker.read import admin, manage, people, portfolio, privacy, programme, sql, staff
 
-__all__ = ["admin", "portfolio", "privacy", "programme", "sql", "staff"]
+__all__ = ["admin", "manage", "people", "portfolio", "privacy", "programme", "sql", "staff"]
