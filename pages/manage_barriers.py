@@ -9,8 +9,9 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db
-from tracker.services import barriers
+from tracker import access, db, read
+from tracker.models import BarrierCreate, BarrierUpdate
+from tracker.services import barriers, records
 from tracker.workspace import TableEditCounts, apply_table_edits
 
 COLUMNS = ["title", "kind", "category", "likelihood", "impact", "owner", "mitigation", "status"]
@@ -37,7 +38,7 @@ editor_key = f"barriers_editor_{programme_id}"
 
 def load() -> pd.DataFrame:
     with db.read_session(common.get_engine()) as session:
-        return barriers.barrier_table(session=session, programme_id=programme_id)
+        return read.manage.barrier_table(session=session, programme_id=programme_id)
 
 
 def text_blanks(values: dict[str, Any]) -> dict[str, Any]:
@@ -165,14 +166,15 @@ def save_edits(session: Session) -> TableEditCounts:
         create=lambda values: barriers.create_barrier(
             session=session,
             viewer=viewer,
-            data=text_blanks(values) | {"programme_id": programme_id},
+            data=records.validated(
+                BarrierCreate, text_blanks(values) | {"programme_id": programme_id}
+            ),
         ),
         update=lambda barrier_id, version, values: barriers.update_barrier(
             session=session,
             viewer=viewer,
             barrier_id=barrier_id,
-            expected_version=version,
-            changes=text_blanks(values),
+            data=records.validated(BarrierUpdate, text_blanks(values) | {"version": version}),
         ),
         delete=lambda barrier_id, version: barriers.delete_barrier(
             session=session, viewer=viewer, barrier_id=barrier_id, expected_version=version

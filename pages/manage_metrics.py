@@ -10,10 +10,16 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db
-from tracker.models import Stage
+from tracker import access, db, read, words
+from tracker.models import (
+    MetricCreate,
+    MetricReadingCreate,
+    MetricReadingUpdate,
+    MetricUpdate,
+    Stage,
+)
 from tracker.safe_text import plain_text
-from tracker.services import metrics
+from tracker.services import metrics, records
 from tracker.words import amount_text
 from tracker.workspace import TableEditCounts, apply_table_edits
 
@@ -43,15 +49,15 @@ def metric_fields(suffix: str, start: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "direction": right.selectbox(
             "Direction",
-            list(metrics.DIRECTION_WORDS),
-            format_func=metrics.DIRECTION_WORDS.__getitem__,
+            list(read.manage.DIRECTION_WORDS),
+            format_func=read.manage.DIRECTION_WORDS.__getitem__,
             key=f"metrics_direction_{suffix}",
             help="Which way is better: the target must lie that way from the baseline.",
         ),
         "stage": left.selectbox(
             "Stage (optional)",
             [None, *(stage.value for stage in Stage)],
-            format_func=metrics.stage_words,
+            format_func=read.manage.stage_words,
             key=f"metrics_stage_{suffix}",
         ),
     }
@@ -69,13 +75,13 @@ st.title("Metrics")
 manage.show_flash()
 choice = manage.choose_programme(viewer)
 programme_id = choice.programme_id
-table = common.cached(metrics.metric_table, programme_id=programme_id)
+table = common.cached(read.manage.metric_table, programme_id=programme_id)
 
 st.header("Metrics and how far they have moved")
 if table.empty:
     st.info("This programme has no metrics yet. Define the first one below.")
 else:
-    st.dataframe(metrics.metric_listing(table), hide_index=True, width="stretch")
+    st.dataframe(read.manage.metric_listing(table), hide_index=True, width="stretch")
     st.caption(
         "Attainment is (latest − baseline) ÷ (target − baseline): 100% means the target is met, "
         "below 0% means the measure moved the wrong way."
@@ -88,7 +94,8 @@ with st.expander("Define a new metric", expanded=table.empty), st.form("metrics_
         def define(session: Session) -> str:
             access.require_manager(session, viewer, programme_id)
             data = new_values | {"programme_id": programme_id}
-            return metrics.define_metric(session=session, viewer=viewer, data=data).name
+            metric = records.validated(MetricCreate, data)
+            return metrics.define_metric(session=session, viewer=viewer, data=metric).name
 
         defined = manage.save(viewer, define, labels=LABELS)
         if defined is not None:
@@ -125,8 +132,7 @@ if submitted:
             session=session,
             viewer=viewer,
             metric_id=metric_id,
-            expected_version=expected,
-            changes=values,
+            data=records.validated(MetricUpdate, values | {"version": expected}),
         )
         return changed.version
 
@@ -167,9 +173,11 @@ with st.form(f"metrics_reading_{metric_id}"):
         def record(session: Session) -> str:
             access.require_manager(session, viewer, programme_id)
             metrics.record_reading(
-                session=session, viewer=viewer, data=reading | {"metric_id": metric_id}
+                session=session,
+                viewer=viewer,
+                data=records.validated(MetricReadingCreate, reading | {"metric_id": metric_id}),
             )
-            day = common.date_text(reading["reading_on"])
+            day = words.date_text(reading["reading_on"])
             return f"{plain_text(amount_text(reading['value'], row['unit']))} on {day}"
 
         recorded = manage.save(viewer, record, labels=LABELS)
@@ -182,7 +190,7 @@ with st.form(f"metrics_reading_{metric_id}"):
 
 def load_readings() -> pd.DataFrame:
     with db.read_session(common.get_engine()) as session:
-        return metrics.reading_table(session=session, metric_id=metric_id)
+        return read.manage.reading_table(session=session, metric_id=metric_id)
 
 
 readings = manage.snapshot(readings_key, load_readings)
@@ -213,14 +221,17 @@ def save_readings(session: Session) -> TableEditCounts:
         changes=st.session_state.get(editor_key) or {},
         columns=["reading_on", "value", "note"],
         create=lambda values: metrics.record_reading(
-            session=session, viewer=viewer, data=text_blanks(values) | {"metric_id": metric_id}
+            session=session,
+            viewer=viewer,
+            data=records.validated(
+                MetricReadingCreate, text_blanks(values) | {"metric_id": metric_id}
+            ),
         ),
         update=lambda reading_id, version, values: metrics.update_reading(
             session=session,
             viewer=viewer,
             reading_id=reading_id,
-            expected_version=version,
-            changes=text_blanks(values),
+            data=records.validated(MetricReadingUpdate, text_blanks(values) | {"version": version}),
         ),
         delete=lambda reading_id, version: metrics.delete_reading(
             session=session, viewer=viewer, reading_id=reading_id, expected_version=version

@@ -10,11 +10,11 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db, permissions
-from tracker.models import Impact, MilestoneStatus, Stage
+from tracker import access, db, permissions, read
+from tracker.models import Impact, MilestoneCreate, MilestoneStatus, MilestoneUpdate, Stage
 from tracker.safe_text import plain_text
-from tracker.services import milestones
-from tracker.stages import STAGE_INFO
+from tracker.services import milestones, records
+from tracker.words import stage_label as numbered_stage
 from tracker.workspace import apply_table_edits
 
 LABELS = {
@@ -33,7 +33,7 @@ IMPACTS = {"none": "Not affected", **{level.value: level.value.capitalize() for 
 
 
 def stage_label(key: str) -> str:
-    return f"{STAGE_INFO[Stage(key)].number}. {STAGE_INFO[Stage(key)].short}"
+    return numbered_stage(key, separator=". ")
 
 
 def words(value: str) -> str:
@@ -53,7 +53,7 @@ editor_key = f"milestones_editor_{pid}"
 def load() -> pd.DataFrame:
     with db.read_session(engine) as session:
         access.require_manager(session, viewer, pid)
-        return milestones.milestone_table(session=session, programme_id=pid)
+        return read.manage.milestone_table(session=session, programme_id=pid)
 
 
 # The table as it was when opened: edits are positions in it, and each row's version is checked
@@ -81,7 +81,7 @@ overdue = cols[3].toggle(
     disabled=pending,
     help="Due before today and neither done nor cancelled.",
 )
-view = milestones.filter_milestones(
+view = read.manage.filter_milestones(
     table,
     today=common.today(),
     stages=stages,
@@ -152,14 +152,15 @@ if st.button("Save changes", type="primary", key="milestones_save", disabled=not
             changes=edits,
             columns=EDITABLE,
             create=lambda values: milestones.create_milestone(
-                session=session, viewer=viewer, data={**values, "programme_id": pid}
+                session=session,
+                viewer=viewer,
+                data=records.validated(MilestoneCreate, {**values, "programme_id": pid}),
             ),
             update=lambda mid, version, values: milestones.update_milestone(
                 session=session,
                 viewer=viewer,
                 milestone_id=mid,
-                expected_version=version,
-                changes=values,
+                data=records.validated(MilestoneUpdate, {**values, "version": version}),
             ),
             delete=lambda mid, version: milestones.delete_milestone(
                 session=session, viewer=viewer, milestone_id=mid, expected_version=version
@@ -187,15 +188,15 @@ focus = st.selectbox(
     key="milestones_focus",
 )
 with db.read_session(engine) as session:
-    groups = milestones.staff_group_choices(session=session, programme_id=pid)
+    groups = read.manage.staff_group_choices(session=session, programme_id=pid)
     sees_people = manage.may_see_people(viewer, pid)
     people = (
-        milestones.stakeholder_choices(session=session, viewer=viewer, programme_id=pid)
+        read.manage.stakeholder_choices(session=session, viewer=viewer, programme_id=pid)
         if sees_people
         else {}
     )
-    impacts = milestones.milestone_impacts(session=session, milestone_id=focus)
-    needs = milestones.milestone_dependencies(session=session, milestone_id=focus)
+    impacts = read.manage.milestone_impacts(session=session, milestone_id=focus)
+    needs = read.manage.milestone_dependencies(session=session, milestone_id=focus)
 
 impact_keys = {gid: f"milestones_impact_{focus}_{gid}" for gid in groups}
 for gid, key in impact_keys.items():

@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access
-from tracker.models import NarrativeStatus, Stage
+from tracker import access, read, words
+from tracker.models import NarrativeCreate, NarrativeStatus, NarrativeUpdate, Stage
 from tracker.safe_text import plain_text, safe_markdown
-from tracker.services import narratives
+from tracker.services import narratives, records
 from tracker.stages import STAGE_INFO
 
 FIELDS = ("title", "body", "audience", "stage")
@@ -34,7 +34,7 @@ st.title("Narratives")
 manage.show_flash()
 choice = manage.choose_programme(viewer)
 programme_id = choice.programme_id
-table = common.cached(narratives.narrative_table, programme_id=programme_id)
+table = common.cached(read.manage.narrative_table, programme_id=programme_id)
 
 st.header("The programme's narratives")
 if table.empty:
@@ -48,7 +48,7 @@ else:
                 "Stage": table["stage"].map(stage_words),
                 "Status": table["status"].map(narratives.STATUS_WORDS.__getitem__),
                 "Published": table["published_on"].map(
-                    lambda day: "Not published" if day is None else common.date_text(day)
+                    lambda day: "Not published" if day is None else words.date_text(day)
                 ),
                 "Author": table["author"],
             }
@@ -82,7 +82,7 @@ expected = None if chosen is None else manage.built_from(record_key, int(row["ve
 published = chosen is not None and row["status"] == NarrativeStatus.published
 if chosen is not None:
     st.markdown(
-        f"**Published on {common.date_text(row['published_on'])}**: its readers can see it."
+        f"**Published on {words.date_text(row['published_on'])}**: its readers can see it."
         if published
         else "**Draft**: only managers and administrators can see it."
     )
@@ -133,14 +133,15 @@ def save(publish: bool | None, done: str) -> None:
         access.require_manager(session, viewer, programme_id)
         if chosen is None:
             data = fields | {"programme_id": programme_id, "author": viewer.name}
-            record = narratives.write_narrative(session=session, viewer=viewer, data=data)
+            record = narratives.write_narrative(
+                session=session, viewer=viewer, data=records.validated(NarrativeCreate, data)
+            )
         else:
             record = narratives.update_narrative(
                 session=session,
                 viewer=viewer,
                 narrative_id=chosen,
-                expected_version=expected,
-                changes=fields,
+                data=records.validated(NarrativeUpdate, fields | {"version": expected}),
             )
         assert record.id is not None
         change = {True: narratives.publish_narrative, False: narratives.unpublish_narrative}
@@ -171,12 +172,12 @@ if chosen is None:
     if buttons[0].button("Save draft", type="primary", key="narratives_save_new"):
         save(None, "Saved the draft")
     if buttons[1].button("Publish now", key="narratives_publish_new"):
-        save(True, f"Published today ({common.date_text(common.today())}):")
+        save(True, f"Published today ({words.date_text(common.today())}):")
 else:
     if buttons[0].button("Save changes", type="primary", key=f"narratives_save_{chosen}"):
         save(None, "Saved")
     if not published and buttons[1].button("Save and publish", key=f"narratives_publish_{chosen}"):
-        save(True, f"Published today ({common.date_text(common.today())}):")
+        save(True, f"Published today ({words.date_text(common.today())}):")
     if published and buttons[1].button(
         "Unpublish (back to draft)", key=f"narratives_unpublish_{chosen}"
     ):

@@ -9,11 +9,11 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db
+from tracker import access, db, read
 from tracker.errors import PermissionDeniedError
-from tracker.models import LawfulBasis, ProgrammeStatus
+from tracker.models import LawfulBasis, ProgrammeCreate, ProgrammeStatus, ProgrammeUpdate
 from tracker.safe_text import plain_text
-from tracker.services import programmes
+from tracker.services import programmes, records
 
 LABELS = {
     "code": "Code",
@@ -55,7 +55,7 @@ st.title("Programme details")
 manage.show_flash()
 engine = common.get_engine()
 with db.read_session(engine) as session:
-    organisations = programmes.organisation_choices(session=session)
+    organisations = read.manage.organisation_choices(session=session)
 
 # Above the selector, so someone whose organisations have no programme yet can start one.
 own = [org_id for org_id in organisations if org_id in viewer.organisation_ids]
@@ -94,7 +94,8 @@ with st.expander("Start a new programme", icon=":material/add:"):
                     )
                 data = {"code": code, "title": new_title.strip(), "organisation_id": new_owner}
                 data |= {"start_date": new_start, "target_end_date": new_end}
-                return programmes.create_programme(session=session, viewer=viewer, data=data).title
+                new = records.validated(ProgrammeCreate, data)
+                return programmes.create_programme(session=session, viewer=viewer, data=new).title
 
             created = manage.save(viewer, create, labels=LABELS)
             if created is not None:
@@ -111,7 +112,7 @@ choice = manage.choose_programme(viewer)
 pid = choice.programme_id
 with db.read_session(engine) as session:
     programme = access.require_manager(session, viewer, pid)
-    pool = programmes.pooling(session=session, viewer=viewer, programme_id=pid)
+    pool = read.manage.pooling(session=session, viewer=viewer, programme_id=pid)
 partners, sharing, shares = pool.partner_ids, pool.sharing_ids, pool.may_change
 
 current = {
@@ -242,8 +243,7 @@ if submitted:
             session=session,
             viewer=viewer,
             programme_id=pid,
-            expected_version=version,
-            changes=changes,
+            data=records.validated(ProgrammeUpdate, changes | {"version": version}),
         )
         if (draft["partners"], draft["sharing"]) != (partners, sharing):
             programmes.set_partners(

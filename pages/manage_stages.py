@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db, read
-from tracker.models import Stage
+from tracker import access, db, read, words
+from tracker.models import ExitCriterionUpdate, Stage, StageRecordUpdate
 from tracker.safe_text import plain_text, safe_markdown
-from tracker.services import programmes
+from tracker.services import programmes, records
 from tracker.stages import STAGE_INFO
 
 LABELS = {
@@ -28,13 +28,13 @@ DATES = {"min_value": dt.date(2000, 1, 1), "max_value": dt.date(2100, 12, 31)}
 
 
 def stage_label(key: str) -> str:
-    return f"{STAGE_INFO[Stage(key)].number}. {STAGE_INFO[Stage(key)].short}"
+    return words.stage_label(key, separator=". ")
 
 
 def span(start: object, end: object) -> str:
     if start is None and end is None:
         return "not set"
-    return f"{common.date_text(start)} to {common.date_text(end)}"  # type: ignore[arg-type]
+    return f"{words.date_text(start)} to {words.date_text(end)}"  # type: ignore[arg-type]
 
 
 def forget_all(record_keys: Iterable[tuple[str, list[str]]]) -> None:
@@ -79,9 +79,9 @@ stage = st.segmented_control(
 info = STAGE_INFO[Stage(stage)]
 with db.read_session(engine) as session:
     access.require_manager(session, viewer, pid)
-    record = programmes.stage_record(session=session, programme_id=pid, stage=info.stage)
+    record = read.manage.stage_record(session=session, programme_id=pid, stage=info.stage)
     assert record.id is not None
-    criteria = programmes.exit_criteria(session=session, stage_record_id=record.id)
+    criteria = read.manage.exit_criteria(session=session, stage_record_id=record.id)
 rid = record.id
 
 st.header(f"{info.number}. {info.title}")
@@ -135,8 +135,7 @@ if submitted:
             session=session,
             viewer=viewer,
             stage_record_id=rid,
-            expected_version=version,
-            changes=changes,
+            data=records.validated(StageRecordUpdate, changes | {"version": version}),
         ).version
 
     new_version = manage.save(viewer, save_stage, labels=LABELS)
@@ -193,8 +192,7 @@ else:
                     session=session,
                     viewer=viewer,
                     criterion_id=cid,
-                    expected_version=versions[cid],
-                    changes={"met": met},
+                    data=ExitCriterionUpdate(version=versions[cid], met=met),
                 ).version
                 for cid, met in flips.items()
             }

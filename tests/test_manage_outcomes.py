@@ -18,12 +18,26 @@ from tests import factories
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
 from tests.screen import shown_all
-from tracker import db, figures
+from tracker import db, figures, read
 from tracker.access import load_viewer
 from tracker.errors import DomainError
-from tracker.models import Barrier, Metric, MetricReading, Narrative, NarrativeStatus
+from tracker.models import (
+    Barrier,
+    BarrierCreate,
+    BarrierUpdate,
+    Metric,
+    MetricCreate,
+    MetricReading,
+    MetricReadingCreate,
+    MetricReadingUpdate,
+    MetricUpdate,
+    Narrative,
+    NarrativeCreate,
+    NarrativeStatus,
+    NarrativeUpdate,
+)
 from tracker.safe_text import plain_text
-from tracker.services import barriers, metrics, narratives
+from tracker.services import barriers, metrics, narratives, records
 from tracker.words import date_words
 from tracker.workspace import ProgrammeChoice, managed_programmes
 
@@ -69,7 +83,7 @@ def by_id(engine: Engine, table: type[Any], record_id: int) -> Any:
 
 def barrier_rows(engine: Engine, programme_id: int) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return barriers.barrier_table(session=session, programme_id=programme_id)
+        return read.manage.barrier_table(session=session, programme_id=programme_id)
 
 
 def edit_barriers(at: AppTest, programme_id: int, changes: dict[str, Any]) -> AppTest:
@@ -156,8 +170,7 @@ def test_a_barrier_someone_else_saved_meanwhile_is_refused_and_the_draft_kept(
             session=session,
             viewer=SYSTEM,
             barrier_id=barrier_id,
-            expected_version=1,
-            changes={"impact": 1},
+            data=records.validated(BarrierUpdate, {"impact": 1, "version": 1}),
         )
     draft = {"edited_rows": {0: {"mitigation": "My own plan"}}}
     at = edit_barriers(at, programme_id, draft)
@@ -197,7 +210,7 @@ def test_barriers_can_be_filtered_by_status_and_category(
 
 def metric_rows(engine: Engine, programme_id: int) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return metrics.metric_table(session=session, programme_id=programme_id)
+        return read.manage.metric_table(session=session, programme_id=programme_id)
 
 
 @pytest.mark.parametrize("email", [MAYA, ADA])
@@ -298,8 +311,7 @@ def test_a_metric_someone_else_saved_meanwhile_is_refused_and_the_draft_kept(
             session=session,
             viewer=SYSTEM,
             metric_id=metric_id,
-            expected_version=1,
-            changes={"target": theirs},
+            data=records.validated(MetricUpdate, {"target": theirs, "version": 1}),
         )
     at.number_input(key=f"metrics_target_{metric_id}").set_value(mine)
     at.button(key=f"metrics_save_{metric_id}").click().run()
@@ -397,7 +409,7 @@ def test_readings_are_edited_in_bulk_and_a_duplicate_date_refuses_the_lot(
 
 def narrative_rows(engine: Engine, programme_id: int) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return narratives.narrative_table(session=session, programme_id=programme_id)
+        return read.manage.narrative_table(session=session, programme_id=programme_id)
 
 
 def a_draft(engine: Engine, programme_id: int) -> int:
@@ -491,8 +503,7 @@ def test_a_narrative_someone_else_saved_meanwhile_is_refused_and_the_draft_kept(
             session=session,
             viewer=SYSTEM,
             narrative_id=draft_id,
-            expected_version=1,
-            changes={"title": "Their better title"},
+            data=records.validated(NarrativeUpdate, {"title": "Their better title", "version": 1}),
         )
     at.text_area(key=f"narratives_body_{draft_id}").input("My own words")
     at.button(key=f"narratives_save_{draft_id}").click().run()
@@ -574,12 +585,15 @@ def test_barrier_table_scores_and_orders_highest_first(sqlite_engine: Engine) ->
             barriers.create_barrier(
                 session=session,
                 viewer=SYSTEM,
-                data={"programme_id": programme_id, "title": title, "category": "technical"}
-                | {"likelihood": likelihood, "impact": impact},
+                data=records.validated(
+                    BarrierCreate,
+                    {"programme_id": programme_id, "title": title, "category": "technical"}
+                    | {"likelihood": likelihood, "impact": impact},
+                ),
             )
     with db.read_session(sqlite_engine) as session:
-        table = barriers.barrier_table(session=session, programme_id=programme_id)
-        empty = barriers.barrier_table(session=session, programme_id=programme_id + 1)
+        table = read.manage.barrier_table(session=session, programme_id=programme_id)
+        empty = read.manage.barrier_table(session=session, programme_id=programme_id + 1)
     # Charlie 5 x 4 = 20; Alpha 3 x 2 = 6 ties with Bravo 2 x 3 = 6, then by title.
     assert list(zip(table["title"], table["score"], strict=True)) == [
         ("Charlie", 20),
@@ -587,7 +601,7 @@ def test_barrier_table_scores_and_orders_highest_first(sqlite_engine: Engine) ->
         ("Bravo", 6),
     ]
     assert set(table["kind"]) == {"risk"} and set(table["status"]) == {"open"}
-    assert list(table.columns) == list(barriers.BARRIER_COLUMNS)
+    assert list(table.columns) == list(read.manage.BARRIER_COLUMNS)
     assert empty.empty and str(empty["likelihood"].dtype) == "int64"
 
 
@@ -597,29 +611,41 @@ def test_metric_table_gives_the_latest_reading_and_attainment(sqlite_engine: Eng
         down = metrics.define_metric(
             session=session,
             viewer=SYSTEM,
-            data={"programme_id": programme_id, "name": "Days to assess", "unit": "days"}
-            | {"baseline": 28.0, "target": 14.0, "direction": "down", "stage": "test"},
+            data=records.validated(
+                MetricCreate,
+                {"programme_id": programme_id, "name": "Days to assess", "unit": "days"}
+                | {"baseline": 28.0, "target": 14.0, "direction": "down", "stage": "test"},
+            ),
         )
         flat = metrics.define_metric(
             session=session,
             viewer=SYSTEM,
-            data={"programme_id": programme_id, "name": "Flat line", "baseline": 5.0}
-            | {"target": 5.0},
+            data=records.validated(
+                MetricCreate,
+                {"programme_id": programme_id, "name": "Flat line", "baseline": 5.0}
+                | {"target": 5.0},
+            ),
         )
         metrics.define_metric(
             session=session,
             viewer=SYSTEM,
-            data={"programme_id": programme_id, "name": "No readings", "target": 10.0}
-            | {"baseline": 0.0},
+            data=records.validated(
+                MetricCreate,
+                {"programme_id": programme_id, "name": "No readings", "target": 10.0}
+                | {"baseline": 0.0},
+            ),
         )
         for metric, day, value in ((down, 1, 26.0), (down, 2, 21.0), (flat, 1, 6.0)):
             metrics.record_reading(
                 session=session,
                 viewer=SYSTEM,
-                data={"metric_id": metric.id, "reading_on": dt.date(2026, day, 1), "value": value},
+                data=records.validated(
+                    MetricReadingCreate,
+                    {"metric_id": metric.id, "reading_on": dt.date(2026, day, 1), "value": value},
+                ),
             )
     with db.read_session(sqlite_engine) as session:
-        table = metrics.metric_table(session=session, programme_id=programme_id)
+        table = read.manage.metric_table(session=session, programme_id=programme_id)
     rows = table.set_index("name")
     # Down: (21 - 28) / (14 - 28) = -7 / -14 = 0.5.
     assert rows.loc["Days to assess", "attainment"] == pytest.approx(0.5)
@@ -630,7 +656,7 @@ def test_metric_table_gives_the_latest_reading_and_attainment(sqlite_engine: Eng
     )
     assert rows.loc["Flat line", "attainment"] is None
     assert rows.loc["No readings", "latest"] is None
-    listing = metrics.metric_listing(table).set_index("Metric")
+    listing = read.manage.metric_listing(table).set_index("Metric")
     assert listing.loc["Days to assess", "Attainment"] == "50%"
     assert listing.loc["Days to assess", "Latest reading"] == "21 days on 1 Feb 2026"
     assert listing.loc["Flat line", "Attainment"] == "Not defined (target equals baseline)"
@@ -646,17 +672,23 @@ def test_reading_table_lists_newest_first_and_one_reading_per_date(
         metric = metrics.define_metric(
             session=session,
             viewer=SYSTEM,
-            data={"programme_id": programme_id, "name": "Trained", "baseline": 0, "target": 9},
+            data=records.validated(
+                MetricCreate,
+                {"programme_id": programme_id, "name": "Trained", "baseline": 0, "target": 9},
+            ),
         )
         metric_id = metric.id
         for day in (3, 1, 2):
             metrics.record_reading(
                 session=session,
                 viewer=SYSTEM,
-                data={"metric_id": metric_id, "reading_on": dt.date(2026, day, 1), "value": day},
+                data=records.validated(
+                    MetricReadingCreate,
+                    {"metric_id": metric_id, "reading_on": dt.date(2026, day, 1), "value": day},
+                ),
             )
     with db.read_session(sqlite_engine) as session:
-        table = metrics.reading_table(session=session, metric_id=metric_id)
+        table = read.manage.reading_table(session=session, metric_id=metric_id)
     assert list(table["reading_on"]) == [dt.date(2026, m, 1) for m in (3, 2, 1)]
     march = int(table["id"][0])
 
@@ -667,7 +699,10 @@ def test_reading_table_lists_newest_first_and_one_reading_per_date(
         metrics.record_reading(
             session=session,
             viewer=SYSTEM,
-            data={"metric_id": metric_id, "reading_on": dt.date(2026, 2, 1), "value": 5},
+            data=records.validated(
+                MetricReadingCreate,
+                {"metric_id": metric_id, "reading_on": dt.date(2026, 2, 1), "value": 5},
+            ),
         )
     assert refused.value.field == "reading_on"
     with (
@@ -678,16 +713,16 @@ def test_reading_table_lists_newest_first_and_one_reading_per_date(
             session=session,
             viewer=SYSTEM,
             reading_id=march,
-            expected_version=1,
-            changes={"reading_on": "2026-01-01"},
+            data=records.validated(MetricReadingUpdate, {"reading_on": "2026-01-01", "version": 1}),
         )
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
         moved = metrics.update_reading(
             session=session,
             viewer=SYSTEM,
             reading_id=march,
-            expected_version=1,
-            changes={"reading_on": dt.date(2026, 3, 1), "value": 4.0},
+            data=records.validated(
+                MetricReadingUpdate, {"reading_on": dt.date(2026, 3, 1), "value": 4.0, "version": 1}
+            ),
         )
         assert (moved.value, moved.version) == (4.0, 2)
 
@@ -698,19 +733,25 @@ def test_narrative_table_lists_drafts_and_published_newest_first(sqlite_engine: 
         first = narratives.write_narrative(
             session=session,
             viewer=SYSTEM,
-            data={"programme_id": programme_id, "title": "First story", "stage": "vision"},
+            data=records.validated(
+                NarrativeCreate,
+                {"programme_id": programme_id, "title": "First story", "stage": "vision"},
+            ),
         )
         narratives.write_narrative(
             session=session,
             viewer=SYSTEM,
-            data={"programme_id": programme_id, "title": "Second story", "audience": "staff"},
+            data=records.validated(
+                NarrativeCreate,
+                {"programme_id": programme_id, "title": "Second story", "audience": "staff"},
+            ),
         )
         assert first.id is not None
         narratives.publish_narrative(
             session=session, viewer=SYSTEM, narrative_id=first.id, expected_version=1
         )
     with db.read_session(sqlite_engine) as session:
-        table = narratives.narrative_table(session=session, programme_id=programme_id)
+        table = read.manage.narrative_table(session=session, programme_id=programme_id)
     assert list(table["title"]) == ["Second story", "First story"]
     assert list(table["status"]) == ["draft", "published"]
     assert list(table["stage"]) == [None, "vision"]

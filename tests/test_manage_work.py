@@ -23,14 +23,18 @@ from tests.screen import shown_all
 from tracker import clock, db, read
 from tracker.models import (
     ExitCriterion,
+    ExitCriterionUpdate,
     Milestone,
+    MilestoneUpdate,
     Organisation,
     Programme,
+    ProgrammeUpdate,
     StageRecord,
+    StageRecordUpdate,
     Stakeholder,
 )
 from tracker.safe_text import plain_text
-from tracker.services import milestones, programmes
+from tracker.services import milestones, programmes, records
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME = "pages/manage_programme.py"
@@ -104,12 +108,11 @@ def test_milestone_table_lists_the_programmes_milestones_in_stage_order_with_ver
             session=session,
             viewer=SYSTEM,
             milestone_id=late,
-            expected_version=1,
-            changes={"status": "done"},
+            data=records.validated(MilestoneUpdate, {"status": "done", "version": 1}),
         )
     with db.read_session(sqlite_engine) as session:
-        table = milestones.milestone_table(session=session, programme_id=pid)
-    assert list(table.columns) == list(milestones.TABLE_COLUMNS)
+        table = read.manage.milestone_table(session=session, programme_id=pid)
+    assert list(table.columns) == list(read.manage.MILESTONE_COLUMNS)
     assert list(table["id"]) == [early, first, late]
     assert list(table["version"]) == [1, 1, 2]
     assert list(table["stage"]) == ["vision", "vision", "launch"]
@@ -123,9 +126,9 @@ def test_milestone_table_of_a_programme_without_milestones_is_empty_with_its_col
 ) -> None:
     pid = factories.programme(sqlite_engine)
     with db.read_session(sqlite_engine) as session:
-        table = milestones.milestone_table(session=session, programme_id=pid)
+        table = read.manage.milestone_table(session=session, programme_id=pid)
     assert table.empty
-    assert list(table.columns) == list(milestones.TABLE_COLUMNS)
+    assert list(table.columns) == list(read.manage.MILESTONE_COLUMNS)
 
 
 def _table() -> pd.DataFrame:
@@ -161,7 +164,7 @@ def _table() -> pd.DataFrame:
 def test_filtering_milestones_keeps_the_rows_matching_every_filter(
     filters: dict[str, Any], titles: list[str]
 ) -> None:
-    shown = milestones.filter_milestones(_table(), today=dt.date(2026, 6, 15), **filters)
+    shown = read.manage.filter_milestones(_table(), today=dt.date(2026, 6, 15), **filters)
     assert list(shown["title"]) == titles
     assert list(shown.index) == list(range(len(titles)))  # numbered as the editor counts rows
 
@@ -181,9 +184,9 @@ def test_staff_groups_offered_for_a_milestone_are_the_owners_and_partners_only(
             session=session, viewer=SYSTEM, programme_id=pid, organisation_ids=[partner]
         )
     with db.read_session(sqlite_engine) as session:
-        groups = milestones.staff_group_choices(session=session, programme_id=pid)
-        assert programmes.partner_ids(session=session, programme_id=pid) == [partner]
-        choices = programmes.organisation_choices(session=session)
+        groups = read.manage.staff_group_choices(session=session, programme_id=pid)
+        assert read.manage.partner_ids(session=session, programme_id=pid) == [partner]
+        choices = read.manage.organisation_choices(session=session)
     assert set(groups) == {ours, theirs}
     assert groups[ours] == "OWN: Revenues"
     assert groups[theirs] == "PRT: Customer services"
@@ -209,9 +212,9 @@ def test_impacts_dependencies_and_stakeholder_choices_read_back_what_was_set(
             session=session, viewer=SYSTEM, milestone_id=mid, stakeholder_ids=[zoe]
         )
     with db.read_session(sqlite_engine) as session:
-        assert milestones.milestone_impacts(session=session, milestone_id=mid) == {group: "high"}
-        assert milestones.milestone_dependencies(session=session, milestone_id=mid) == [zoe]
-        people = milestones.stakeholder_choices(session=session, viewer=SYSTEM, programme_id=pid)
+        assert read.manage.milestone_impacts(session=session, milestone_id=mid) == {group: "high"}
+        assert read.manage.milestone_dependencies(session=session, milestone_id=mid) == [zoe]
+        people = read.manage.stakeholder_choices(session=session, viewer=SYSTEM, programme_id=pid)
     assert people == {abe: "Abe Union Rep", zoe: "Zoe Head of Service"}
     assert list(people) == [abe, zoe]
 
@@ -219,7 +222,7 @@ def test_impacts_dependencies_and_stakeholder_choices_read_back_what_was_set(
 def test_exit_criteria_come_in_checklist_order(sqlite_engine: Engine) -> None:
     pid = factories.programme(sqlite_engine)
     with db.write_session(sqlite_engine, actor=factories.ACTOR) as session:
-        record = programmes.stage_record(session=session, programme_id=pid, stage="equip")
+        record = read.manage.stage_record(session=session, programme_id=pid, stage="equip")
         assert record.id is not None
         rid = record.id
         for text in ("Training booked", "Guides published", "Buddies arranged"):
@@ -227,7 +230,7 @@ def test_exit_criteria_come_in_checklist_order(sqlite_engine: Engine) -> None:
                 session=session, viewer=SYSTEM, stage_record_id=rid, text=text
             )
     with db.read_session(sqlite_engine) as session:
-        texts = [c.text for c in programmes.exit_criteria(session=session, stage_record_id=rid)]
+        texts = [c.text for c in read.manage.exit_criteria(session=session, stage_record_id=rid)]
     assert texts == ["Training booked", "Guides published", "Buddies arranged"]
 
 
@@ -308,7 +311,7 @@ def test_saving_programme_details_changes_the_programme_and_says_what_changed(
     assert after.summary == before.summary
     assert after.version == before.version + 1
     with db.read_session(demo_engine) as session:
-        assert programmes.partner_ids(session=session, programme_id=after.id) == [district]
+        assert read.manage.partner_ids(session=session, programme_id=after.id) == [district]
     assert successes(at) == (
         "Saved programme details: title, senior responsible owner, lawful basis, budget, partners."
     )
@@ -333,7 +336,7 @@ def test_the_owner_records_a_data_sharing_agreement_with_a_partner(
     at.multiselect(key=f"programme_sharing_{pid}").select(district)
     click(at, "Save programme details")
     with db.read_session(demo_engine) as session:
-        assert programmes.sharing_partner_ids(session=session, programme_id=pid) == [district]
+        assert read.manage.sharing_partner_ids(session=session, programme_id=pid) == [district]
     assert "data-sharing agreements" in successes(at)
 
 
@@ -370,8 +373,9 @@ def test_programme_details_saved_by_someone_else_meanwhile_are_kept_and_the_draf
             session=session,
             viewer=SYSTEM,
             programme_id=before.id,
-            expected_version=before.version,
-            changes={"title": "Their new title"},
+            data=records.validated(
+                ProgrammeUpdate, {"title": "Their new title", "version": before.version}
+            ),
         )
     title = at.text_input(key=f"programme_title_{before.id}")
     title.input("My draft title")
@@ -429,12 +433,12 @@ def stage_row(engine: Engine, stage: str = "vision") -> StageRecord:
     with db.read_session(engine) as session:
         pid = programme_row(engine).id
         assert pid is not None
-        return programmes.stage_record(session=session, programme_id=pid, stage=stage)
+        return read.manage.stage_record(session=session, programme_id=pid, stage=stage)
 
 
 def criteria_of(engine: Engine, record_id: int) -> list[ExitCriterion]:
     with db.read_session(engine) as session:
-        return programmes.exit_criteria(session=session, stage_record_id=record_id)
+        return read.manage.exit_criteria(session=session, stage_record_id=record_id)
 
 
 @pytest.mark.parametrize("email", [MAYA, ADA])
@@ -508,8 +512,9 @@ def test_a_stage_saved_by_someone_else_meanwhile_is_kept_and_the_draft_stays(
             session=session,
             viewer=SYSTEM,
             stage_record_id=before.id,
-            expected_version=before.version,
-            changes={"narrative": "Their story"},
+            data=records.validated(
+                StageRecordUpdate, {"narrative": "Their story", "version": before.version}
+            ),
         )
     at.text_area(key=f"stages_narrative_{before.id}").input("My story")
     click(at, "Save narrative and dates")
@@ -573,8 +578,10 @@ def test_ticking_a_criterion_someone_else_changed_meanwhile_is_refused(
             session=session,
             viewer=SYSTEM,
             criterion_id=first.id,
-            expected_version=first.version,
-            changes={"text": "Their wording of the criterion"},
+            data=records.validated(
+                ExitCriterionUpdate,
+                {"text": "Their wording of the criterion", "version": first.version},
+            ),
         )
     box = at.checkbox(key=f"stages_met_{first.id}")
     box.uncheck() if first.met else box.check()
@@ -593,7 +600,7 @@ def table_of(engine: Engine) -> pd.DataFrame:
     with db.read_session(engine) as session:
         pid = programme_row(engine).id
         assert pid is not None
-        return milestones.milestone_table(session=session, programme_id=pid)
+        return read.manage.milestone_table(session=session, programme_id=pid)
 
 
 def milestone_row(engine: Engine, milestone_id: int) -> Milestone | None:
@@ -708,8 +715,9 @@ def test_a_row_someone_else_saved_since_the_table_opened_is_refused_as_a_conflic
             session=session,
             viewer=SYSTEM,
             milestone_id=int(first["id"]),
-            expected_version=int(first["version"]),
-            changes={"owner": "Their owner"},
+            data=records.validated(
+                MilestoneUpdate, {"owner": "Their owner", "version": int(first["version"])}
+            ),
         )
     key = editor_key(demo_engine)
     edit(at, key, edited_rows={0: {"owner": "My owner"}}).run()
@@ -787,7 +795,7 @@ def test_staff_groups_and_stakeholders_of_one_milestone_are_saved(
     with db.read_session(demo_engine) as session:
         pid = programme_row(demo_engine).id
         assert pid is not None
-        group = next(iter(milestones.staff_group_choices(session=session, programme_id=pid)))
+        group = next(iter(read.manage.staff_group_choices(session=session, programme_id=pid)))
         person = session.exec(select(Stakeholder.id).where(Stakeholder.programme_id == pid)).first()
     at = open_page(app_as, MILESTONES)
     assert at.selectbox(key="milestones_focus").value == mid
@@ -799,8 +807,8 @@ def test_staff_groups_and_stakeholders_of_one_milestone_are_saved(
     click(at, "Save staff groups and stakeholders")
 
     with db.read_session(demo_engine) as session:
-        assert milestones.milestone_impacts(session=session, milestone_id=mid) == {group: "high"}
-        assert milestones.milestone_dependencies(session=session, milestone_id=mid) == [person]
+        assert read.manage.milestone_impacts(session=session, milestone_id=mid) == {group: "high"}
+        assert read.manage.milestone_dependencies(session=session, milestone_id=mid) == [person]
     assert successes(at) == (
         f"Saved who '{plain_text(first['title'])}' affects: "
         "it lands on 1 staff group and needs 1 stakeholder."

@@ -14,8 +14,8 @@ from tests import factories
 from tests.factories import SYSTEM
 from tracker import db
 from tracker.access import Viewer
-from tracker.models import Milestone, Role
-from tracker.services import milestones
+from tracker.models import Milestone, MilestoneCreate, MilestoneUpdate, Role
+from tracker.services import milestones, records
 from tracker.workspace import (
     TableEditError,
     apply_table_edits,
@@ -43,7 +43,9 @@ def _apply(engine: Engine, programme_id: int, snapshot: list[dict[str, Any]], ch
 
         def create(values: dict[str, Any]) -> object:
             return milestones.create_milestone(
-                session=session, viewer=SYSTEM, data={**values, "programme_id": programme_id}
+                session=session,
+                viewer=SYSTEM,
+                data=records.validated(MilestoneCreate, {**values, "programme_id": programme_id}),
             )
 
         def update(record_id: int, version: int, values: dict[str, Any]) -> object:
@@ -51,8 +53,7 @@ def _apply(engine: Engine, programme_id: int, snapshot: list[dict[str, Any]], ch
                 session=session,
                 viewer=SYSTEM,
                 milestone_id=record_id,
-                expected_version=version,
-                changes=values,
+                data=records.validated(MilestoneUpdate, {**values, "version": version}),
             )
 
         def delete(record_id: int, version: int) -> None:
@@ -145,8 +146,7 @@ def test_a_row_someone_else_saved_since_the_table_opened_is_refused(
             session=session,
             viewer=SYSTEM,
             milestone_id=milestone_id,
-            expected_version=1,
-            changes={"title": "Their title"},
+            data=records.validated(MilestoneUpdate, {"title": "Their title", "version": 1}),
         )
     with pytest.raises(TableEditError) as refused:
         _apply(sqlite_engine, programme, snapshot, {"edited_rows": {0: {"title": "Mine"}}})
