@@ -3,9 +3,10 @@ keyed on the data version, and small display helpers. Domain logic lives in trac
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -14,9 +15,8 @@ from sqlalchemy.engine import Engine
 
 from tracker import clock, db
 from tracker.access import Viewer, record_refusal
-from tracker.models import Role, Stage, Stance
+from tracker.models import Role
 from tracker.safe_text import plain_text
-from tracker.stages import STAGE_INFO
 
 
 def demo_mode() -> bool:
@@ -153,38 +153,27 @@ def warn_unknown_params(allowed: dict[str, list[str]]) -> None:
         )
 
 
+def table(rows: pd.DataFrame | Sequence[Any], columns: Mapping[str, Any]) -> None:
+    """Show `rows` (a DataFrame, or read models: frozen dataclasses) as a read-only table of
+    `columns`, in that order: each key a column or field, each value its heading (or an
+    st.column_config)."""
+    if isinstance(rows, pd.DataFrame):
+        data = rows
+    elif rows:
+        data = pd.DataFrame([dataclasses.asdict(row) for row in rows])
+    else:
+        data = pd.DataFrame(columns=list(columns))
+    st.dataframe(
+        data,
+        column_order=list(columns),
+        column_config=dict(columns),
+        hide_index=True,
+        width="stretch",
+    )
+
+
 def today() -> dt.date:
     return clock.today()
-
-
-def percent(value: float | None, *, not_defined: str = "Not planned") -> str:
-    return not_defined if value is None or pd.isna(value) else f"{value:.0%}"
-
-
-def stance_number(value: float | None) -> str:
-    return "None yet" if value is None or pd.isna(value) else f"{value:+.2f}"
-
-
-def stance_words(value: float | None) -> str:
-    """An index in [-2, 2] in words, so the number is never the only signal."""
-    if value is None or pd.isna(value):
-        return "No assessments"
-    nearest = Stance(max(-2, min(2, round(value))))
-    return f"{value:+.2f}, closest to {nearest.label.lower()}"
-
-
-def stage_labels(keys: str) -> str:
-    """'vision,test' -> '1 Vision, 3 Test'"""
-    parts = [Stage(k) for k in (keys or "").split(",") if k]
-    if not parts:
-        return "None started"
-    return ", ".join(f"{STAGE_INFO[k].number} {STAGE_INFO[k].short}" for k in parts)
-
-
-def date_text(value: dt.date | None) -> str:
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
-        return "not set"
-    return value.strftime("%-d %b %Y")
 
 
 def allowed_image_hosts() -> frozenset[str]:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages import _common as common
 from pages._leadership import show_chart
-from tracker import charts, figures, permissions, read
+from tracker import charts, figures, permissions, read, words
 from tracker.access import Viewer
 from tracker.safe_text import plain_text, safe_markdown
 
@@ -47,11 +47,11 @@ def _span(start: object, end: object, *, actual: bool = False) -> str:
         return "not started" if actual else "not set"
     if end is None or pd.isna(end):  # type: ignore[call-overload]
         return (
-            f"from {common.date_text(start)}, not finished"
+            f"from {words.date_text(start)}, not finished"
             if actual
-            else (f"from {common.date_text(start)}")
+            else (f"from {words.date_text(start)}")
         )
-    return f"{common.date_text(start)} to {common.date_text(end)}"
+    return f"{words.date_text(start)} to {words.date_text(end)}"
 
 
 def show_milestones(

@@ -67,17 +67,9 @@ with signins_tab:
     st.markdown(
         f"**{attempts} sign-in {'attempt' if attempts == 1 else 'attempts'}**{shown_count}."
     )
-    st.dataframe(
-        newest.assign(when=newest["at"].map(lambda at: at.strftime("%-d %b %Y %H:%M:%S"))),
-        column_order=["when", "email", "method", "outcome"],
-        column_config={
-            "when": "When (UTC)",
-            "email": "E-mail address",
-            "method": "How",
-            "outcome": "Outcome",
-        },
-        hide_index=True,
-        width="stretch",
+    common.table(
+        newest,
+        {"when": "When (UTC)", "email": "E-mail address", "method": "How", "outcome": "Outcome"},
     )
 
 with changes_tab:
@@ -142,17 +134,9 @@ with changes_tab:
         f"**{total} {'event matches' if total == 1 else 'events match'}**, newest first"
         + (f"; showing {first} to {first + len(events) - 1}." if total else ".")
     )
-    shown = events.assign(
-        when=events["at"].map(lambda at: at.strftime("%-d %b %Y %H:%M:%S")),
-        changes=[
-            f"{changes} [personal data erased]" if redacted else changes
-            for changes, redacted in zip(events["changes"], events["redacted"], strict=True)
-        ],
-    )
-    st.dataframe(
-        shown,
-        column_order=["when", "actor", "action", "record_type", "record_id", "changes"],
-        column_config={
+    common.table(
+        events,
+        {
             "when": "When (UTC)",
             "actor": "Person",
             "action": "Action",
@@ -162,8 +146,6 @@ with changes_tab:
                 "Changes", help="Each changed field as before → after.", width="large"
             ),
         },
-        hide_index=True,
-        width="stretch",
     )
 
     with db.read_session(engine) as session:

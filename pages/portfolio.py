@@ -7,10 +7,9 @@ import streamlit as st
 
 from pages import _common as common
 from pages import _leadership as leadership
-from tracker import charts, read
+from tracker import charts, read, words
 from tracker.models import DeliveryConfidence, Role
 from tracker.safe_text import plain_text
-from tracker.stages import STAGE_INFO, Stage
 
 viewer = common.require_viewer(Role.admin, Role.manager, Role.leadership)
 today = common.today()
@@ -44,7 +43,7 @@ with st.container(horizontal=True):
     chosen_stages = st.multiselect(
         "Current stage",
         read.portfolio.stage_keys(),
-        format_func=lambda key: f"{STAGE_INFO[Stage(key)].number} {STAGE_INFO[Stage(key)].short}",
+        format_func=words.stage_label,
         key="stage",
         bind="query-params",
         placeholder="All",

@@ -19,12 +19,12 @@ with db.read_session(common.get_engine()) as session:
     programmes = read.staff.programmes_for_staff(session=session, viewer=viewer, today=today)
     team = read.staff.staff_group_name(session=session, viewer=viewer)
 
-if programmes.empty:
+if not programmes:
     st.info("There are no programmes in your organisation at the moment.")
     st.stop()
 
-codes = list(programmes["code"])
-rows = programmes.set_index("code")
+rows = {programme.code: programme for programme in programmes}
+codes = list(rows)
 CHOICE_KEY = "staff_changes_programme"
 VIEWER_KEY = "staff_changes_viewer"
 # In demo mode the viewer can change while the previous viewer's programme is still in the
@@ -32,7 +32,7 @@ VIEWER_KEY = "staff_changes_viewer"
 switched = st.session_state.get(VIEWER_KEY, viewer.email) != viewer.email
 st.session_state[VIEWER_KEY] = viewer.email
 asked = st.query_params.get("programme")
-if asked is not None and asked not in rows.index:
+if asked is not None and asked not in rows:
     record_refusal(viewer.email, f"programme {asked!r}")
     if not switched:
         st.warning("We could not find the programme in that link. Showing the first one instead.")
@@ -41,18 +41,8 @@ if asked is not None and asked not in rows.index:
 # longer see falls back to the first programme.
 if asked is not None:
     st.session_state[CHOICE_KEY] = asked
-elif st.session_state.get(CHOICE_KEY) not in rows.index:
+elif st.session_state.get(CHOICE_KEY) not in rows:
     st.session_state[CHOICE_KEY] = codes[0]
-
-
-def _label(code: str) -> str:
-    title = str(rows.loc[code, "title"])
-    if team is None:
-        return title
-    changes = int(rows.loc[code, "changes_for_me"])
-    if not changes:
-        return title
-    return f"{title} ({changes} {'change' if changes == 1 else 'changes'} to come for your team)"
 
 
 def _remember_choice() -> None:
@@ -61,16 +51,20 @@ def _remember_choice() -> None:
 
 
 code = st.selectbox(
-    "Programme", codes, format_func=_label, key=CHOICE_KEY, on_change=_remember_choice
+    "Programme",
+    codes,
+    format_func=lambda c: rows[c].choice_label,
+    key=CHOICE_KEY,
+    on_change=_remember_choice,
 )
 st.query_params["programme"] = code
-row = rows.loc[code]
-programme_id = int(row["programme_id"])
+row = rows[code]
+programme_id = row.programme_id
 
-if row["summary"]:
-    st.markdown(plain_text(str(row["summary"])))
-if row["vision_statement"]:
-    st.markdown(f"**What we want to achieve:** {plain_text(str(row['vision_statement']))}")
+if row.summary:
+    st.markdown(plain_text(row.summary))
+if row.vision_statement:
+    st.markdown(f"**What we want to achieve:** {plain_text(row.vision_statement)}")
 
 with db.read_session(common.get_engine()) as session:
     story = read.staff.stage_story(session=session, programme_id=programme_id, today=today)
@@ -92,22 +86,20 @@ st.table(
     pd.DataFrame(
         {
             # Table cells are Markdown: escaped, "1. Vision" stays text rather than a list.
-            "Stage": [plain_text(f"{r.number}. {r.title}") for r in story.itertuples()],
-            "What it means": list(story["what_it_means"]),
-            "Where we are": list(story["status"]),
-            "Planned": list(story["planned"]),
+            "Stage": [plain_text(step.heading) for step in story],
+            "What it means": [step.what_it_means for step in story],
+            "Where we are": [step.status for step in story],
+            "Planned": [step.planned for step in story],
         }
     ),
     hide_index=True,
     alt="The six stages of this programme, what each means, where we are and when each is planned",
 )
 
-for r in story.itertuples():
-    if r.status in (read.staff.HAPPENING_NOW, read.staff.COMING_NEXT) and r.narrative:
-        st.subheader(f"{r.status}: stage {r.number}, {r.title}", anchor=False)
-        st.markdown(
-            safe_markdown(str(r.narrative), allowed_image_hosts=common.allowed_image_hosts())
-        )
+for step in story:
+    if step.story_heading is not None:
+        st.subheader(step.story_heading, anchor=False)
+        st.markdown(safe_markdown(step.narrative, allowed_image_hosts=common.allowed_image_hosts()))
 
 # --- What changes for you and when ---------------------------------------------------------------
 
@@ -117,13 +109,13 @@ if team is None:
         "Your account is not linked to a team, so we cannot show what changes for you. "
         "Ask your administrator to add your team."
     )
-elif changes.empty:
+elif not changes:
     st.info(
         f"Nothing in this programme changes for {plain_text(team)} from last month to a year ahead."
     )
 else:
     count = len(changes)
-    delayed = int((changes["status"] == read.staff.DELAYED).sum())
+    delayed = sum(change.delayed for change in changes)
     st.markdown(
         f"These are the changes for **{plain_text(team)}**, from last month to a year ahead: "
         f"{count} {'change' if count == 1 else 'changes'}"
@@ -133,22 +125,20 @@ else:
         "Big change: a new way of doing a large part of your work. Some change: new steps "
         "or screens to learn. Small change: something to know about. Delayed: later than we said."
     )
-    this_month = today.replace(day=1)
-    for month, group in changes.groupby("month", sort=True):
-        heading = words.month_words(month)
-        st.subheader(f"{heading} (this month)" if month == this_month else heading, anchor=False)
+    for month in read.staff.changes_by_month(changes, today=today):
+        st.subheader(month.heading, anchor=False)
         st.table(
             pd.DataFrame(
                 {
-                    "What changes": [plain_text(str(t)) for t in group["milestone"]],
-                    "How big a change": list(group["impact_words"]),
-                    "Date due": [words.date_words(d) for d in group["due_date"]],
-                    "Where it is": list(group["status"]),
-                    "Stage": list(group["stage_title"]),
+                    "What changes": [plain_text(change.milestone) for change in month.changes],
+                    "How big a change": [change.impact_words for change in month.changes],
+                    "Date due": [change.due_words for change in month.changes],
+                    "Where it is": [change.status for change in month.changes],
+                    "Stage": [change.stage_title for change in month.changes],
                 }
             ),
             hide_index=True,
-            alt=f"Changes for your team due in {heading}",
+            alt=f"Changes for your team due in {words.month_words(month.month)}",
         )
 
 # --- What we have achieved ----------------------------------------------------------------------

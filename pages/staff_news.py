@@ -4,9 +4,9 @@ import streamlit as st
 
 from pages import _common as common
 from tracker import db, read, words
-from tracker.models import Role, Stage
+from tracker.models import Role
 from tracker.safe_text import plain_text, safe_markdown
-from tracker.stages import STAGE_INFO, STAGES
+from tracker.stages import STAGES
 
 viewer = common.require_viewer(Role.staff, Role.manager, Role.admin, Role.leadership)
 today = common.today()
@@ -16,13 +16,13 @@ st.title("News and updates", anchor=False)
 with db.read_session(common.get_engine()) as session:
     programmes = read.staff.programmes_for_staff(session=session, viewer=viewer, today=today)
 
-if programmes.empty:
+if not programmes:
     st.info("There are no programmes in your organisation at the moment, so there is no news.")
     st.stop()
 
 ALL = "all"  # no programme code or stage key is lower-case "all"
-titles = dict(zip(programmes["code"], programmes["title"], strict=True))
-ids = dict(zip(programmes["code"], programmes["programme_id"], strict=True))
+titles = {programme.code: programme.title for programme in programmes}
+ids = {programme.code: programme.programme_id for programme in programmes}
 left, middle, right = st.columns(3)
 code = left.selectbox(
     "Programme",
@@ -33,11 +33,7 @@ code = left.selectbox(
 stage = middle.selectbox(
     "Stage",
     [ALL, *(info.stage.value for info in STAGES)],
-    format_func=lambda key: (
-        "All stages"
-        if key == ALL
-        else f"{STAGE_INFO[Stage(key)].number}. {STAGE_INFO[Stage(key)].title}"
-    ),
+    format_func=lambda key: "All stages" if key == ALL else words.stage_heading(key),
     key="staff_news_stage",
 )
 search = right.text_input(
@@ -50,14 +46,14 @@ with db.read_session(common.get_engine()) as session:
     stories = read.staff.published_narratives(
         session=session,
         viewer=viewer,
-        programme_id=None if code == ALL else int(ids[code]),
+        programme_id=None if code == ALL else ids[code],
         stage=None if stage == ALL else stage,
         search=search or None,
     )
 
 filtered = code != ALL or stage != ALL or bool(search)
 st.header("Search results" if filtered else "Latest news", anchor=False)
-if stories.empty:
+if not stories:
     if search:
         st.info(
             f"No news matches “{plain_text(search)}”. Try a shorter word, or choose "
@@ -71,18 +67,8 @@ if stories.empty:
 
 count = len(stories)
 st.caption(f"{count} {'story' if count == 1 else 'stories'}, newest first.")
-for story in stories.itertuples():
+for story in stories:
     with st.container(border=True):
-        st.subheader(plain_text(str(story.title)), anchor=False)
-        stage_part = (
-            f" · Stage {STAGE_INFO[Stage(story.stage)].number}: {story.stage_title}"
-            if story.stage
-            else ""
-        )
-        st.caption(
-            f"{words.date_words(story.published_on)} · {plain_text(str(story.programme))}"
-            + stage_part
-        )
-        st.markdown(
-            safe_markdown(str(story.body), allowed_image_hosts=common.allowed_image_hosts())
-        )
+        st.subheader(plain_text(story.title), anchor=False)
+        st.caption(plain_text(story.byline))
+        st.markdown(safe_markdown(story.body, allowed_image_hosts=common.allowed_image_hosts()))

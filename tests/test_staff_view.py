@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -20,17 +20,22 @@ from tests.factories import ACTOR, SYSTEM
 from tracker import access, clock, db, read, words
 from tracker.figures import month_start
 from tracker.models import (
+    MetricCreate,
+    MetricReadingCreate,
     Milestone,
     MilestoneImpact,
     MilestoneStatus,
     Narrative,
+    NarrativeCreate,
+    ProgrammeCreate,
     Role,
     StaffGroup,
     Stage,
+    StagePlan,
     User,
 )
 from tracker.seed.demo import DEMO_USERS
-from tracker.services import metrics, milestones, narratives, programmes
+from tracker.services import metrics, milestones, narratives, programmes, records
 from tracker.stages import STAGES
 
 TODAY = date(2026, 6, 15)
@@ -70,7 +75,9 @@ def story(engine: Engine, programme_id: int, **overrides: Any) -> int:
         "published_on": date(2026, 6, 1),
     } | overrides
     with write(engine) as session:
-        narrative = narratives.write_narrative(session=session, viewer=SYSTEM, data=data)
+        narrative = narratives.write_narrative(
+            session=session, viewer=SYSTEM, data=records.validated(NarrativeCreate, data)
+        )
         assert narrative.id is not None
         return narrative.id
 
@@ -109,20 +116,27 @@ def council(engine: Engine) -> Council:
     )
 
 
+def table(rows: Any, model: type[Any]) -> pd.DataFrame:
+    """Read models as a table, one column per field, so a test can pick columns and rows."""
+    return pd.DataFrame([asdict(row) for row in rows], columns=[f.name for f in fields(model)])
+
+
 def changes(engine: Engine, viewer: access.Viewer, **options: Any) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return read.staff.changes_for_group(session=session, viewer=viewer, today=TODAY, **options)
+        found = read.staff.changes_for_group(session=session, viewer=viewer, today=TODAY, **options)
+    return table(found, read.staff.GroupChange)
 
 
 def programmes_of(engine: Engine, viewer: access.Viewer) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return read.staff.programmes_for_staff(session=session, viewer=viewer, today=TODAY)
+        found = read.staff.programmes_for_staff(session=session, viewer=viewer, today=TODAY)
+    return table(found, read.staff.StaffProgramme)
 
 
 def news(engine: Engine, viewer: access.Viewer, **filters: Any) -> list[str]:
     with db.read_session(engine) as session:
-        frame = read.staff.published_narratives(session=session, viewer=viewer, **filters)
-    return list(frame["title"])
+        stories = read.staff.published_narratives(session=session, viewer=viewer, **filters)
+    return [story.title for story in stories]
 
 
 # --- What changes for my group ---------------------------------------------------------------
@@ -228,7 +242,7 @@ def test_a_viewer_without_a_staff_group_gets_an_empty_list_of_changes(
     frame = changes(engine, leader)
 
     assert frame.empty
-    assert list(frame.columns) == list(read.staff.CHANGE_COLUMNS)
+    assert list(frame.columns) == [f.name for f in fields(read.staff.GroupChange)]
     assert programmes_of(engine, leader)["changes_for_me"].tolist() == [0]
 
 
@@ -307,18 +321,23 @@ def test_a_viewer_from_another_organisation_sees_nothing_of_ours(
         metric = metrics.define_metric(
             session=session,
             viewer=SYSTEM,
-            data={
-                "programme_id": p,
-                "name": "Online share",
-                "unit": "%",
-                "baseline": 10,
-                "target": 50,
-            },
+            data=records.validated(
+                MetricCreate,
+                {
+                    "programme_id": p,
+                    "name": "Online share",
+                    "unit": "%",
+                    "baseline": 10,
+                    "target": 50,
+                },
+            ),
         )
         metrics.record_reading(
             session=session,
             viewer=SYSTEM,
-            data={"metric_id": metric.id, "reading_on": TODAY, "value": 30},
+            data=records.validated(
+                MetricReadingCreate, {"metric_id": metric.id, "reading_on": TODAY, "value": 30}
+            ),
         )
 
     outsider = council.outsider
@@ -435,20 +454,26 @@ def test_achievements_list_work_finished_in_the_period_and_metrics_that_moved(
             metric = metrics.define_metric(
                 session=session,
                 viewer=SYSTEM,
-                data={
-                    "programme_id": p,
-                    "name": name,
-                    "unit": unit,
-                    "baseline": baseline,
-                    "target": target,
-                    "direction": direction,
-                },
+                data=records.validated(
+                    MetricCreate,
+                    {
+                        "programme_id": p,
+                        "name": name,
+                        "unit": unit,
+                        "baseline": baseline,
+                        "target": target,
+                        "direction": direction,
+                    },
+                ),
             )
             for on, value in readings:
                 metrics.record_reading(
                     session=session,
                     viewer=SYSTEM,
-                    data={"metric_id": metric.id, "reading_on": on, "value": value},
+                    data=records.validated(
+                        MetricReadingCreate,
+                        {"metric_id": metric.id, "reading_on": on, "value": value},
+                    ),
                 )
 
     with db.read_session(engine) as session:
@@ -533,35 +558,41 @@ def test_stage_story_tells_the_journey_with_the_stage_narratives_and_planned_mon
         programme = programmes.create_programme(
             session=session,
             viewer=SYSTEM,
-            data={
-                "code": "STORY-1",
-                "title": "A programme with a story",
-                "organisation_id": council.organisation,
-                "start_date": date(2026, 1, 1),
-                "target_end_date": date(2027, 12, 31),
-            },
+            data=records.validated(
+                ProgrammeCreate,
+                {
+                    "code": "STORY-1",
+                    "title": "A programme with a story",
+                    "organisation_id": council.organisation,
+                    "start_date": date(2026, 1, 1),
+                    "target_end_date": date(2027, 12, 31),
+                },
+            ),
             stages={
-                Stage.vision: {
-                    "narrative": "We **agreed** the vision.",
-                    "planned_start": date(2026, 1, 5),
-                    "planned_end": date(2026, 3, 31),
-                    "actual_start": date(2026, 1, 5),
-                    "actual_end": date(2026, 3, 20),
-                },
-                Stage.influencers: {
-                    "narrative": "We are talking with team leaders.",
-                    "planned_start": date(2026, 3, 1),
-                    "planned_end": date(2026, 7, 31),
-                    "actual_start": date(2026, 3, 2),
-                },
-                Stage.test: {"planned_start": date(2026, 7, 1), "planned_end": date(2026, 10, 31)},
+                Stage.vision: StagePlan(
+                    narrative="We **agreed** the vision.",
+                    planned_start=date(2026, 1, 5),
+                    planned_end=date(2026, 3, 31),
+                    actual_start=date(2026, 1, 5),
+                    actual_end=date(2026, 3, 20),
+                ),
+                Stage.influencers: StagePlan(
+                    narrative="We are talking with team leaders.",
+                    planned_start=date(2026, 3, 1),
+                    planned_end=date(2026, 7, 31),
+                    actual_start=date(2026, 3, 2),
+                ),
+                Stage.test: StagePlan(
+                    planned_start=date(2026, 7, 1), planned_end=date(2026, 10, 31)
+                ),
             },
         )
         assert programme.id is not None
         programme_id = programme.id
 
     with db.read_session(engine) as session:
-        frame = read.staff.stage_story(session=session, programme_id=programme_id, today=TODAY)
+        story = read.staff.stage_story(session=session, programme_id=programme_id, today=TODAY)
+    frame = table(story, read.staff.StageStep)
 
     assert list(frame["number"]) == [1, 2, 3, 4, 5, 6]
     assert list(frame["status"]) == [
@@ -576,7 +607,7 @@ def test_stage_story_tells_the_journey_with_the_stage_narratives_and_planned_mon
     assert frame.iloc[1]["planned"] == "March 2026 to July 2026"
     assert frame.iloc[4]["planned"] == "Not planned yet"
     assert frame.iloc[3]["what_it_means"] == "You get the training, guides and support you need."
-    assert read.staff.journey_summary(frame) == [
+    assert read.staff.journey_summary(story) == [
         "1 of 6 stages is done.",
         "We are working on stage 2 of 6: Engage with influencers.",
         "Coming next is stage 3: Test the ground and make decisions.",
@@ -613,15 +644,23 @@ def test_stage_story_tells_the_journey_with_the_stage_narratives_and_planned_mon
     ],
 )
 def test_journey_summary_in_short_sentences(statuses: list[str], summary: list[str]) -> None:
-    frame = pd.DataFrame(
-        {
-            "number": range(1, 7),
-            "title": [info.title for info in STAGES],
-            "status": statuses,
-            "planned_start": [None] * 6,
-        }
-    )
-    assert read.staff.journey_summary(frame) == summary
+    story = [
+        read.staff.StageStep(
+            stage=info.stage,
+            number=info.number,
+            title=info.title,
+            heading=words.stage_heading(info.stage),
+            what_it_means=read.staff.STAGE_FOR_STAFF[info.stage],
+            status=status,
+            planned_start=None,
+            planned_end=None,
+            planned="Not planned yet",
+            narrative="",
+            story_heading=None,
+        )
+        for info, status in zip(STAGES, statuses, strict=True)
+    ]
+    assert read.staff.journey_summary(story) == summary
 
 
 # --- The demo portfolio ----------------------------------------------------------------------
@@ -667,7 +706,8 @@ def test_demo_staff_see_exactly_the_milestones_landing_on_their_group(
 
 def changes_on(engine: Engine, viewer: access.Viewer, today: date) -> pd.DataFrame:
     with db.read_session(engine) as session:
-        return read.staff.changes_for_group(session=session, viewer=viewer, today=today)
+        found = read.staff.changes_for_group(session=session, viewer=viewer, today=today)
+    return table(found, read.staff.GroupChange)
 
 
 def test_the_two_demo_staff_groups_see_different_changes(shared_demo_engine: Engine) -> None:

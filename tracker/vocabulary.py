@@ -15,6 +15,12 @@ class Stage(StrEnum):
     celebrate = "celebrate"
 
 
+# The five elements of the ADKAR model, in order: each a score from 1 to 5 on an assessment
+# (a column of the same name).
+ADKAR: tuple[str, ...] = ("awareness", "desire", "knowledge", "ability", "reinforcement")
+ADKAR_LABELS: dict[str, str] = {element: element.capitalize() for element in ADKAR}
+
+
 # Where a programme is in its life. Retention counts from the date it was closed.
 class ProgrammeStatus(StrEnum):
     planned = "planned"
@@ -149,3 +155,17 @@ class AuditAction(StrEnum):
     erase = "erase"
     # Somebody exported everything held about a stakeholder (subject access): who, and when.
     subject_access = "subject_access"
+
+    @property
+    def label(self) -> str:
+        """What the audit trail calls the action, e.g. "Changed"."""
+        return _AUDIT_ACTION_LABELS[self]
+
+
+_AUDIT_ACTION_LABELS = {
+    AuditAction.create: "Created",
+    AuditAction.update: "Changed",
+    AuditAction.delete: "Deleted",
+    AuditAction.erase: "Erased",
+    AuditAction.subject_access: "Exported (subject access)",
+}

@@ -6,9 +6,9 @@ would anonymise."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
-from tracker import audit, db, privacy
+from tracker import audit, db, privacy, words
 from tracker.access import Viewer, people_programme_ids, visible_programme_ids
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.io import tables
@@ -180,20 +180,43 @@ def staff_group_table(*, session: Session, organisation_id: int) -> pd.DataFrame
 
 # --- The audit trail ----------------------------------------------------------------------------
 
-ACTION_WORDS = {
-    AuditAction.create: "Created",
-    AuditAction.update: "Changed",
-    AuditAction.delete: "Deleted",
-    AuditAction.erase: "Erased",
-    AuditAction.subject_access: "Exported (subject access)",
-}
 # Fields that say nothing to a reader (the record id has its own column; the version changes
 # with every save), and fields never shown, only said to have been set or changed.
 _QUIET = frozenset({"id", "version"})
 _SECRET = frozenset({"password_hash"})
 _VALUE_CHARS = 80
 _SUMMARY_CHARS = 600
-AUDIT_COLUMNS = ["id", "at", "actor", "action", "record_type", "record_id", "changes", "redacted"]
+ERASED_NOTE = " [personal data erased]"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit event as the audit trail shows it: `when` (UTC, in words), the action and the
+    record type in words, and `changes`, a readable summary of the before/after copies
+    (changes_text) that says so when an erasure has rewritten the event's personal data."""
+
+    id: int
+    at: dt.datetime
+    when: str
+    actor: str
+    action: str
+    record_type: str
+    record_id: str
+    changes: str
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class SignInEntry:
+    """One attempt to sign in as the sign-in log shows it: `when` (UTC, in words), the method
+    and the outcome in words."""
+
+    id: int
+    at: dt.datetime
+    when: str
+    email: str
+    method: str
+    outcome: str
 
 
 def _between(
@@ -287,10 +310,38 @@ def audit_record_types(*, session: Session, viewer: Viewer) -> list[str]:
     return [str(row["record_type"]) for row in rows(session, statement)]
 
 
-def audit_count(*, session: Session, viewer: Viewer, where: AuditFilter) -> int:
-    require(viewer, Action.audit_read)
-    statement = sa.select(sa.func.count()).select_from(AuditEvent).where(*where.conditions(viewer))
+def _count_where(session: Session, table: type[Any], conditions: list[Any]) -> int:
+    statement = sa.select(sa.func.count()).select_from(table).where(*conditions)
     return int(session.connection().execute(statement).scalar_one())
+
+
+# A log the admin pages read newest first.
+Logged = TypeVar("Logged", AuditEvent, SignInAttempt)
+
+
+def _newest(
+    session: Session,
+    table: type[Logged],
+    conditions: list[sa.ColumnElement[bool]],
+    limit: int | None,
+    offset: int = 0,
+) -> list[Logged]:
+    """The rows of a log (the audit trail or the sign-in attempts) that meet `conditions`,
+    newest first, `limit` of them from `offset`."""
+    statement = (
+        select(table)
+        .where(*conditions)
+        .order_by(col(table.at).desc(), col(table.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(statement))
+
+
+def audit_count(*, session: Session, viewer: Viewer, where: AuditFilter) -> int:
+    """How many events match `where` among those the viewer may read."""
+    require(viewer, Action.audit_read)
+    return _count_where(session, AuditEvent, where.conditions(viewer))
 
 
 def audit_events(
@@ -300,32 +351,25 @@ def audit_events(
     where: AuditFilter,
     limit: int | None = None,
     offset: int = 0,
-) -> pd.DataFrame:
+) -> tuple[AuditEntry, ...]:
     """The matching events the viewer may read (audit_scope), newest first, `limit` of them
-    from `offset`; `changes` is a readable summary of the before/after copies (see
-    `changes_text`)."""
+    from `offset`, as the audit trail shows them (AuditEntry)."""
     require(viewer, Action.audit_read)
-    statement = (
-        select(AuditEvent)
-        .where(*where.conditions(viewer))
-        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-        .offset(offset)
-        .limit(limit)
+    return tuple(
+        AuditEntry(
+            id=int(event.id or 0),
+            at=event.at,
+            when=words.time_text(event.at),
+            actor=event.actor,
+            action=AuditAction(event.action).label,
+            record_type=event.record_type.replace("_", " "),
+            record_id=event.record_id,
+            changes=changes_text(event.action, event.before, event.after)
+            + (ERASED_NOTE if event.redacted else ""),
+            redacted=bool(event.redacted),
+        )
+        for event in _newest(session, AuditEvent, where.conditions(viewer), limit, offset)
     )
-    found = [
-        {
-            "id": event.id,
-            "at": event.at,
-            "actor": event.actor,
-            "action": ACTION_WORDS[AuditAction(event.action)],
-            "record_type": event.record_type.replace("_", " "),
-            "record_id": event.record_id,
-            "changes": changes_text(event.action, event.before, event.after),
-            "redacted": bool(event.redacted),
-        }
-        for event in session.exec(statement)
-    ]
-    return frame(found, AUDIT_COLUMNS)
 
 
 def _value(value: Any, name: str = "") -> str:
@@ -376,25 +420,26 @@ def changes_text(action: str, before: str | None, after: str | None) -> str:
     return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 1] + "…"
 
 
-def audit_csv(events: pd.DataFrame) -> bytes:
-    """The events as CSV for a spreadsheet (UTF-8 with a byte-order mark); a cell that would
-    start a formula (= + - @) is prefixed with a quote, so opening the file runs nothing (the
-    one CSV writer, `tracker.io.tables`)."""
-    headers = ("When (UTC)", "Person", "Action", "Record type", "Record id", "Changes")
-    lines: list[list[tables.Cell]] = []
-    for event in events.to_dict("records"):
-        changes = str(event["changes"]) + (" [personal data erased]" if event["redacted"] else "")
-        at: dt.datetime = event["at"]
-        cells: list[tables.Cell] = [
-            at.strftime("%Y-%m-%d %H:%M:%S"),
-            str(event["actor"]),
-            str(event["action"]),
-            str(event["record_type"]),
-            str(event["record_id"]),
-            changes,
-        ]
-        lines.append(cells)
-    return tables.csv_bytes(headers, lines)
+AUDIT_CSV_HEADERS = ("When (UTC)", "Person", "Action", "Record type", "Record id", "Changes")
+
+
+def audit_csv(events: Sequence[AuditEntry]) -> bytes:
+    """The events as a CSV file for a spreadsheet, written by the one CSV writer
+    (tracker.io.tables: UTF-8 with a byte-order mark, no cell able to run as a formula)."""
+    return tables.csv_bytes(
+        AUDIT_CSV_HEADERS,
+        (
+            (
+                f"{event.at:%Y-%m-%d %H:%M:%S}",
+                event.actor,
+                event.action,
+                event.record_type,
+                event.record_id,
+                event.changes,
+            )
+            for event in events
+        ),
+    )
 
 
 # --- Sign-in attempts ---------------------------------------------------------------------------
@@ -411,7 +456,6 @@ SIGN_IN_METHOD_WORDS = {
     SignInMethod.local: "Password",
     SignInMethod.demo: "Demo account",
 }
-SIGN_IN_COLUMNS = ["id", "at", "email", "method", "outcome"]
 
 
 @dataclass(frozen=True)
@@ -441,33 +485,25 @@ class SignInFilter:
 
 
 def sign_in_count(*, session: Session, viewer: Viewer, where: SignInFilter) -> int:
-    statement = (
-        sa.select(sa.func.count()).select_from(SignInAttempt).where(*where.conditions(viewer))
-    )
-    return int(session.connection().execute(statement).scalar_one())
+    """How many attempts match `where` among those the viewer may see."""
+    return _count_where(session, SignInAttempt, where.conditions(viewer))
 
 
 def sign_in_attempts(
     *, session: Session, viewer: Viewer, where: SignInFilter, limit: int | None = None
-) -> pd.DataFrame:
-    """The matching attempts, newest first, with method and outcome in words."""
-    statement = (
-        select(SignInAttempt)
-        .where(*where.conditions(viewer))
-        .order_by(col(SignInAttempt.at).desc(), col(SignInAttempt.id).desc())
-        .limit(limit)
+) -> tuple[SignInEntry, ...]:
+    """The matching attempts, newest first, `limit` of them, as the sign-in log shows them."""
+    return tuple(
+        SignInEntry(
+            id=int(attempt.id or 0),
+            at=attempt.at,
+            when=words.time_text(attempt.at),
+            email=attempt.email,
+            method=SIGN_IN_METHOD_WORDS[SignInMethod(attempt.method)],
+            outcome=SIGN_IN_OUTCOME_WORDS[SignInOutcome(attempt.outcome)],
+        )
+        for attempt in _newest(session, SignInAttempt, where.conditions(viewer), limit)
     )
-    found = [
-        {
-            "id": attempt.id,
-            "at": attempt.at,
-            "email": attempt.email,
-            "method": SIGN_IN_METHOD_WORDS[SignInMethod(attempt.method)],
-            "outcome": SIGN_IN_OUTCOME_WORDS[SignInOutcome(attempt.outcome)],
-        }
-        for attempt in session.exec(statement)
-    ]
-    return frame(found, SIGN_IN_COLUMNS)
 
 
 # --- Retention ----------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ stakeholder, assessment, engagement or influence table: staff never see stakehol
 Plain words, one definition each:
 - Stage status: "Done" (an actual end date is recorded, or every planned milestone is done),
   "Happening now" (`read.programme.is_current_stage`), "Coming next" (the first stage, in
-  order, that
-  is neither of those), "Later" (the rest).
+  order, that is neither of those), "Later" (the rest).
 - Milestone status: "Done"; "Delayed" for a blocked milestone or one past its due date and not
   done (to staff both mean "this lands later than we said"); "In progress"; "Planned" (not
   started and not yet due). Cancelled milestones are never shown to staff.
@@ -25,13 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from tracker import figures, read
+from tracker import figures, read, words
 from tracker.access import Viewer, visible_programme_ids
 from tracker.models import (
     Audience,
@@ -45,14 +43,11 @@ from tracker.models import (
     ProgrammeStatus,
     StaffGroup,
     Stage,
-    StageRecord,
 )
 from tracker.read.sql import add_months as _add_months
-from tracker.read.sql import frame as _frame
 from tracker.read.sql import rows as _rows
 from tracker.read.sql import sum_where as _sum_where
 from tracker.stages import STAGE_INFO, STAGES
-from tracker.words import amount_text, month_words
 
 __all__ = [
     "COMING_NEXT",
@@ -66,8 +61,14 @@ __all__ = [
     "STAGE_FOR_STAFF",
     "Achievements",
     "DoneMilestone",
+    "GroupChange",
+    "MonthOfChanges",
     "MovedMetric",
+    "NewsStory",
+    "StaffProgramme",
+    "StageStep",
     "achievements",
+    "changes_by_month",
     "changes_for_group",
     "journey_summary",
     "milestone_status_words",
@@ -131,6 +132,17 @@ def staff_group_name(*, session: Session, viewer: Viewer) -> str | None:
     ).first()
 
 
+def _with_programme(table: type[Milestone] | type[Narrative], id_label: str, *columns: Any) -> Any:
+    """SELECT the record's id (as `id_label`), its programme_id, its programme's title (as
+    "programme") and `columns`, from the record joined to its programme."""
+    return sa.select(
+        col(table.id).label(id_label),
+        col(table.programme_id),
+        col(Programme.title).label("programme"),
+        *columns,
+    ).join(Programme, col(Programme.id) == col(table.programme_id))
+
+
 # --- Stages in plain words ------------------------------------------------------------------
 
 
@@ -164,49 +176,11 @@ def stage_statuses(stages: Sequence[Mapping[str, Any]]) -> dict[Stage, str]:
 
 
 def _stage_rows(
-    session: Session, programme_ids: SelectOfScalar[Any] | Sequence[int]
+    session: Session, programme_ids: SelectOfScalar[Any] | Sequence[int], today: dt.date
 ) -> list[dict[str, Any]]:
     """Each stage record of these programmes with its narrative, dates, and the milestone sums
-    behind progress and the current-stage rule (one statement)."""
-    status = col(Milestone.status)
-    weight = col(Milestone.weight)
-    sums = (
-        sa.select(
-            col(Milestone.programme_id),
-            col(Milestone.stage),
-            _sum_where(status == _DONE, weight).label("weight_done"),
-            _sum_where(status != _CANCELLED, weight).label("weight_planned"),
-            _sum_where(
-                status.in_([MilestoneStatus.in_progress, MilestoneStatus.blocked, _DONE]), 1
-            ).label("active"),
-        )
-        .where(col(Milestone.programme_id).in_(programme_ids))
-        .group_by(col(Milestone.programme_id), col(Milestone.stage))
-        .subquery("stage_sums")
-    )
-    statement = (
-        sa.select(
-            col(StageRecord.programme_id),
-            col(StageRecord.stage),
-            col(StageRecord.narrative),
-            col(StageRecord.planned_start),
-            col(StageRecord.planned_end),
-            col(StageRecord.actual_start),
-            col(StageRecord.actual_end),
-            sums.c.weight_done,
-            sums.c.weight_planned,
-            sums.c.active,
-        )
-        .outerjoin(
-            sums,
-            sa.and_(
-                sums.c.programme_id == col(StageRecord.programme_id),
-                sums.c.stage == col(StageRecord.stage),
-            ),
-        )
-        .where(col(StageRecord.programme_id).in_(programme_ids))
-    )
-    rows = _rows(session, statement)
+    behind progress and the current-stage rule (read.programme.stage_rows: one statement)."""
+    rows = read.programme.stage_rows(session, programme_ids, today)
     for row in rows:
         row["stage"] = str(row["stage"])
         row["weight_done"] = int(row["weight_done"] or 0)
@@ -218,118 +192,136 @@ def _stage_rows(
     return rows
 
 
-STAGE_STORY_COLUMNS = (
-    "stage",
-    "number",
-    "title",
-    "what_it_means",
-    "status",
-    "planned_start",
-    "planned_end",
-    "planned",
-    "narrative",
-)
+@dataclass(frozen=True)
+class StageStep:
+    """One stage of a programme's journey as staff read it.
+
+    status: "Done", "Happening now", "Coming next" or "Later" (stage_statuses); planned: the
+    planned months in words ("March 2026 to July 2026", or "Not planned yet" unless both dates
+    are recorded); narrative: the stage's story as raw Markdown, "" when none (render it with
+    tracker.safe_text.safe_markdown); story_heading: the heading its story is told under, or
+    None when the story is not told (only the stages happening now or coming next, with a
+    story, are)."""
+
+    stage: Stage
+    number: int
+    title: str
+    heading: str
+    what_it_means: str
+    status: str
+    planned_start: dt.date | None
+    planned_end: dt.date | None
+    planned: str
+    narrative: str
+    story_heading: str | None
 
 
-def stage_story(*, session: Session, programme_id: int, today: dt.date) -> pd.DataFrame:
-    """Six rows, one per stage in order, telling one programme's journey in plain words.
-
-    Columns: stage (key), number (1-6), title, what_it_means (STAGE_FOR_STAFF), status ("Done",
-    "Happening now", "Coming next" or "Later"; see stage_statuses), planned_start, planned_end
-    (dates or None), planned (in words: "March 2026 to July 2026", or "Not planned yet" unless
-    both dates are recorded), narrative (the stage's story as raw Markdown, "" when none:
-    render it with tracker.safe_text.safe_markdown). The caller checks the viewer may see the
-    programme. `today` is accepted for symmetry with the other figures; the stage rule needs no
-    date.
-    """
-    rows = {Stage(row["stage"]): row for row in _stage_rows(session, [programme_id])}
+def stage_story(*, session: Session, programme_id: int, today: dt.date) -> tuple[StageStep, ...]:
+    """Six steps, one per stage in order, telling one programme's journey in plain words (see
+    StageStep). The caller checks the viewer may see the programme."""
+    rows = {Stage(row["stage"]): row for row in _stage_rows(session, [programme_id], today)}
     statuses = stage_statuses(list(rows.values()))
     story = []
     for info in STAGES:
         row = rows.get(info.stage, {})
         start, end = row.get("planned_start"), row.get("planned_end")
+        status = statuses[info.stage]
+        narrative = row.get("narrative") or ""
+        told = status in (HAPPENING_NOW, COMING_NEXT) and bool(narrative)
         story.append(
-            {
-                "stage": info.stage.value,
-                "number": info.number,
-                "title": info.title,
-                "what_it_means": STAGE_FOR_STAFF[info.stage],
-                "status": statuses[info.stage],
-                "planned_start": start,
-                "planned_end": end,
-                "planned": (
-                    f"{month_words(start)} to {month_words(end)}"
+            StageStep(
+                stage=info.stage,
+                number=info.number,
+                title=info.title,
+                heading=words.stage_heading(info.stage),
+                what_it_means=STAGE_FOR_STAFF[info.stage],
+                status=status,
+                planned_start=start,
+                planned_end=end,
+                planned=(
+                    f"{words.month_words(start)} to {words.month_words(end)}"
                     if start is not None and end is not None
                     else "Not planned yet"
                 ),
-                "narrative": row.get("narrative") or "",
-            }
+                narrative=narrative,
+                story_heading=f"{status}: stage {info.number}, {info.title}" if told else None,
+            )
         )
-    return _frame(story, STAGE_STORY_COLUMNS, optional=("planned_start", "planned_end"))
+    return tuple(story)
 
 
-def journey_summary(story: pd.DataFrame) -> list[str]:
-    """Where the programme is and what comes next, as short sentences, from stage_story rows.
+def journey_summary(story: Sequence[StageStep]) -> list[str]:
+    """Where the programme is and what comes next, as short sentences, from stage_story's steps.
 
     For example ["4 of 6 stages are done.", "We are working on stage 5 of 6: Launch the change
     and open the way.", "Coming next is stage 6: Celebrate, reinforce and renew.", "It is planned
     to start in March 2027."]. The planned start is only mentioned when recorded.
     """
-    rows = story.to_dict("records")
-    now = [row for row in rows if row["status"] == HAPPENING_NOW]
-    coming = [row for row in rows if row["status"] == COMING_NEXT]
-    done = [row for row in rows if row["status"] == DONE]
+    now = [step for step in story if step.status == HAPPENING_NOW]
+    coming = [step for step in story if step.status == COMING_NEXT]
+    done = [step for step in story if step.status == DONE]
     sentences: list[str] = []
-    if done and len(done) < len(rows):
+    if done and len(done) < len(story):
         verb = "is" if len(done) == 1 else "are"
-        sentences.append(f"{len(done)} of {len(rows)} stages {verb} done.")
+        sentences.append(f"{len(done)} of {len(story)} stages {verb} done.")
     if len(now) == 1:
-        sentences.append(f"We are working on stage {now[0]['number']} of 6: {now[0]['title']}.")
+        sentences.append(f"We are working on stage {now[0].number} of 6: {now[0].title}.")
     elif now:
-        parts = [f"stage {row['number']} ({row['title']})" for row in now]
+        parts = [f"stage {step.number} ({step.title})" for step in now]
         sentences.append(f"We are working on {', '.join(parts[:-1])} and {parts[-1]}.")
     elif not coming:
         sentences.append("Every stage is done.")
     elif not done:
         sentences.append("We have not started yet.")
     if coming:
-        row = coming[0]
-        sentences.append(f"Coming next is stage {row['number']}: {row['title']}.")
-        start = row["planned_start"]
-        if start is not None and not pd.isna(start):
-            sentences.append(f"It is planned to start in {month_words(start)}.")
+        step = coming[0]
+        sentences.append(f"Coming next is stage {step.number}: {step.title}.")
+        if step.planned_start is not None:
+            sentences.append(f"It is planned to start in {words.month_words(step.planned_start)}.")
     return sentences
 
 
 # --- Programmes -----------------------------------------------------------------------------
 
-PROGRAMME_COLUMNS = (
-    "programme_id",
-    "code",
-    "title",
-    "summary",
-    "vision_statement",
-    "current_stages",
-    "next_stage",
-    "progress",
-    "changes_for_me",
-    "touches_my_group",
-)
+
+@dataclass(frozen=True)
+class StaffProgramme:
+    """A programme as the staff pages list it.
+
+    current_stages: keys of the stages "Happening now", in stage order, joined by "," ("" when
+    none); next_stage: key of the stage "Coming next" ("" when none); progress: weighted share
+    of planned milestones done, in [0, 1], None when nothing is planned; changes_for_me:
+    milestones neither done nor cancelled that land on the viewer's staff group (0 without a
+    group); touches_my_group: any milestone not cancelled lands on the group, done ones
+    included; choice_label: how a programme list names it, with the changes still to come for
+    the viewer's team when there are any."""
+
+    programme_id: int
+    code: str
+    title: str
+    summary: str
+    vision_statement: str
+    current_stages: str
+    next_stage: str
+    progress: float | None
+    changes_for_me: int
+    touches_my_group: bool
+
+    @property
+    def choice_label(self) -> str:
+        changes = self.changes_for_me
+        if not changes:
+            return self.title
+        noun = "change" if changes == 1 else "changes"
+        return f"{self.title} ({changes} {noun} to come for your team)"
 
 
-def programmes_for_staff(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFrame:
-    """One row per programme the staff pages show this viewer (staff_programme_ids), those that
-    touch the viewer's staff group first, then by title. Three statements, however many
-    programmes.
-
-    Columns: programme_id, code, title, summary, vision_statement, current_stages (keys of the
-    stages "Happening now", in stage order, joined by ","; "" when none), next_stage (key of the
-    stage "Coming next", "" when none), progress (weighted share of planned milestones done, float
-    in [0, 1], None when nothing is planned), changes_for_me (milestones neither done nor
-    cancelled that land on the viewer's staff group; 0 without a group), touches_my_group (True
-    when any milestone not cancelled lands on the group, done ones included).
-    `today` is accepted for symmetry with the other figures; nothing here depends on it.
-    """
+def programmes_for_staff(
+    *, session: Session, viewer: Viewer, today: dt.date
+) -> tuple[StaffProgramme, ...]:
+    """The programmes the staff pages show this viewer (staff_programme_ids), those that touch
+    the viewer's staff group first, then by title. Three statements, however many programmes.
+    The milestone sums are counted as of `today`."""
     ids = staff_programme_ids(viewer)
     programmes = _rows(
         session,
@@ -342,7 +334,7 @@ def programmes_for_staff(*, session: Session, viewer: Viewer, today: dt.date) ->
         ).where(col(Programme.id).in_(ids)),
     )
     stages: dict[int, list[dict[str, Any]]] = {}
-    for row in _stage_rows(session, ids):
+    for row in _stage_rows(session, ids, today):
         stages.setdefault(row["programme_id"], []).append(row)
     mine: dict[int, dict[str, Any]] = {}
     if viewer.staff_group_id is not None:
@@ -363,29 +355,33 @@ def programmes_for_staff(*, session: Session, viewer: Viewer, today: dt.date) ->
         )
         mine = {row["programme_id"]: row for row in _rows(session, statement)}
 
-    rows = []
+    found = []
     for programme in programmes:
         programme_stages = stages.get(programme["programme_id"], [])
         statuses = stage_statuses(programme_stages)
         planned = sum(row["weight_planned"] for row in programme_stages)
         done = sum(row["weight_done"] for row in programme_stages)
         counts = mine.get(programme["programme_id"])
-        rows.append(
-            {
-                **programme,
-                "current_stages": ",".join(
+        found.append(
+            StaffProgramme(
+                programme_id=int(programme["programme_id"]),
+                code=programme["code"],
+                title=programme["title"],
+                summary=programme["summary"] or "",
+                vision_statement=programme["vision_statement"] or "",
+                current_stages=",".join(
                     stage.value for stage, word in statuses.items() if word == HAPPENING_NOW
                 ),
-                "next_stage": next(
+                next_stage=next(
                     (stage.value for stage, word in statuses.items() if word == COMING_NEXT), ""
                 ),
-                "progress": done / planned if planned else None,
-                "changes_for_me": int(counts["open"]) if counts else 0,
-                "touches_my_group": counts is not None,
-            }
+                progress=done / planned if planned else None,
+                changes_for_me=int(counts["open"]) if counts else 0,
+                touches_my_group=counts is not None,
+            )
         )
-    rows.sort(key=lambda row: (not row["touches_my_group"], row["title"], row["programme_id"]))
-    return _frame(rows, PROGRAMME_COLUMNS, optional=("progress",))
+    found.sort(key=lambda row: (not row.touches_my_group, row.title, row.programme_id))
+    return tuple(found)
 
 
 # --- What changes for my staff group, and when ----------------------------------------------
@@ -411,19 +407,56 @@ def milestone_status_words(
     return PLANNED
 
 
-CHANGE_COLUMNS = (
-    "milestone_id",
-    "programme_id",
-    "programme",
-    "stage",
-    "stage_title",
-    "milestone",
-    "month",
-    "due_date",
-    "impact",
-    "impact_words",
-    "status",
-)
+@dataclass(frozen=True)
+class GroupChange:
+    """A milestone that lands on the viewer's staff group, as staff read it: month is the first
+    of the month it is due; impact_words per IMPACT_WORDS; status per milestone_status_words;
+    due_words the due date in words ("6 March 2027")."""
+
+    milestone_id: int
+    programme_id: int
+    programme: str
+    stage: Stage
+    stage_title: str
+    milestone: str
+    month: dt.date
+    due_date: dt.date
+    due_words: str
+    impact: Impact
+    impact_words: str
+    status: str
+
+    @property
+    def delayed(self) -> bool:
+        return self.status == DELAYED
+
+
+@dataclass(frozen=True)
+class MonthOfChanges:
+    """The changes due in one month, under a heading such as "March 2027 (this month)"."""
+
+    month: dt.date
+    heading: str
+    changes: tuple[GroupChange, ...]
+
+
+def changes_by_month(
+    changes: Sequence[GroupChange], *, today: dt.date
+) -> tuple[MonthOfChanges, ...]:
+    """`changes` grouped by the month they are due, in month order, each under its heading (the
+    month in words, with "(this month)" for today's month)."""
+    months: dict[dt.date, list[GroupChange]] = {}
+    for change in changes:
+        months.setdefault(change.month, []).append(change)
+    this_month = figures.month_start(today)
+    return tuple(
+        MonthOfChanges(
+            month=month,
+            heading=words.month_words(month) + (" (this month)" if month == this_month else ""),
+            changes=tuple(months[month]),
+        )
+        for month in sorted(months)
+    )
 
 
 def changes_for_group(
@@ -434,21 +467,17 @@ def changes_for_group(
     months_back: int = 1,
     months_ahead: int = 12,
     programme_id: int | None = None,
-) -> pd.DataFrame:
+) -> tuple[GroupChange, ...]:
     """The milestones (not cancelled) that land on the viewer's staff group, due from the first
     of the month `months_back` months before today's to the last day of the month `months_ahead`
     months after today's, in the viewer's programmes (only `programme_id`'s when given). Ordered
-    by due date, then programme and milestone title.
-
-    Columns: milestone_id, programme_id, programme (title), stage (key), stage_title, milestone
-    (title), month (date, first of the month it is due), due_date, impact ("low", "medium",
-    "high"), impact_words (IMPACT_WORDS), status (milestone_status_words). Empty for a viewer
-    with no staff group. Raises ValueError when `months_back` or `months_ahead` is negative.
+    by due date, then programme and milestone title. Empty for a viewer with no staff group.
+    Raises ValueError when `months_back` or `months_ahead` is negative.
     """
     if months_back < 0 or months_ahead < 0:
         raise ValueError("months_back and months_ahead must not be negative")
     if viewer.staff_group_id is None:
-        return _frame([], CHANGE_COLUMNS)
+        return ()
     this_month = figures.month_start(today)
     conditions = [
         col(MilestoneImpact.staff_group_id) == viewer.staff_group_id,
@@ -460,10 +489,9 @@ def changes_for_group(
     if programme_id is not None:
         conditions.append(col(Milestone.programme_id) == programme_id)
     statement: Executable = (
-        sa.select(
-            col(Milestone.id).label("milestone_id"),
-            col(Milestone.programme_id),
-            col(Programme.title).label("programme"),
+        _with_programme(
+            Milestone,
+            "milestone_id",
             col(Milestone.stage),
             col(Milestone.title).label("milestone"),
             col(Milestone.due_date),
@@ -471,44 +499,51 @@ def changes_for_group(
             col(MilestoneImpact.impact),
         )
         .join(MilestoneImpact, col(MilestoneImpact.milestone_id) == col(Milestone.id))
-        .join(Programme, col(Programme.id) == col(Milestone.programme_id))
         .where(*conditions)
         .order_by(
             col(Milestone.due_date), col(Programme.title), col(Milestone.title), col(Milestone.id)
         )
     )
-    rows = []
-    for row in _rows(session, statement):
-        stage = Stage(row["stage"])
-        impact = Impact(row["impact"])
-        rows.append(
-            {
-                **row,
-                "stage": stage.value,
-                "stage_title": STAGE_INFO[stage].title,
-                "month": figures.month_start(row["due_date"]),
-                "impact": impact.value,
-                "impact_words": IMPACT_WORDS[impact],
-                "status": milestone_status_words(
-                    status=row["status"], due_date=row["due_date"], today=today
-                ),
-            }
+    return tuple(
+        GroupChange(
+            milestone_id=int(row["milestone_id"]),
+            programme_id=int(row["programme_id"]),
+            programme=row["programme"],
+            stage=Stage(row["stage"]),
+            stage_title=STAGE_INFO[Stage(row["stage"])].title,
+            milestone=row["milestone"],
+            month=figures.month_start(row["due_date"]),
+            due_date=row["due_date"],
+            due_words=words.date_words(row["due_date"]),
+            impact=Impact(row["impact"]),
+            impact_words=IMPACT_WORDS[Impact(row["impact"])],
+            status=milestone_status_words(
+                status=row["status"], due_date=row["due_date"], today=today
+            ),
         )
-    return _frame(rows, CHANGE_COLUMNS)
+        for row in _rows(session, statement)
+    )
 
 
 # --- News -----------------------------------------------------------------------------------
 
-NARRATIVE_COLUMNS = (
-    "narrative_id",
-    "programme_id",
-    "programme",
-    "title",
-    "body",
-    "stage",
-    "stage_title",
-    "published_on",
-)
+
+@dataclass(frozen=True)
+class NewsStory:
+    """A published narrative as staff read it: body is raw Markdown (render it with
+    tracker.safe_text.safe_markdown); stage_title is "" when it has no stage; byline the date
+    in words, the programme and the stage, e.g. "6 March 2027 · Council tax online · Stage 3:
+    Test the ground and make decisions"."""
+
+    narrative_id: int
+    programme_id: int
+    programme: str
+    title: str
+    body: str
+    stage: Stage | None
+    stage_title: str
+    published_on: dt.date
+    byline: str
 
 
 def _like_pattern(text: str) -> str:
@@ -526,7 +561,7 @@ def published_narratives(
     stage: Stage | str | None = None,
     search: str | None = None,
     limit: int = 50,
-) -> pd.DataFrame:
+) -> tuple[NewsStory, ...]:
     """Published narratives for staff or everyone, of the viewer's programmes, newest first (then
     the most recently written first), at most `limit` of them. Drafts and leadership-only
     narratives never appear.
@@ -535,9 +570,7 @@ def published_narratives(
     `search`: the text, trimmed, found anywhere in the title or body, ignoring case (ASCII
     letters only on SQLite); `%`, `_` and `\\` match themselves. A blank search does not filter.
 
-    Columns: narrative_id, programme_id, programme (title), title, body (raw Markdown: render
-    it with tracker.safe_text.safe_markdown), stage (key, or None), stage_title ("" when no
-    stage), published_on (date).
+    Each one a NewsStory.
     """
     conditions = [
         col(Narrative.programme_id).in_(staff_programme_ids(viewer)),
@@ -558,31 +591,39 @@ def published_narratives(
             )
         )
     statement: Executable = (
-        sa.select(
-            col(Narrative.id).label("narrative_id"),
-            col(Narrative.programme_id),
-            col(Programme.title).label("programme"),
+        _with_programme(
+            Narrative,
+            "narrative_id",
             col(Narrative.title),
             col(Narrative.body),
             col(Narrative.stage),
             col(Narrative.published_on),
         )
-        .join(Programme, col(Programme.id) == col(Narrative.programme_id))
         .where(*conditions)
         .order_by(col(Narrative.published_on).desc(), col(Narrative.id).desc())
         .limit(limit)
     )
-    rows = []
+    found = []
     for row in _rows(session, statement):
-        key = None if row["stage"] is None else Stage(row["stage"])
-        rows.append(
-            {
-                **row,
-                "stage": None if key is None else key.value,
-                "stage_title": "" if key is None else STAGE_INFO[key].title,
-            }
+        stage = None if row["stage"] is None else Stage(row["stage"])
+        info = None if stage is None else STAGE_INFO[stage]
+        parts = [words.date_words(row["published_on"]), row["programme"]]
+        if info is not None:
+            parts.append(f"Stage {info.number}: {info.title}")
+        found.append(
+            NewsStory(
+                narrative_id=int(row["narrative_id"]),
+                programme_id=int(row["programme_id"]),
+                programme=row["programme"],
+                title=row["title"],
+                body=row["body"],
+                stage=stage,
+                stage_title="" if info is None else info.title,
+                published_on=row["published_on"],
+                byline=" · ".join(parts),
+            )
         )
-    return _frame(rows, NARRATIVE_COLUMNS, optional=("stage",))
+    return tuple(found)
 
 
 # --- Achievements ---------------------------------------------------------------------------
@@ -621,10 +662,10 @@ class MovedMetric:
         unit = self.unit
         if unit.isalpha() and unit.lower() in self.name.lower().split():
             unit = ""
-        return (
-            f"{self.name}: {amount_text(self.baseline, unit)} to "
-            f"{amount_text(self.latest, unit)} (target {amount_text(self.target, unit)})"
+        baseline, latest, target = (
+            words.amount_text(value, unit) for value in (self.baseline, self.latest, self.target)
         )
+        return f"{self.name}: {baseline} to {latest} (target {target})"
 
 
 @dataclass(frozen=True)
