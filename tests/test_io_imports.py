@@ -38,6 +38,7 @@ from tracker.models import (
     ImportKind,
     ImportMapping,
     Metric,
+    MetricCreate,
     MetricReading,
     Milestone,
     MilestoneStatus,
@@ -47,7 +48,7 @@ from tracker.models import (
     Stage,
     Stakeholder,
 )
-from tracker.services import metrics
+from tracker.services import metrics, records
 
 TODAY = factories.TODAY
 
@@ -863,13 +864,16 @@ def test_metric_readings_are_matched_by_metric_and_date(world: World) -> None:
         metrics.define_metric(
             session=session,
             viewer=SYSTEM,
-            data={
-                "programme_id": world.programme_id,
-                "name": "Staff trained",
-                "unit": "%",
-                "baseline": 0,
-                "target": 100,
-            },
+            data=records.validated(
+                MetricCreate,
+                {
+                    "programme_id": world.programme_id,
+                    "name": "Staff trained",
+                    "unit": "%",
+                    "baseline": 0,
+                    "target": 100,
+                },
+            ),
         )
     rows = [
         ["KPI", "As at", "Value", "Comment"],
