@@ -117,6 +117,11 @@ Row = dict[str, Any]
 Progress = Callable[[str, int, int], None]
 
 
+def _record(record_id: int, programme_id: int) -> Row:
+    """The columns every new record of a programme starts with (version 1: never edited)."""
+    return {"id": record_id, "version": 1, "programme_id": programme_id}
+
+
 class Size(StrEnum):
     S = "S"
     M = "M"
@@ -1253,9 +1258,7 @@ class _Generator:
                     narrative = f"Planned from {stage.planned_start:%B %Y}: {info.done_looks_like}"
                 records.append(
                     {
-                        "id": record_id,
-                        "version": 1,
-                        "programme_id": plan.id,
+                        **_record(record_id, plan.id),
                         "stage": stage.stage.value,
                         "narrative": narrative,
                         "planned_start": stage.planned_start,
@@ -1350,9 +1353,7 @@ class _Generator:
                 plan.people.append(person)
                 rows.append(
                     {
-                        "id": person.id,
-                        "version": 1,
-                        "programme_id": plan.id,
+                        **_record(person.id, plan.id),
                         "name": name,
                         "role": role,
                         "staff_group_id": rng.choice(plan.group_ids) if internal else None,
@@ -1433,9 +1434,7 @@ class _Generator:
                     open_ids.append(milestone_id)
                 rows.append(
                     {
-                        "id": milestone_id,
-                        "version": 1,
-                        "programme_id": plan.id,
+                        **_record(milestone_id, plan.id),
                         "stage": stage.stage.value,
                         "title": title[:200],
                         "owner": rng.choice(plan.team),
@@ -1535,9 +1534,7 @@ class _Generator:
                 engagement_id = self._id("engagement")
                 rows.append(
                     {
-                        "id": engagement_id,
-                        "version": 1,
-                        "programme_id": plan.id,
+                        **_record(engagement_id, plan.id),
                         "occurred_on": occurred,
                         "kind": kind,
                         "summary": rng.choice(_ENGAGEMENTS[kind]).format(group=group),
@@ -1586,9 +1583,7 @@ class _Generator:
                 status = "closed" if closed else rng.choice(("open", "open", "mitigating"))
                 rows.append(
                     {
-                        "id": self._id("barrier"),
-                        "version": 1,
-                        "programme_id": plan.id,
+                        **_record(self._id("barrier"), plan.id),
                         "title": title,
                         "kind": "issue" if rng.random() < 0.35 else "risk",
                         "category": category.value,
@@ -1632,9 +1627,7 @@ class _Generator:
                 self.metric_plans.append(metric)
                 rows.append(
                     {
-                        "id": metric.id,
-                        "version": 1,
-                        "programme_id": plan.id,
+                        **_record(metric.id, plan.id),
                         "name": kind.name,
                         "unit": kind.unit,
                         "baseline": baseline,
@@ -1720,9 +1713,7 @@ class _Generator:
             for title, body, audience, status, on in stories:
                 rows.append(
                     {
-                        "id": self._id("narrative"),
-                        "version": 1,
-                        "programme_id": plan.id,
+                        **_record(self._id("narrative"), plan.id),
                         "title": title,
                         "body": body,
                         "stage": current.stage.value,
