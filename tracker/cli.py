@@ -559,11 +559,13 @@ def _staff_group_named(session: Session, name: str, organisations: Sequence[Orga
     return group_id
 
 
-def _require_staff_group(role: Role, staff_group_id: object) -> None:
-    # The staff pages say what changes for the reader's own staff group (the rule the Users
-    # admin page applies, in the words of this command's options).
-    if role is Role.staff and staff_group_id is None:
-        raise DomainError("staff-group", "a staff user needs a staff group: give --staff-group")
+def _in_option_words(error: DomainError) -> DomainError:
+    """A refusal of the users service (the rules the Users admin page applies), in the words of
+    this command's options."""
+    if error.field != "staff_group_id":
+        return error
+    hint = ": give --staff-group" if error.reason == "a staff user needs a staff group" else ""
+    return type(error)("staff-group", error.reason + hint)
 
 
 def _password_from_stdin() -> str:
@@ -657,29 +659,23 @@ def users_add_command(args: argparse.Namespace) -> int:
     password = _password_from_stdin() if args.password_stdin else None
     email = args.email.strip().lower()
     role = Role(args.role)
-    # The same rules the Users admin page applies.
-    organisations.check_email(email)
     with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
         chosen = _organisations_named(session, args.org)
         group_id = None
         if args.staff_group:
             group_id = _staff_group_named(session, args.staff_group, chosen)
-        _require_staff_group(role, group_id)
-        user = organisations.create_user(
-            session=session,
-            viewer=_INSTALLATION,
-            data=records.validated(
-                UserCreate,
-                {
-                    "email": email,
-                    "name": args.name.strip(),
-                    "role": role,
-                    "staff_group_id": group_id,
-                },
-            ),
-            organisation_ids=[o.id for o in chosen if o.id is not None],
-        )
+        values = {"email": email, "name": args.name.strip(), "role": role}
+        try:
+            user = organisations.add_user(
+                session=session,
+                viewer=_INSTALLATION,
+                data=records.validated(UserCreate, values | {"staff_group_id": group_id}),
+                organisation_ids=[o.id for o in chosen if o.id is not None],
+            )
+        except DomainError as error:
+            raise _in_option_words(error) from None
         assert user.id is not None
+        # An empty password read from standard input is refused, not taken as "none".
         if password is not None:
             organisations.set_password(
                 session=session, viewer=_INSTALLATION, user_id=user.id, password=password
@@ -744,13 +740,15 @@ def users_set_role_command(args: argparse.Namespace) -> int:
             print(f"{email} is already {role.value}: nothing changed.")
             return EXIT_OK
         before = Role(user.role).value
-        _require_staff_group(role, changes.get("staff_group_id", user.staff_group_id))
-        organisations.update_user(
-            session=session,
-            viewer=_INSTALLATION,
-            user_id=user.id,
-            data=records.validated(UserUpdate, {**changes, "version": user.version}),
-        )
+        try:
+            organisations.change_user(
+                session=session,
+                viewer=_INSTALLATION,
+                user_id=user.id,
+                data=records.validated(UserUpdate, {**changes, "version": user.version}),
+            )
+        except DomainError as error:
+            raise _in_option_words(error) from None
     if "role" in changes:
         print(
             f"Changed {email} from {before} to {role.value}; it applies from their next page load."
@@ -771,7 +769,7 @@ def _set_active(args: argparse.Namespace, *, active: bool) -> int:
         if user.active is active:
             print(f"{email} is already {state}: nothing changed.")
             return EXIT_OK
-        organisations.update_user(
+        organisations.change_user(
             session=session,
             viewer=_INSTALLATION,
             user_id=user.id,
