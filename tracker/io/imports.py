@@ -1114,7 +1114,7 @@ class _Milestones(_Importer):
                 )
                 return data
             # The service's own rule (done means a completed date), so the check matches the write.
-            adjusted = milestones._with_completion(data, now)
+            adjusted = milestones.with_completion(data, now)
             if adjusted.get("completed_date") and "completed_date" not in data:
                 self.report.warn(
                     row, "completed_date", "done with no completed date: today's date is used"

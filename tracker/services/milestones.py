@@ -26,7 +26,7 @@ from tracker.permissions import Action, require_change, require_new
 from tracker.services import records
 
 
-def _with_completion(
+def with_completion(
     data: Mapping[str, Any], current: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """Marking a milestone done stamps today's date unless one is given; moving it away from
@@ -45,7 +45,7 @@ def _with_completion(
 def create_milestone(*, session: Session, viewer: Viewer, data: MilestoneCreate) -> Milestone:
     """A new milestone (Action.programme_edit). One created done without a completed date is
     stamped today."""
-    values = _with_completion(records.changes_of(data))
+    values = with_completion(records.changes_of(data))
     require_new(session, viewer, Action.programme_edit, Milestone, values)
     return records.create(session, Milestone, MilestoneBase, values)
 
@@ -67,7 +67,7 @@ def update_milestone(
         MilestoneBase,
         milestone_id,
         expected_version=data.version,
-        changes=_with_completion(changes, now),
+        changes=with_completion(changes, now),
     )
 
 
