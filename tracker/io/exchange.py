@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from tracker import permissions, read
 from tracker.access import Viewer
@@ -1148,18 +1148,12 @@ class _Importer:
                 )
         for path, org in orgs:
             if org["short_name"] not in self.organisation_ids:
-                with _at(path):
-                    created = organisations.add_organisation(
-                        session=self.session,
-                        viewer=self.viewer,
-                        data=records.validated(
-                            OrganisationCreate,
-                            {
-                                "name": org["name"],
-                                "short_name": org["short_name"],
-                            },
-                        ),
-                    )
+                created = self._write(
+                    path,
+                    organisations.add_organisation,
+                    OrganisationCreate,
+                    {"name": org["name"], "short_name": org["short_name"]},
+                )
                 assert created.id is not None
                 self.organisation_ids[org["short_name"]] = created.id
                 # The importing administrator administers it from now on.
@@ -1169,18 +1163,12 @@ class _Importer:
             for index, name in enumerate(org["staff_groups"]):
                 if (org["short_name"], name) in self.group_ids:
                     continue
-                with _at(_join(_join(path, "staff_groups"), index)):
-                    group = organisations.create_staff_group(
-                        session=self.session,
-                        viewer=self.viewer,
-                        data=records.validated(
-                            StaffGroupCreate,
-                            {
-                                "organisation_id": self.organisation_ids[org["short_name"]],
-                                "name": name,
-                            },
-                        ),
-                    )
+                group = self._write(
+                    _join(_join(path, "staff_groups"), index),
+                    organisations.create_staff_group,
+                    StaffGroupCreate,
+                    {"organisation_id": self.organisation_ids[org["short_name"]], "name": name},
+                )
                 assert group.id is not None
                 self.group_ids[(org["short_name"], name)] = group.id
 
@@ -1251,27 +1239,26 @@ class _Importer:
             if history:
                 with _at(history[0][0]):
                     records.validated(AssessmentBase, {**history[0][1], "stakeholder_id": 0})
-            with _at(path, {"staff_group_id": "staff_group"}):
-                created = stakeholders.create_stakeholder(
-                    session=self.session,
-                    viewer=self.viewer,
-                    data=records.validated(StakeholderCreate, data),
-                    assessed_by=first["assessed_by"] if first else "",
-                    first_assessment=first,
-                )
+            created = self._write(
+                path,
+                stakeholders.create_stakeholder,
+                StakeholderCreate,
+                data,
+                rename={"staff_group_id": "staff_group"},
+                assessed_by=first["assessed_by"] if first else "",
+                first_assessment=first,
+            )
             assert created.id is not None
             self.people[person["name"]] = created.id
             if not history:
                 self._drop_automatic_assessment(created.id)
             for assessment_path, assessment in history[1:]:
-                with _at(assessment_path):
-                    stakeholders.record_assessment(
-                        session=self.session,
-                        viewer=self.viewer,
-                        data=records.validated(
-                            AssessmentCreate, {**assessment, "stakeholder_id": created.id}
-                        ),
-                    )
+                self._write(
+                    assessment_path,
+                    stakeholders.record_assessment,
+                    AssessmentCreate,
+                    {**assessment, "stakeholder_id": created.id},
+                )
             # An assessment's empty influence or interest leaves the stakeholder's own, and a
             # stakeholder's details can change without an assessment: make them the file's.
             wanted = {key: person[key] for key in ("stance", "influence", "interest")}
@@ -1297,14 +1284,12 @@ class _Importer:
     def _milestones(self) -> None:
         for path, milestone in self.parsed.milestones:
             data = {k: v for k, v in milestone.items() if k not in ("impacts", "depends_on")}
-            with _at(path):
-                created = milestones.create_milestone(
-                    session=self.session,
-                    viewer=self.viewer,
-                    data=records.validated(
-                        MilestoneCreate, {**data, "programme_id": self.programme_id}
-                    ),
-                )
+            created = self._write(
+                path,
+                milestones.create_milestone,
+                MilestoneCreate,
+                {**data, "programme_id": self.programme_id},
+            )
             assert created.id is not None
             impacts = {
                 self.group_ids[
@@ -1331,84 +1316,94 @@ class _Importer:
 
     def _influence_links(self) -> None:
         for path, link in self.parsed.influence_links:
-            with _at(path, {"from_stakeholder_id": "from", "to_stakeholder_id": "to"}):
-                stakeholders.add_influence_link(
-                    session=self.session,
-                    viewer=self.viewer,
-                    data=records.validated(
-                        InfluenceLinkCreate,
-                        {
-                            "from_stakeholder_id": self.people[link["from"]],
-                            "to_stakeholder_id": self.people[link["to"]],
-                            "strength": link["strength"],
-                        },
-                    ),
-                )
+            self._write(
+                path,
+                stakeholders.add_influence_link,
+                InfluenceLinkCreate,
+                {
+                    "from_stakeholder_id": self.people[link["from"]],
+                    "to_stakeholder_id": self.people[link["to"]],
+                    "strength": link["strength"],
+                },
+                rename={"from_stakeholder_id": "from", "to_stakeholder_id": "to"},
+            )
 
     def _engagements(self) -> None:
         for path, engagement in self.parsed.engagements:
             data = {k: v for k, v in engagement.items() if k != "stakeholders"}
             data["programme_id"] = self.programme_id
             attendees = [self.people[name] for name in engagement["stakeholders"]]
-            with _at(path):
-                if attendees:
-                    engagements.log_engagement(
-                        session=self.session,
-                        viewer=self.viewer,
-                        data=records.validated(EngagementCreate, data),
-                        stakeholder_ids=attendees,
-                    )
-                else:
+            if attendees:
+                self._write(
+                    path,
+                    engagements.log_engagement,
+                    EngagementCreate,
+                    data,
+                    stakeholder_ids=attendees,
+                )
+            else:
+                with _at(path):
                     # Its stakeholders were deleted since: log_engagement would refuse it.
                     records.create(self.session, Engagement, EngagementBase, data)
 
     def _barriers(self) -> None:
         for path, barrier in self.parsed.barriers:
-            with _at(path):
-                barriers.create_barrier(
-                    session=self.session,
-                    viewer=self.viewer,
-                    data=records.validated(
-                        BarrierCreate, {**barrier, "programme_id": self.programme_id}
-                    ),
-                )
+            self._write(
+                path,
+                barriers.create_barrier,
+                BarrierCreate,
+                {**barrier, "programme_id": self.programme_id},
+            )
 
     def _metrics(self) -> None:
         for path, metric in self.parsed.metrics:
             data = {k: v for k, v in metric.items() if k != "readings"}
-            with _at(path):
-                created = metrics.define_metric(
-                    session=self.session,
-                    viewer=self.viewer,
-                    data=records.validated(
-                        MetricCreate, {**data, "programme_id": self.programme_id}
-                    ),
-                )
+            created = self._write(
+                path,
+                metrics.define_metric,
+                MetricCreate,
+                {**data, "programme_id": self.programme_id},
+            )
             for reading_path, reading in metric["readings"]:
-                with _at(reading_path):
-                    metrics.record_reading(
-                        session=self.session,
-                        viewer=self.viewer,
-                        data=records.validated(
-                            MetricReadingCreate, {**reading, "metric_id": created.id}
-                        ),
-                    )
+                self._write(
+                    reading_path,
+                    metrics.record_reading,
+                    MetricReadingCreate,
+                    {**reading, "metric_id": created.id},
+                )
 
     def _narratives(self) -> None:
         for path, narrative in self.parsed.narratives:
-            with _at(path):
-                narratives.write_narrative(
-                    session=self.session,
-                    viewer=self.viewer,
-                    data=records.validated(
-                        NarrativeCreate,
-                        {
-                            **narrative,
-                            "author": self._claimed(narrative["author"], "written by"),
-                            "programme_id": self.programme_id,
-                        },
-                    ),
-                )
+            self._write(
+                path,
+                narratives.write_narrative,
+                NarrativeCreate,
+                {
+                    **narrative,
+                    "author": self._claimed(narrative["author"], "written by"),
+                    "programme_id": self.programme_id,
+                },
+            )
+
+    def _write(
+        self,
+        path: str,
+        write: Callable[..., Any],
+        model: type[SQLModel],
+        values: Mapping[str, Any],
+        *,
+        rename: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> Any:
+        """`write` (a service) called with the values checked as `model`, and `extra`; a
+        refusal names `path` in the file (`rename`: a service's field -> the file's key)."""
+        with _at(path, rename):
+            return write(
+                session=self.session,
+                viewer=self.viewer,
+                data=records.validated(model, values),
+                **extra,
+            )
 
     def _claimed(self, claimed: str, words: str) -> str:
         """Who the file says did something: as written, or the importer with the claim kept."""
