@@ -9,11 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from pages import _common as common
-from tracker import charts, confidence, db
+from tracker import charts, confidence, db, figures, read, words
 from tracker.access import Viewer
 from tracker.safe_text import plain_text
-
-_DIRECTION = {"improving": "▲ improving", "worsening": "▼ worsening", "steady": "► steady"}
 
 PORTFOLIO_COLUMNS = {
     # Plain text, not a link: a link opens a new tab, a new Streamlit session, where someone
@@ -22,6 +20,9 @@ PORTFOLIO_COLUMNS = {
     "title": st.column_config.TextColumn("Programme", width="medium"),
     "confidence_text": st.column_config.TextColumn(
         "Delivery confidence", help="The rating shown: a manager's override where there is one."
+    ),
+    "why": st.column_config.TextColumn(
+        "Why", width="medium", help="The rule that set the rating, or the manager's reason."
     ),
     "progress_pct": st.column_config.ProgressColumn(
         "Progress",
@@ -32,7 +33,9 @@ PORTFOLIO_COLUMNS = {
     ),
     "stages": st.column_config.TextColumn("Current stage(s)", width="small"),
     "forecast": st.column_config.TextColumn(
-        "Forecast finish", help="P50 forecast from recent throughput, against the target end."
+        "Forecast finish",
+        help="P50 forecast from recent throughput; at risk of finishing late when P85 is after "
+        "the target end.",
     ),
     "stance": st.column_config.TextColumn(
         "Stance (90 days)",
@@ -46,40 +49,23 @@ PORTFOLIO_COLUMNS = {
 }
 
 
-def _forecast(p50: object, target: dt.date) -> str:
-    if not isinstance(p50, dt.date):
-        return "No forecast yet"
-    verdict = "late" if p50 > target else "on time"
-    return f"{p50:%b %Y} ({verdict})"
-
-
-def _stance(index: object, direction: object) -> str:
-    if index is None or pd.isna(index):  # type: ignore[call-overload]
-        return "No assessments"
-    arrow = _DIRECTION.get(str(direction), "")
-    return f"{float(index):+.2f} {arrow}".strip()  # type: ignore[arg-type]
-
-
 def portfolio_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """The portfolio dashboard's rows as the table shows them: words and symbols, not codes."""
+    """The portfolio dashboard's rows as the table shows them: the words each row's verdicts
+    carry (read.programme.Verdicts), symbols beside words, never codes."""
+    verdicts: list[read.programme.Verdicts] = list(rows["verdicts"])
     return pd.DataFrame(
         {
             "code": rows["code"],
             "title": rows["title"],
-            "confidence_text": [charts.confidence_text(c) for c in rows["confidence"]],
+            "confidence_text": [charts.confidence_text(v.confidence.rating) for v in verdicts],
+            "why": [v.confidence.summary for v in verdicts],
             "progress_pct": [None if v is None else round(v * 100) for v in rows["progress"]],
-            "stages": rows["current_stages"].map(common.stage_labels),
-            "forecast": [
-                _forecast(p50, target)
-                for p50, target in zip(rows["forecast_p50"], rows["target_end_date"], strict=True)
-            ],
-            "stance": [
-                _stance(i, d)
-                for i, d in zip(rows["stance_index"], rows["stance_direction"], strict=True)
-            ],
+            "stages": rows["current_stages"].map(words.stage_labels),
+            "forecast": [v.forecast_text for v in verdicts],
+            "stance": [v.stance_text for v in verdicts],
             "hotspots": rows["hotspots"],
             "attainment": [
-                common.percent(v, not_defined="No readings") for v in rows["mean_attainment"]
+                words.percent(v, not_defined="No readings") for v in rows["mean_attainment"]
             ],
             "overdue": rows["overdue"],
         }
@@ -104,12 +90,8 @@ def change_load_table(load: pd.DataFrame, stance: pd.DataFrame) -> pd.DataFrame:
     )
     words = stance.assign(
         Stance=[
-            charts.stance_trend_words(change=c, falling=bool(f))
-            if i is not None
-            else "No assessments"
-            for i, c, f in zip(
-                stance["stance_index"], stance["stance_change"], stance["falling"], strict=True
-            )
+            figures.stance_trend_words(c) if i is not None else "No assessments"
+            for i, c in zip(stance["stance_index"], stance["stance_change"], strict=True)
         ]
     )[["staff_group", "organisation", "Stance"]].rename(
         columns={"staff_group": "Staff group", "organisation": "Organisation"}
@@ -143,6 +125,11 @@ _BADGE = {
 }
 
 
+def strong(text: str) -> str:
+    """Bold in Markdown: for the words a read model marks up (e.g. a rating)."""
+    return f"**{text}**"
+
+
 def confidence_badge(rating: str) -> None:
     """A rating as colour, symbol and word together, never colour alone."""
     st.badge(charts.confidence_text(rating), color=_BADGE[rating])  # type: ignore[arg-type]
@@ -158,22 +145,17 @@ def show_chart(spec: dict[str, object], summary: str, data: pd.DataFrame | None 
             st.dataframe(data, hide_index=True, width="stretch")
 
 
-def rules_table(suggestion: confidence.Suggestion) -> pd.DataFrame:
+def rules_table(explanation: confidence.Explanation) -> pd.DataFrame:
     """Every rule with its evidence, the band that applied and the rating it raises."""
     return pd.DataFrame(
         {
-            "Rule": [r.description for r in suggestion.results],
-            "Evidence": [r.evidence_text for r in suggestion.results],
-            "Threshold": [r.threshold_text for r in suggestion.results],
+            "Rule": [r.description for r in explanation.rules],
+            "Evidence": [r.evidence for r in explanation.rules],
+            "Threshold": [r.threshold for r in explanation.rules],
             "Raises": [
-                charts.confidence_text(r.rating) if r.rating else "No concern"
-                for r in suggestion.results
+                charts.confidence_text(r.raises) if r.raises else "No concern"
+                for r in explanation.rules
             ],
-            "Set the rating": [
-                "Yes"
-                if suggestion.deciding is not None and r.key == suggestion.deciding.key
-                else ""
-                for r in suggestion.results
-            ],
+            "Set the rating": ["Yes" if r.deciding else "" for r in explanation.rules],
         }
     )

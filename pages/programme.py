@@ -6,7 +6,7 @@ import streamlit as st
 from pages import _common as common
 from pages import _leadership as leadership
 from pages import _programme_views as views
-from tracker import charts, db, permissions, read
+from tracker import charts, db, permissions, read, words
 from tracker.access import record_refusal
 from tracker.errors import DomainError
 from tracker.models import Audience, DeliveryConfidence, Role
@@ -45,18 +45,19 @@ st.query_params["programme"] = code
 row = rows.set_index("code").loc[code]
 programme_id = int(row["programme_id"])
 figures = common.cached(read.programme.programme_figures, programme_id=programme_id, today=today)
-target = common.date_text(row["target_end_date"])
+verdicts = common.cached(read.programme.verdicts, programme_id=programme_id, today=today)
+target = words.date_text(row["target_end_date"])
 
 st.header(plain_text(str(row["title"])))
 partners = f" with {plain_text(row['partners'])}" if row["partners"] else ""
 sponsor = plain_text(row["sponsor"]) if row["sponsor"] else "not named"
 st.markdown(
     f"Owned by **{plain_text(row['organisation'])}**{partners} · status **{row['status']}** · "
-    f"senior responsible owner **{sponsor}** · {common.date_text(row['start_date'])} to {target}"
+    f"senior responsible owner **{sponsor}** · {words.date_text(row['start_date'])} to {target}"
 )
 
 cols = st.columns(4)
-cols[0].metric("Progress", common.percent(figures.progress))
+cols[0].metric("Progress", words.percent(figures.progress))
 cols[0].caption("Weight of done milestones over weight of milestones not cancelled.")
 cols[1].metric("Overdue milestones", figures.overdue)
 cols[1].caption(f"{figures.blocked} blocked · {figures.remaining} still to do")
@@ -64,41 +65,26 @@ if figures.forecast is None:
     cols[2].metric("Forecast finish (P50)", "No forecast yet")
     cols[2].caption("No milestones were completed in the last 12 weeks.")
 else:
-    late = figures.forecast.p85 > row["target_end_date"]
-    cols[2].metric("Forecast finish (P50)", common.date_text(figures.forecast.p50))
+    cols[2].metric("Forecast finish (P50)", words.date_text(figures.forecast.p50))
     cols[2].caption(
-        f"85% sure by {common.date_text(figures.forecast.p85)}; target end {target}"
-        + (": at risk of finishing late." if late else ".")
+        f"85% sure by {words.date_text(figures.forecast.p85)}; target end {target}: "
+        f"{verdicts.forecast_verdict.label.lower()}."
     )
-cols[3].metric("Stance index", common.stance_number(figures.stance_index))
+cols[3].metric("Stance index", words.stance_number(figures.stance_index))
 cols[3].caption(
-    f"{common.stance_words(figures.stance_index)} · {figures.hotspots} resistance "
-    f"hotspot{'s' if figures.hotspots != 1 else ''} of {figures.stakeholders} stakeholders"
+    f"{verdicts.stance_words} · {verdicts.direction_text} over 90 days · {figures.hotspots} "
+    f"resistance hotspot{'s' if figures.hotspots != 1 else ''} of {figures.stakeholders} "
+    "stakeholders"
 )
 
 st.subheader("Delivery confidence")
-suggestion, override = common.cached(
-    read.programme.confidence_for, programme_id=programme_id, today=today
-)
-shown = override.rating if override else suggestion.rating
-leadership.confidence_badge(shown.value)
-if suggestion.deciding is None:
-    st.markdown(f"Suggested: **{suggestion.rating.label}**, as no rule raises a concern.")
-else:
-    evidence = suggestion.deciding.evidence_text
-    if evidence[:1].isupper() and evidence[1:2].islower():
-        evidence = evidence[0].lower() + evidence[1:]
-    st.markdown(
-        f"Suggested: **{suggestion.rating.label}**, because {evidence} "
-        f"({suggestion.deciding.threshold_text})."
-    )
-if override is not None:
-    st.markdown(
-        f"Overridden to **{override.rating.label}** by {plain_text(override.set_by)} on "
-        f"{common.date_text(override.set_at.date())}. Reason: {plain_text(override.reason)}"
-    )
+explanation = verdicts.confidence
+leadership.confidence_badge(explanation.rating.value)
+st.markdown(explanation.suggested_sentence(strong=leadership.strong, text=plain_text))
+if explanation.override is not None:
+    st.markdown(explanation.override_sentence(strong=leadership.strong, text=plain_text))
 with st.expander("Why: every rule, its evidence and its threshold"):
-    st.dataframe(leadership.rules_table(suggestion), hide_index=True, width="stretch")
+    st.dataframe(leadership.rules_table(explanation), hide_index=True, width="stretch")
     st.caption("The rules are set out in docs/delivery-confidence.md.")
 with db.read_session(common.get_engine()) as session:
     may_override = permissions.allowed(
@@ -169,7 +155,7 @@ else:
         st.info("Nothing has been published for leadership yet.")
     else:
         st.markdown(f"#### {plain_text(story['title'])}")
-        st.caption(f"Published {common.date_text(story['published_on'])}")
+        st.caption(f"Published {words.date_text(story['published_on'])}")
         st.markdown(safe_markdown(story["body"], allowed_image_hosts=common.allowed_image_hosts()))
 
 st.download_button(

@@ -636,7 +636,7 @@ def test_change_load_puts_stance_beside_each_row_in_words_and_marks_falling_rows
 
     printed = texts(spec)
     assert "-0.5 ▼ falling" in printed
-    assert "+0.4 ▲ rising" in printed
+    assert "+0.4 ▲ improving" in printed
     assert "+1.0 (no trend yet)" in printed
     bold = [unit for unit, _ in marks(spec, "text") if unit["mark"].get("fontWeight") == "bold"]
     assert any(unit.get("transform") == [{"filter": "datum.falling"}] for unit in bold)
@@ -694,22 +694,6 @@ def test_change_load_summary_names_other_falling_groups() -> None:
         "Revenues and benefits carries the heaviest change load: 35 in March 2027, and its "
         "stance index is -0.5; stance is also falling in Customer services."
     )
-
-
-@pytest.mark.parametrize(
-    ("change", "falling", "words"),
-    [
-        (-1.3, True, "▼ falling"),
-        (0.3, False, "▲ rising"),
-        (-0.1, False, "▽ easing"),
-        (0.04, False, "► steady"),
-        (None, False, ""),
-    ],
-)
-def test_stance_trend_words_pair_a_symbol_with_a_word(
-    change: float | None, falling: bool, words: str
-) -> None:
-    assert charts.stance_trend_words(change=change, falling=falling) == words
 
 
 # --- 8. Delivery confidence ----------------------------------------------------------------

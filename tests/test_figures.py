@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
 
+from tracker import figures
 from tracker.figures import (
     DEFAULT_IMPACT_WEIGHTS,
     STANCE_WINDOW_DAYS,
@@ -476,3 +478,68 @@ def test_change_load_uses_the_weights_given() -> None:
 
 def test_change_load_is_empty_with_no_impacts() -> None:
     assert change_load([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "direction"),
+    [
+        (None, None),
+        (0.0, "steady"),
+        (0.1, "steady"),
+        (-0.1, "steady"),
+        (0.3 - 0.2, "steady"),  # 0.09999... from arithmetic, still inside the band
+        (0.1001, "improving"),
+        (-0.1001, "worsening"),
+        (1.5, "improving"),
+    ],
+)
+def test_stance_direction_reads_movement_within_a_tenth_as_steady(
+    change: float | None, direction: str | None
+) -> None:
+    assert figures.stance_direction(change) == direction
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (-1.3, "▼ falling"),
+        (-0.25, "▼ falling"),
+        (-0.2, "▼ worsening"),
+        (-0.1, "► steady"),
+        (0.08, "► steady"),  # rounded to one decimal this once read "▲ rising"
+        (0.04, "► steady"),
+        (0.3, "▲ improving"),
+        (None, ""),
+    ],
+)
+def test_stance_trend_words_pair_a_symbol_with_a_word_with_one_dead_band(
+    change: float | None, words: str
+) -> None:
+    assert figures.stance_trend_words(change) == words
+
+
+@pytest.mark.parametrize(
+    ("p85_weeks", "late", "label"),
+    [
+        (10, True, "At risk of finishing late"),
+        (8, False, "On track"),
+        (None, False, "No forecast yet"),
+    ],
+)
+def test_forecast_is_late_when_p85_is_after_the_target(
+    p85_weeks: int | None, late: bool, label: str
+) -> None:
+    today = dt.date(2027, 1, 4)
+    target = today + dt.timedelta(weeks=8)
+    forecast = (
+        None
+        if p85_weeks is None
+        else figures.Forecast(
+            p50=today + dt.timedelta(weeks=6),
+            p85=today + dt.timedelta(weeks=p85_weeks),
+            weeks_p50=6,
+            weeks_p85=p85_weeks,
+        )
+    )
+    assert figures.forecast_late(forecast, target) is late
+    assert figures.forecast_verdict(forecast, target).label == label

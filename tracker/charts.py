@@ -35,7 +35,8 @@ from typing import Any, Literal, TypeAlias
 import altair as alt
 import pandas as pd
 
-from tracker.vocabulary import DeliveryConfidence, Direction
+from tracker import figures
+from tracker.vocabulary import ADKAR, ADKAR_LABELS, DeliveryConfidence, Direction
 from tracker.words import amount_text, date_words, month_words
 
 __all__ = [
@@ -65,7 +66,6 @@ __all__ = [
     "signed",
     "stance_history_chart",
     "stance_history_summary",
-    "stance_trend_words",
 ]
 
 AnyChart: TypeAlias = alt.Chart | alt.LayerChart | alt.HConcatChart
@@ -201,22 +201,6 @@ def _stance_axis_labels() -> str:
         label = f"{signed(stance).replace('.0', '')} {STANCE_LABELS[stance]}"
         expression = f"datum.value == {stance} ? '{label}' : {expression}"
     return expression
-
-
-def stance_trend_words(*, change: float | None, falling: bool) -> str:
-    """How a group's stance is moving, as a symbol and a word. "▼ falling" when the caller's
-    rule says it is falling; otherwise by the change, rounded to one decimal: "▲ rising",
-    "▽ easing" (down, but not enough to count as falling) or "► steady"; "" when there is no
-    earlier reading to compare with."""
-    if falling:
-        return "▼ falling"
-    if change is None or pd.isna(change):
-        return ""
-    if round(change, 1) > 0:
-        return "▲ rising"
-    if round(change, 1) < 0:
-        return "▽ easing"
-    return "► steady"
 
 
 # --- 1. Milestone burn-up --------------------------------------------------------------------
@@ -656,8 +640,8 @@ def stance_history_summary(df: pd.DataFrame) -> str:
 # --- 4. ADKAR by staff group -----------------------------------------------------------------
 
 ADKAR_TITLE = "ADKAR scores by staff group"
-ADKAR_ELEMENTS = ("awareness", "desire", "knowledge", "ability", "reinforcement")
-_ADKAR_LABELS = [element.capitalize() for element in ADKAR_ELEMENTS]
+ADKAR_ELEMENTS = ADKAR
+_ADKAR_LABELS = [ADKAR_LABELS[element] for element in ADKAR]
 # With the scale below, interpolated in RGB, cells from this score up are dark enough for white
 # text; below it, near-black text. Either way the text has at least 4.4:1 contrast.
 _DARK_FROM = 3.95
@@ -1163,7 +1147,7 @@ def _stance_text(row: Mapping[str, Any]) -> str:
     if _missing(row["stance_index"]):
         return "no stakeholders"
     change = None if _missing(row["stance_change"]) else float(row["stance_change"])
-    trend = stance_trend_words(change=change, falling=bool(row["falling"]))
+    trend = figures.stance_trend_words(change)
     return f"{signed(float(row['stance_index']))} {trend or '(no trend yet)'}"
 
 
@@ -1223,13 +1207,17 @@ class ConfidenceStyle:
 # Harvey balls: the fuller the circle, the higher the confidence, so the symbols keep the
 # scale's order without colour. Colours are GOV.UK's green and red and three steps between,
 # distinct in hue and lightness; amber (#f47738) is too light for text on white.
+_STYLES = (  # (rating, colour, symbol, text_safe); the word is the rating's own label
+    (DeliveryConfidence.green, "#00703c", "●", True),
+    (DeliveryConfidence.amber_green, "#85994b", "◕", False),
+    (DeliveryConfidence.amber, "#f47738", "◑", False),
+    (DeliveryConfidence.amber_red, "#e4572e", "◔", False),
+    (DeliveryConfidence.red, "#d4351c", "○", True),
+)
 CONFIDENCE_STYLE: Mapping[DeliveryConfidence, ConfidenceStyle] = MappingProxyType(
     {
-        DeliveryConfidence.green: ConfidenceStyle("Green", "#00703c", "●", True),
-        DeliveryConfidence.amber_green: ConfidenceStyle("Amber/Green", "#85994b", "◕", False),
-        DeliveryConfidence.amber: ConfidenceStyle("Amber", "#f47738", "◑", False),
-        DeliveryConfidence.amber_red: ConfidenceStyle("Amber/Red", "#e4572e", "◔", False),
-        DeliveryConfidence.red: ConfidenceStyle("Red", "#d4351c", "○", True),
+        rating: ConfidenceStyle(rating.label, colour, symbol, text_safe)
+        for rating, colour, symbol, text_safe in _STYLES
     }
 )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tracker.vocabulary import DeliveryConfidence
+from tracker.words import date_words
 
 __all__ = [
     "ATTAINMENT_LAG_BANDS",
@@ -28,13 +29,17 @@ __all__ = [
     "SCALE",
     "Band",
     "Evidence",
+    "Explanation",
     "Override",
     "Rule",
     "RuleResult",
+    "RuleRow",
     "Source",
     "Suggestion",
     "effective",
     "elapsed_share",
+    "explain",
+    "rule_name",
     "severity",
     "suggest",
 ]
@@ -413,3 +418,130 @@ def effective(
     if override is not None:
         return override.rating, Source.override
     return suggestion.rating, Source.suggested
+
+
+# --- The explanation: the rating shown and why, in words ------------------------------------
+
+RULE_NAMES = {
+    "overdue_share": "Overdue work",
+    "blocked_share": "Blocked work",
+    "forecast": "Forecast finish",
+    "resistance": "Resistance hotspots",
+    "metric_attainment": "Metric attainment",
+}
+
+
+def rule_name(key: str) -> str:
+    """A rule's short name, e.g. "Overdue work" for "overdue_share"."""
+    return RULE_NAMES.get(key, key.replace("_", " ").capitalize())
+
+
+def _sentence_middle(text: str) -> str:
+    """Evidence text to follow "because": "12% of ..." stays, "Cannot forecast" becomes
+    "cannot forecast", and "P50 2 June" keeps its capital."""
+    if text[:1].isupper() and text[1:2].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _same(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """One row of the rules table: a rule, its evidence, the band that applied, the rating it
+    raises (None: no concern) and whether it set the suggested rating."""
+
+    name: str
+    description: str
+    evidence: str
+    threshold: str
+    raises: DeliveryConfidence | None
+    deciding: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The delivery confidence shown for a programme and why, as every screen and pack words it.
+
+    rating: the rating shown (the override wins over the suggestion); source: where it comes
+    from; suggestion and override as found; reason: the deciding rule's evidence and band, e.g.
+    "12% of planned work is overdue (>= 10% gives Amber)", None when no rule raises a concern;
+    rules: the rules table, in RULES order."""
+
+    rating: DeliveryConfidence
+    source: Source
+    suggestion: Suggestion
+    override: Override | None
+    reason: str | None
+    rules: tuple[RuleRow, ...]
+
+    @property
+    def summary(self) -> str:
+        """The why in one line, for a table cell: the deciding rule's reason, or the override's
+        reason with the rating it replaced."""
+        if self.override is not None:
+            return f"Override: {self.override.reason} (suggested {self.suggestion.rating.label})"
+        return self.reason or "No rule raises a concern"
+
+    @property
+    def source_sentence(self) -> str:
+        if self.source is Source.override:
+            return "A manager's override of the suggested rating"
+        return "Suggested by the rules below; no manager has overridden it"
+
+    def suggested_sentence(
+        self, *, strong: Callable[[str], str] = _same, text: Callable[[str], str] = _same
+    ) -> str:
+        """E.g. "Suggested: Amber, because 12% of planned work is overdue (>= 10% gives Amber):
+        the rule on overdue work sets the rating." `strong` marks the rating up (bold) and
+        `text` makes generated text safe for the format it is written in."""
+        rating = strong(self.suggestion.rating.label)
+        deciding = self.suggestion.deciding
+        if deciding is None:
+            return f"Suggested: {rating}, as no rule raises a concern."
+        return (
+            f"Suggested: {rating}, because {text(_sentence_middle(deciding.evidence_text))} "
+            f"({text(deciding.threshold_text)}): the rule on "
+            f"{text(rule_name(deciding.key).lower())} sets the rating."
+        )
+
+    def override_sentence(
+        self, *, strong: Callable[[str], str] = _same, text: Callable[[str], str] = _same
+    ) -> str:
+        """Who overrode the suggestion, when and why; or that the suggestion stands. `text` makes
+        the user's words (name, reason) safe for the format."""
+        override = self.override
+        if override is None:
+            return "No override: the suggested rating stands."
+        return (
+            f"Overridden to {strong(override.rating.label)} by {text(override.set_by)} on "
+            f"{date_words(override.set_at.date())}. Reason: {text(override.reason)}"
+        )
+
+
+def explain(suggestion: Suggestion, override: Override | None) -> Explanation:
+    """The rating shown (`effective`) with its why and the rules table."""
+    rating, source = effective(suggestion, override)
+    deciding = suggestion.deciding
+    return Explanation(
+        rating=rating,
+        source=source,
+        suggestion=suggestion,
+        override=override,
+        reason=None
+        if deciding is None
+        else f"{deciding.evidence_text} ({deciding.threshold_text})",
+        rules=tuple(
+            RuleRow(
+                name=rule_name(result.key),
+                description=result.description,
+                evidence=result.evidence_text,
+                threshold=result.threshold_text,
+                raises=result.rating,
+                deciding=deciding is not None and result.key == deciding.key,
+            )
+            for result in suggestion.results
+        ),
+    )

@@ -20,12 +20,18 @@ from tracker.vocabulary import Direction, Impact, MilestoneStatus
 
 __all__ = [
     "DEFAULT_IMPACT_WEIGHTS",
+    "FALLING_STANCE_CHANGE",
+    "STANCE_DEAD_BAND",
     "STANCE_WINDOW_DAYS",
     "Forecast",
+    "ForecastVerdict",
     "Quadrant",
+    "StanceDirection",
     "WeightedStatus",
     "change_load",
     "forecast_finish",
+    "forecast_late",
+    "forecast_verdict",
     "is_hotspot",
     "is_overdue",
     "metric_attainment",
@@ -33,9 +39,12 @@ __all__ = [
     "progress",
     "quadrant",
     "slip_days",
+    "stance_direction",
+    "stance_falling",
     "stance_gap",
     "stance_index",
     "stance_movement",
+    "stance_trend_words",
     "weekly_throughput",
 ]
 
@@ -44,6 +53,13 @@ DEFAULT_IMPACT_WEIGHTS: Mapping[Impact, int] = MappingProxyType(
     {Impact.low: 1, Impact.medium: 5, Impact.high: 10}
 )
 STANCE_WINDOW_DAYS = 90
+# A change in stance index smaller than this either way (over the window) reads as "steady".
+STANCE_DEAD_BAND = 0.1
+# A staff group's stance index falling by at least this much over the window counts as falling:
+# where heavy change meets hardening resistance.
+FALLING_STANCE_CHANGE = -0.25
+# Tolerance for comparing differences of floats with the bands above.
+_EPSILON = 1e-9
 
 # A forecast run stops here (ten years) so a trickle of throughput cannot loop for ever.
 _MAX_FORECAST_WEEKS = 520
@@ -224,6 +240,41 @@ def forecast_finish(
     )
 
 
+class ForecastVerdict(StrEnum):
+    """The forecast against the target end date, judged on P85 (docs/delivery-confidence.md)."""
+
+    late = "late"
+    on_track = "on_track"
+    no_forecast = "no_forecast"
+
+    @property
+    def label(self) -> str:
+        """The interface wording, e.g. "At risk of finishing late"."""
+        return _FORECAST_WORDS[self]
+
+
+_FORECAST_WORDS = {
+    ForecastVerdict.late: "At risk of finishing late",
+    ForecastVerdict.on_track: "On track",
+    ForecastVerdict.no_forecast: "No forecast yet",
+}
+
+
+def forecast_late(forecast: Forecast | None, target: dt.date) -> bool:
+    """True when the forecast is at risk of finishing late: P85 (fairly sure) is after the
+    target end date. The delivery-confidence forecast rule judges on the same P85, so a
+    programme read as late is the one whose rating the forecast lowers. False without a
+    forecast (nothing can be said yet; see forecast_verdict)."""
+    return forecast is not None and forecast.p85 > target
+
+
+def forecast_verdict(forecast: Forecast | None, target: dt.date) -> ForecastVerdict:
+    """Late, on track, or no forecast yet (forecast_late's rule, with its words)."""
+    if forecast is None:
+        return ForecastVerdict.no_forecast
+    return ForecastVerdict.late if forecast_late(forecast, target) else ForecastVerdict.on_track
+
+
 # --- Stakeholders ---------------------------------------------------------------------------
 
 
@@ -310,6 +361,63 @@ def stance_movement(
     else:
         start_stance = readings[0][1]
     return readings[-1][1] - start_stance
+
+
+class StanceDirection(StrEnum):
+    """Which way a stance index moved over the window: a symbol and a word, so the symbol (or
+    its colour) is never the only signal."""
+
+    improving = "improving"
+    worsening = "worsening"
+    steady = "steady"
+
+    @property
+    def symbol(self) -> str:
+        return _DIRECTION_SYMBOLS[self]
+
+    @property
+    def label(self) -> str:
+        """E.g. "Improving"."""
+        return self.value.capitalize()
+
+    @property
+    def text(self) -> str:
+        """Symbol and word, e.g. "▲ improving"."""
+        return f"{self.symbol} {self.value}"
+
+
+_DIRECTION_SYMBOLS = {
+    StanceDirection.improving: "▲",
+    StanceDirection.worsening: "▼",
+    StanceDirection.steady: "►",
+}
+
+
+def stance_direction(change: float | None) -> StanceDirection | None:
+    """Improving when the stance index rose by more than STANCE_DEAD_BAND (0.1), worsening when
+    it fell by more than that, steady otherwise; None when the change is not defined."""
+    if change is None or math.isnan(change):
+        return None
+    if change > STANCE_DEAD_BAND + _EPSILON:
+        return StanceDirection.improving
+    if change < -STANCE_DEAD_BAND - _EPSILON:
+        return StanceDirection.worsening
+    return StanceDirection.steady
+
+
+def stance_falling(change: float | None) -> bool:
+    """True when a stance index fell by FALLING_STANCE_CHANGE (0.25) or more over the window."""
+    return change is not None and change <= FALLING_STANCE_CHANGE + _EPSILON
+
+
+def stance_trend_words(change: float | None) -> str:
+    """How a stance index is moving, as a symbol and a word: "▼ falling" when it fell by 0.25 or
+    more, else the direction's words ("▲ improving", "▼ worsening", "► steady"); "" when there
+    is no earlier reading to compare with."""
+    if stance_falling(change):
+        return "▼ falling"
+    direction = stance_direction(change)
+    return "" if direction is None else direction.text
 
 
 def stance_gap(*, stance: int, desired: int) -> int:

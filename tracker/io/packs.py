@@ -52,28 +52,20 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     Table,
     TableStyle,
 )
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from tracker import charts, confidence, figures, permissions, read
+from tracker import charts, confidence, permissions, read
 from tracker.access import Viewer
 from tracker.errors import NotFoundError
 from tracker.models import (
-    Barrier,
     BarrierCategory,
-    BarrierStatus,
     DeliveryConfidence,
-    Milestone,
-    MilestoneDependency,
-    MilestoneStatus,
     Organisation,
     Programme,
-    Stage,
-    Stakeholder,
     Stance,
 )
 from tracker.services.barriers import CATEGORY_WORDS
-from tracker.stages import STAGE_INFO
-from tracker.words import amount_text, date_words
+from tracker.words import amount_text, date_text, date_words, percent, stage_label, stance_words
 
 __all__ = ["page_count", "portfolio_pack", "programme_pack"]
 
@@ -175,30 +167,17 @@ def _missing(value: object) -> bool:
 
 def _short_date(value: object) -> str:
     """E.g. "6 Mar 2027"; "not set" when there is none."""
-    if _missing(value):
-        return "not set"
-    day = pd.Timestamp(value).date()  # type: ignore[arg-type]
-    return f"{day.day} {day:%b %Y}"
+    return date_text(None if _missing(value) else pd.Timestamp(value).date())  # type: ignore[arg-type]
 
 
 def _percent(value: object, not_defined: str = "Not planned") -> str:
-    return not_defined if _missing(value) else f"{float(value):.0%}"  # type: ignore[arg-type]
+    return percent(None if _missing(value) else float(value), not_defined=not_defined)  # type: ignore[arg-type]
 
 
 def _stance_index(value: object) -> str:
-    """A stance index with its sign and the nearest stance in words, e.g. "+0.40 (closest to
-    neutral)"."""
-    if _missing(value):
-        return "No assessments yet"
-    number = float(value)  # type: ignore[arg-type]
-    nearest = Stance(max(-2, min(2, round(number))))
-    return f"{number:+.2f} (closest to {nearest.label.lower()})"
-
-
-def _direction_words(direction: object, change: object) -> str:
-    if _missing(direction):
-        return "No trend yet: nobody had been assessed 90 days ago"
-    return f"{str(direction).capitalize()} ({float(change):+.2f} in 90 days)"  # type: ignore[arg-type]
+    """A stance index with its sign and the nearest stance in words (tracker.words)."""
+    number = None if _missing(value) else float(value)  # type: ignore[arg-type]
+    return stance_words(number, missing="No assessments yet")
 
 
 def _status_words(status: object) -> str:
@@ -206,8 +185,7 @@ def _status_words(status: object) -> str:
 
 
 def _stage_words(stage: object) -> str:
-    info = STAGE_INFO[Stage(str(stage))]
-    return f"{info.number} {info.short}"
+    return stage_label(str(stage))
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -531,68 +509,6 @@ def _sized(chart: Any, width: int, height: int) -> Any:
     return chart.properties(width=width, height=height)
 
 
-# --- Reads the dashboards do not need -------------------------------------------------------
-
-_OPEN = (MilestoneStatus.done, MilestoneStatus.cancelled)
-
-
-def _next_due(session: Session, programme_id: int, today: dt.date) -> list[Milestone]:
-    """The next NEXT_DUE milestones not done or cancelled, due today or later, soonest first."""
-    statement = (
-        select(Milestone)
-        .where(
-            Milestone.programme_id == programme_id,
-            col(Milestone.status).not_in(_OPEN),
-            col(Milestone.due_date) >= today,
-        )
-        .order_by(col(Milestone.due_date), col(Milestone.title), col(Milestone.id))
-        .limit(NEXT_DUE)
-    )
-    return list(session.exec(statement).all())
-
-
-def _blocked_work(session: Session, stakeholder_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Titles of the open milestones waiting on each of these stakeholders, soonest due first."""
-    if not stakeholder_ids:
-        return {}
-    statement = (
-        select(MilestoneDependency.stakeholder_id, Milestone.title)
-        .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
-        .where(
-            col(MilestoneDependency.stakeholder_id).in_(stakeholder_ids),
-            col(Milestone.status).not_in(_OPEN),
-        )
-        .order_by(col(Milestone.due_date), col(Milestone.title))
-    )
-    found: dict[int, list[str]] = {}
-    for stakeholder_id, title in session.exec(statement).all():
-        found.setdefault(stakeholder_id, []).append(title)
-    return found
-
-
-def _open_barriers(session: Session, programme_id: int) -> list[Barrier]:
-    """Barriers not closed, highest score (likelihood x impact) first."""
-    score = col(Barrier.likelihood) * col(Barrier.impact)
-    statement = (
-        select(Barrier)
-        .where(Barrier.programme_id == programme_id, Barrier.status != BarrierStatus.closed)
-        .order_by(score.desc(), col(Barrier.likelihood).desc(), col(Barrier.title))
-    )
-    return list(session.exec(statement).all())
-
-
-def _stance_90_days_ago(session: Session, programme_id: int, today: dt.date) -> float | None:
-    """The programme's stance index as of 90 days before `today` (as the portfolio shows it)."""
-    # queries has no public per-programme form of this; _stance_as_of is the one definition.
-    found = read.programme._stance_as_of(
-        session,
-        key=col(Stakeholder.programme_id),
-        where=[col(Stakeholder.programme_id) == programme_id],
-        as_of=today - dt.timedelta(days=figures.STANCE_WINDOW_DAYS),
-    )
-    return found.get(programme_id)
-
-
 # --- The programme pack ---------------------------------------------------------------------
 
 
@@ -612,13 +528,14 @@ def programme_pack(*, session: Session, programme_id: int, today: dt.date, viewe
     numbers = read.programme.programme_figures(
         session=session, programme_id=programme_id, today=today
     )
+    verdicts = read.programme.verdicts(session=session, programme_id=programme_id, today=today)
     viewer_name = "the programme board" if viewer.system else viewer.name
     hotspots_named = permissions.may_see_names(session, viewer, programme_id)
-    _title_block(pack, session, programme, numbers, today, viewer_name)
-    _confidence_section(pack, session, programme_id, today)
+    _title_block(pack, session, programme, numbers, verdicts, today, viewer_name)
+    _confidence_section(pack, verdicts.confidence)
     _journey_section(pack, session, programme_id, today)
     _milestone_section(pack, session, programme_id, today)
-    _stakeholder_section(pack, session, viewer, programme_id, today, numbers, hotspots_named)
+    _stakeholder_section(pack, session, viewer, programme_id, numbers, verdicts, hotspots_named)
     metrics = read.programme.metric_status(session=session, programme_id=programme_id)
     _metric_section(pack, metrics)
     _barrier_section(pack, session, programme_id)
@@ -635,6 +552,7 @@ def _title_block(
     session: Session,
     programme: Programme,
     numbers: read.programme.ProgrammeFigures,
+    verdicts: read.programme.Verdicts,
     today: dt.date,
     viewer_name: str,
 ) -> None:
@@ -649,7 +567,8 @@ def _title_block(
     else:
         forecast = (
             f"{date_words(numbers.forecast.p50)} (50% likely), "
-            f"{date_words(numbers.forecast.p85)} (85% likely)"
+            f"{date_words(numbers.forecast.p85)} (85% likely): "
+            f"{verdicts.forecast_verdict.label.lower()}"
         )
     pack.facts(
         [
@@ -673,21 +592,12 @@ def _title_block(
     )
 
 
-def _confidence_section(pack: _Pack, session: Session, programme_id: int, today: dt.date) -> None:
+def _confidence_section(pack: _Pack, explanation: confidence.Explanation) -> None:
     styles = pack.styles
-    suggestion, override = read.programme.confidence_for(
-        session=session, programme_id=programme_id, today=today
-    )
-    shown, source = confidence.effective(suggestion, override)
     pack.heading("Delivery confidence")
-    mark = _RatingMark(shown, font_size=16)
-    where = (
-        "A manager's override of the suggested rating"
-        if source is confidence.Source.override
-        else "Suggested by the rules below; no manager has overridden it"
-    )
+    mark = _RatingMark(explanation.rating, font_size=16)
     badge = Table(
-        [[mark, Paragraph(_esc(where), styles.small)]],
+        [[mark, Paragraph(_esc(explanation.source_sentence), styles.small)]],
         colWidths=[mark.wrap(pack.frame_width, 100)[0] + 14, None],
         hAlign="LEFT",
     )
@@ -700,47 +610,26 @@ def _confidence_section(pack: _Pack, session: Session, programme_id: int, today:
         )
     )
     pack.add(badge, Spacer(1, 4))
-    rating = f"<b>{suggestion.rating.label}</b>"
-    if suggestion.deciding is None:
-        pack.para(f"Suggested: {rating}, as no rule raises a concern.")
-    else:
-        deciding = suggestion.deciding
-        pack.para(
-            f"Suggested: {rating}, because {_esc(_sentence_middle(deciding.evidence_text))} "
-            f"({_esc(deciding.threshold_text)}): the rule on "
-            f"{_esc(_rule_name(deciding.key).lower())} sets the rating."
-        )
-    if override is None:
-        pack.para("No override: the suggested rating stands.")
-    else:
-        pack.para(
-            f"Overridden to <b>{override.rating.label}</b> by {_esc(override.set_by)} on "
-            f"{date_words(override.set_at.date())}. Reason: {_esc(override.reason)}"
-        )
+    pack.para(explanation.suggested_sentence(strong=_bold, text=_esc))
+    pack.para(explanation.override_sentence(strong=_bold, text=_esc))
     pack.heading("Why: every rule, its evidence and its threshold", level=2)
-    rows = []
-    deciding_row = []
-    for index, result in enumerate(suggestion.results):
-        decided = suggestion.deciding is not None and result.key == suggestion.deciding.key
-        if decided:
-            deciding_row.append(index)
-        rows.append(
-            [
-                [
-                    Paragraph(_esc(_rule_name(result.key)), styles.cell_bold),
-                    Paragraph(_esc(result.description), styles.cell_small),
-                ],
-                result.evidence_text,
-                result.threshold_text,
-                _RatingMark(result.rating) if result.rating else "No concern",
-                "Yes" if decided else "",
-            ]
-        )
     pack.table(
         ["Rule", "Evidence", "Band or threshold", "Raises", "Set the rating"],
-        rows,
+        [
+            [
+                [
+                    Paragraph(_esc(rule.name), styles.cell_bold),
+                    Paragraph(_esc(rule.description), styles.cell_small),
+                ],
+                rule.evidence,
+                rule.threshold,
+                _RatingMark(rule.raises) if rule.raises else "No concern",
+                "Yes" if rule.deciding else "",
+            ]
+            for rule in explanation.rules
+        ],
         [28, 25, 22, 16, 9],
-        highlight=deciding_row,
+        highlight=[index for index, rule in enumerate(explanation.rules) if rule.deciding],
     )
     pack.para(
         "The suggested rating is the worst any rule raises. The rules and their thresholds are "
@@ -749,25 +638,8 @@ def _confidence_section(pack: _Pack, session: Session, programme_id: int, today:
     )
 
 
-_RULE_NAMES = {
-    "overdue_share": "Overdue work",
-    "blocked_share": "Blocked work",
-    "forecast": "Forecast finish",
-    "resistance": "Resistance hotspots",
-    "metric_attainment": "Metric attainment",
-}
-
-
-def _sentence_middle(text: str) -> str:
-    """Evidence text to follow "because": "12% of ..." stays, "Cannot forecast" becomes
-    "cannot forecast", and "P50 2 June" keeps its capital."""
-    if text[:1].isupper() and text[1:2].islower():
-        return text[0].lower() + text[1:]
-    return text
-
-
-def _rule_name(key: str) -> str:
-    return _RULE_NAMES.get(key, key.replace("_", " ").capitalize())
+def _bold(text: str) -> str:
+    return f"<b>{text}</b>"
 
 
 def _journey_section(pack: _Pack, session: Session, programme_id: int, today: dt.date) -> None:
@@ -854,7 +726,9 @@ def _milestone_section(pack: _Pack, session: Session, programme_id: int, today: 
             ],
             [30, 12, 16, 12, 8, 9, 13],
         )
-    upcoming = _next_due(session, programme_id, today)
+    upcoming = read.programme.next_due(
+        session=session, programme_id=programme_id, today=today, limit=NEXT_DUE
+    )
     pack.heading(f"Next due (up to {NEXT_DUE} not done, soonest first)", level=2)
     if not upcoming:
         pack.para("Nothing else is due: every milestone is done, cancelled or overdue.")
@@ -881,21 +755,19 @@ def _stakeholder_section(
     session: Session,
     viewer: Viewer,
     programme_id: int,
-    today: dt.date,
     numbers: read.programme.ProgrammeFigures,
+    verdicts: read.programme.Verdicts,
     hotspots_named: bool,
 ) -> None:
     pack.heading("Stakeholders")
-    then = _stance_90_days_ago(session, programme_id, today)
-    change = None if numbers.stance_index is None or then is None else numbers.stance_index - then
     hot = read.programme.hotspots(session=session, viewer=viewer, programme_id=programme_id)
     blocking = int((hot["blocks"] > 0).sum()) if not hot.empty else 0
     pack.facts(
         [
             ("Stakeholders", str(numbers.stakeholders)),
-            ("Stance index now", _stance_index(numbers.stance_index)),
-            ("Stance index 90 days ago", _stance_index(then)),
-            ("Direction", _direction_words(read.programme.stance_direction(change), change)),
+            ("Stance index now", verdicts.stance_words),
+            ("Stance index 90 days ago", _stance_index(verdicts.stance_index_90d)),
+            ("Direction", verdicts.direction_words),
             (
                 "Resistance hotspots",
                 f"{numbers.hotspots}, of whom {blocking} "
@@ -919,7 +791,9 @@ def _stakeholder_section(
     if hot.empty:
         pack.para("No resistance hotspots: nobody with influence 4 or more resists the change.")
         return
-    work = _blocked_work(session, [int(i) for i in hot["stakeholder_id"]])
+    work = read.programme.blocked_work(
+        session=session, stakeholder_ids=[int(i) for i in hot["stakeholder_id"]]
+    )
     rows = []
     for row in _records(hot):
         titles = work.get(int(row["stakeholder_id"]), [])
@@ -987,7 +861,7 @@ def _metric_section(pack: _Pack, metrics: pd.DataFrame) -> None:
 
 def _barrier_section(pack: _Pack, session: Session, programme_id: int) -> None:
     pack.heading("Barriers")
-    barriers = _open_barriers(session, programme_id)
+    barriers = read.programme.open_barriers(session=session, programme_id=programme_id)
     if not barriers:
         pack.para("No open barriers.")
         return
@@ -1117,17 +991,13 @@ def portfolio_pack(*, session: Session, viewer: Viewer, today: dt.date) -> bytes
     pack.para("Portfolio board pack", styles.eyebrow)
     pack.para("Delivery across the portfolio", styles.title)
     pack.para(f"Prepared {date_words(today)} for {_esc(viewer.name)}", styles.lead)
-    names = sorted(
-        session.exec(
-            select(Organisation.name).where(col(Organisation.id).in_(viewer.organisation_ids))
-        ).all()
-    )
+    names = read.programme.organisation_names(session=session, viewer=viewer)
     if names:
         pack.para(
             f"Covers every programme owned by {_esc(_and(names))}, or shared with "
             f"{'it' if len(names) == 1 else 'them'} by a partner."
         )
-    _portfolio_summary(pack, session, rows, today)
+    _portfolio_summary(pack, rows)
     _decisions_section(pack, session, viewer, today)
     _change_load_section(pack, session, viewer, today)
     return pack.build(
@@ -1143,7 +1013,7 @@ def _and(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _portfolio_summary(pack: _Pack, session: Session, rows: pd.DataFrame, today: dt.date) -> None:
+def _portfolio_summary(pack: _Pack, rows: pd.DataFrame) -> None:
     styles = pack.styles
     pack.heading("Programmes")
     if rows.empty:
@@ -1165,29 +1035,24 @@ def _portfolio_summary(pack: _Pack, session: Session, rows: pd.DataFrame, today:
     table_rows = []
     for row in _records(rows):
         owner = str(row["organisation"]) + (f" with {row['partners']}" if row["partners"] else "")
-        if _missing(row["override"]):
-            why = _why(session, int(row["programme_id"]), today)
-            source = "Suggested"
-        else:
-            why = f"Override: {row['override_reason']} (suggested {row['suggested_label']})"
-            source = "Override"
+        verdicts: read.programme.Verdicts = row["verdicts"]
+        explanation = verdicts.confidence
         table_rows.append(
             [
                 [
                     Paragraph(_esc(row["title"]), styles.cell_bold),
                     Paragraph(_esc(f"{row['code']} · {owner}"), styles.cell_small),
                 ],
-                [_RatingMark(str(row["confidence"])), Paragraph(_esc(source), styles.cell_small)],
-                _small_cell(why),
+                [
+                    _RatingMark(explanation.rating),
+                    Paragraph(_esc(explanation.source.label), styles.cell_small),
+                ],
+                _small_cell(explanation.summary),
                 _percent(row["progress"]),
-                _forecast_words(row["forecast_p50"], row["forecast_p85"], row["target_end_date"]),
+                _forecast_words(verdicts),
                 _lines(
-                    f"{_signed(row['stance_index'])}\n"
-                    + (
-                        str(row["stance_direction"]).capitalize()
-                        if not _missing(row["stance_direction"])
-                        else "No trend yet"
-                    )
+                    f"{_signed(verdicts.stance_index)}\n"
+                    + (verdicts.direction.label if verdicts.direction else "No trend yet")
                 ),
                 str(row["hotspots"]),
                 str(row["overdue"]),
@@ -1209,17 +1074,6 @@ def _portfolio_summary(pack: _Pack, session: Session, rows: pd.DataFrame, today:
     )
 
 
-def _why(session: Session, programme_id: int, today: dt.date) -> str:
-    """The deciding rule's evidence and band, e.g. "12% of planned work is overdue (>= 10%
-    gives Amber)", or why the rating is Green."""
-    suggestion, _override = read.programme.confidence_for(
-        session=session, programme_id=programme_id, today=today
-    )
-    if suggestion.deciding is None:
-        return "No rule raises a concern"
-    return f"{suggestion.deciding.evidence_text} ({suggestion.deciding.threshold_text})"
-
-
 def _small_cell(text: str) -> Paragraph:
     return Paragraph(_esc(text), _styles().cell_small)
 
@@ -1228,13 +1082,14 @@ def _signed(value: object) -> str:
     return "No assessments" if _missing(value) else f"{float(value):+.2f}"  # type: ignore[arg-type]
 
 
-def _forecast_words(p50: object, p85: object, target: object) -> list[Paragraph]:
-    if _missing(p50) or _missing(p85):
-        return _lines(f"No forecast yet\nTarget {_short_date(target)}")
-    late = pd.Timestamp(p85) > pd.Timestamp(target)  # type: ignore[arg-type]
-    verdict = "At risk of finishing late" if late else "On track"
+def _forecast_words(verdicts: read.programme.Verdicts) -> list[Paragraph]:
+    target = _short_date(verdicts.target_end_date)
+    forecast = verdicts.forecast
+    if forecast is None:
+        return _lines(f"{verdicts.forecast_verdict.label}\nTarget {target}")
     return _lines(
-        f"{verdict}\nP50 {_short_date(p50)}, P85 {_short_date(p85)}; target {_short_date(target)}"
+        f"{verdicts.forecast_verdict.label}\n"
+        f"P50 {_short_date(forecast.p50)}, P85 {_short_date(forecast.p85)}; target {target}"
     )
 
 

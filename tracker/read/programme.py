@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, col
 
-from tracker import clock, confidence, figures, permissions
+from tracker import clock, confidence, figures, permissions, vocabulary, words
 from tracker.access import Viewer, people_programme_ids, visible_programme_ids
 from tracker.errors import NotFoundError
 from tracker.models import (
@@ -72,6 +72,7 @@ __all__ = [
     "ProgrammeFigures",
     "adkar_by_group",
     "barrier_matrix",
+    "blocked_work",
     "burnup",
     "change_load",
     "change_load_with_stance",
@@ -82,15 +83,21 @@ __all__ = [
     "metric_readings",
     "metric_status",
     "needs_decision",
+    "next_due",
+    "open_barriers",
+    "organisation_names",
     "overdue_milestones",
     "portfolio",
     "portfolio_dashboard",
     "programme_figures",
+    "stage_rows",
     "stage_summary",
     "stakeholder_grid",
-    "stance_direction",
     "stance_history",
+    "stance_as_of",
     "stance_trend",
+    "verdicts",
+    "Verdicts",
 ]
 
 THROUGHPUT_WEEKS = 12
@@ -260,7 +267,7 @@ def _joined_names(session: Session, programme_ids: sa.Select[Any]) -> sa.Subquer
     )
 
 
-def _stage_rows(
+def stage_rows(
     session: Session, programme_ids: sa.Select[Any] | Sequence[int], today: dt.date
 ) -> list[dict[str, Any]]:
     """Each stage record of these programmes with its milestone figures and exit criteria."""
@@ -415,7 +422,7 @@ def _portfolio_rows(session: Session, viewer: Viewer, today: dt.date) -> list[di
     programmes = _rows(session, statement)
 
     current: dict[int, set[Stage]] = {}
-    for stage_row in _stage_rows(session, visible, today):
+    for stage_row in stage_rows(session, visible, today):
         if _current(stage_row):
             current.setdefault(stage_row["programme_id"], set()).add(Stage(stage_row["stage"]))
 
@@ -474,7 +481,7 @@ def stage_summary(*, session: Session, programme_id: int, today: dt.date) -> pd.
     `today`), blocked, planned_start, planned_end, actual_start, actual_end (dates or None),
     narrative, criteria (exit criteria), criteria_met, current (bool, see is_current_stage).
     """
-    by_stage = {Stage(row["stage"]): row for row in _stage_rows(session, [programme_id], today)}
+    by_stage = {Stage(row["stage"]): row for row in stage_rows(session, [programme_id], today)}
     empty: dict[str, Any] = dict.fromkeys(
         (
             *_SUM_NAMES,
@@ -1034,7 +1041,7 @@ def _latest_assessment(
     )
 
 
-def _stance_as_of(
+def stance_as_of(
     session: Session,
     *,
     key: Any,
@@ -1064,26 +1071,8 @@ def _stance_as_of(
     }
 
 
-# Stance index movement smaller than this either way reads as "steady".
-STANCE_DEAD_BAND = 0.1
-# A staff group's stance index falling by at least this much over 90 days counts as falling.
-FALLING_STANCE_CHANGE = -0.25
 # Overdue milestones of at least this weight need a decision.
 HIGH_WEIGHT = 4
-# Tolerance for comparing differences of floats with the bands above.
-_EPSILON = 1e-9
-
-
-def stance_direction(change: float | None) -> str | None:
-    """ "improving" when the stance index rose by more than STANCE_DEAD_BAND (0.1), "worsening"
-    when it fell by more than that, "steady" otherwise; None when the change is not defined."""
-    if change is None:
-        return None
-    if change > STANCE_DEAD_BAND + _EPSILON:
-        return "improving"
-    if change < -STANCE_DEAD_BAND - _EPSILON:
-        return "worsening"
-    return "steady"
 
 
 # --- Delivery confidence --------------------------------------------------------------------
@@ -1105,6 +1094,114 @@ class _Confidence:
     def rating(self) -> DeliveryConfidence:
         """The rating shown: the override when there is one, else the suggestion."""
         return confidence.effective(self.suggestion, self.override)[0]
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """One programme's verdicts with their words, as the portfolio table, the programme
+    dashboard and both board packs show them (they render this object; none decides again).
+
+    forecast: figures.forecast_finish (None: nothing planned or no throughput yet); late and
+    forecast_verdict judge it on P85 against the target end date (figures.forecast_late).
+    stance_index now, stance_index_90d (each stakeholder's latest assessment on or before 90
+    days ago, weighted by current influence), stance_change (now - then) and direction
+    (figures.stance_direction); None where not defined. confidence: the rating shown, where it
+    comes from and why (confidence.explain)."""
+
+    programme_id: int
+    target_end_date: dt.date
+    forecast: figures.Forecast | None
+    stance_index: float | None
+    stance_index_90d: float | None
+    stance_change: float | None
+    direction: figures.StanceDirection | None
+    confidence: confidence.Explanation
+
+    @property
+    def late(self) -> bool:
+        return figures.forecast_late(self.forecast, self.target_end_date)
+
+    @property
+    def forecast_verdict(self) -> figures.ForecastVerdict:
+        return figures.forecast_verdict(self.forecast, self.target_end_date)
+
+    @property
+    def forecast_text(self) -> str:
+        """For a table cell: e.g. "Apr 2028, at risk of finishing late"; "No forecast yet"."""
+        if self.forecast is None:
+            return self.forecast_verdict.label
+        return f"{self.forecast.p50:%b %Y}, {self.forecast_verdict.label.lower()}"
+
+    @property
+    def nearest_stance(self) -> Stance | None:
+        return None if self.stance_index is None else words.nearest_stance(self.stance_index)
+
+    @property
+    def stance_words(self) -> str:
+        """E.g. "+0.40, closest to neutral"; "No assessments" without stakeholders."""
+        return words.stance_words(self.stance_index)
+
+    @property
+    def stance_text(self) -> str:
+        """For a table cell: the index and its direction, e.g. "+0.40 ▲ improving"."""
+        if self.stance_index is None:
+            return "No assessments"
+        trend = "" if self.direction is None else f" {self.direction.text}"
+        return f"{self.stance_index:+.2f}{trend}"
+
+    @property
+    def direction_text(self) -> str:
+        """Symbol and word, e.g. "▲ improving"; "No trend yet" when nobody had been assessed
+        90 days ago."""
+        return "No trend yet" if self.direction is None else self.direction.text
+
+    @property
+    def direction_words(self) -> str:
+        """The word without the symbol, for print: e.g. "Improving (+0.12 in 90 days)"."""
+        if self.direction is None or self.stance_change is None:
+            return "No trend yet: nobody had been assessed 90 days ago"
+        return f"{self.direction.label} ({self.stance_change:+.2f} in 90 days)"
+
+
+def _verdicts(
+    found: _Confidence, stance_index: float | None, stance_then: float | None
+) -> Verdicts:
+    change = _difference(stance_index, stance_then)
+    return Verdicts(
+        programme_id=found.programme_id,
+        target_end_date=found.evidence.target_end_date,
+        forecast=found.forecast,
+        stance_index=stance_index,
+        stance_index_90d=stance_then,
+        stance_change=change,
+        direction=figures.stance_direction(change),
+        confidence=confidence.explain(found.suggestion, found.override),
+    )
+
+
+def _stance_90_days_ago(
+    session: Session, programme_ids: sa.Select[Any] | Sequence[int], today: dt.date
+) -> dict[Any, float | None]:
+    return stance_as_of(
+        session,
+        key=col(Stakeholder.programme_id),
+        where=[col(Stakeholder.programme_id).in_(programme_ids)],
+        as_of=today - dt.timedelta(days=figures.STANCE_WINDOW_DAYS),
+    )
+
+
+def verdicts(*, session: Session, programme_id: int, today: dt.date) -> Verdicts:
+    """One programme's verdicts (see Verdicts): the same object portfolio_dashboard carries in
+    its `verdicts` column. Raises NotFoundError when the programme does not exist."""
+    found = _confidence_rows(session, [programme_id], today).get(programme_id)
+    if found is None:
+        raise NotFoundError(None, "That programme no longer exists. Reload the page.")
+    now = _rows(
+        session,
+        sa.select(*_stakeholder_sums()).where(col(Stakeholder.programme_id) == programme_id),
+    )[0]
+    then = _stance_90_days_ago(session, [programme_id], today).get(programme_id)
+    return _verdicts(found, _ratio(now["weighted"], now["influence"]), then)
 
 
 def _confidence_rows(
@@ -1309,6 +1406,7 @@ PORTFOLIO_DASHBOARD_COLUMNS = (
     "override_at",
     "confidence",
     "confidence_label",
+    "verdicts",
 )
 
 
@@ -1321,40 +1419,34 @@ def portfolio_dashboard(*, session: Session, viewer: Viewer, today: dt.date) -> 
     target end date; False without a forecast); stance_index_90d (the stance index 90 days ago:
     each stakeholder's latest assessment on or before then, weighted by current influence; None
     when nobody had been assessed); stance_change (stance_index - stance_index_90d, or None);
-    stance_direction ("improving", "worsening" or "steady" within STANCE_DEAD_BAND; None);
+    stance_direction (figures.stance_direction: a StanceDirection, or None);
     mean_attainment (as programme_figures; None without readings); hotspots_blocking (hotspots
     on whom open work depends); suggested, suggested_label (the suggested rating's value, e.g.
     "amber_red", and label, "Amber/Red"); deciding_rule (the evidence text of the rule that set
     the suggestion, None when Green); override, override_reason, override_by, override_at (the
     latest override's value, reason, who, when (aware datetime); None without one); confidence,
-    confidence_label (the rating shown: the override when there is one, else the suggestion).
+    confidence_label (the rating shown: the override when there is one, else the suggestion);
+    verdicts (the row's Verdicts, which the portfolio table and the packs render).
     """
     visible = visible_programme_ids(viewer)
     base = _portfolio_rows(session, viewer, today)
     ratings = _confidence_rows(session, visible, today)
-    then = _stance_as_of(
-        session,
-        key=col(Stakeholder.programme_id),
-        where=[col(Stakeholder.programme_id).in_(visible)],
-        as_of=today - dt.timedelta(days=figures.STANCE_WINDOW_DAYS),
-    )
+    then = _stance_90_days_ago(session, visible, today)
     rows = []
     for row in base:
         found = ratings[row["programme_id"]]
         evidence, suggestion, override = found.evidence, found.suggestion, found.override
-        stance_then = then.get(row["programme_id"])
-        change = _difference(row["stance_index"], stance_then)
-        shown = found.rating
+        verdict = _verdicts(found, row["stance_index"], then.get(row["programme_id"]))
+        shown = verdict.confidence.rating
         rows.append(
             {
                 **row,
                 "forecast_p50": evidence.forecast_p50,
                 "forecast_p85": evidence.forecast_p85,
-                "forecast_late": evidence.forecast_p85 is not None
-                and evidence.forecast_p85 > evidence.target_end_date,
-                "stance_index_90d": stance_then,
-                "stance_change": change,
-                "stance_direction": stance_direction(change),
+                "forecast_late": verdict.late,
+                "stance_index_90d": verdict.stance_index_90d,
+                "stance_change": verdict.stance_change,
+                "stance_direction": verdict.direction,
                 "mean_attainment": evidence.mean_attainment,
                 "hotspots_blocking": evidence.hotspots_blocking,
                 "suggested": suggestion.rating.value,
@@ -1366,6 +1458,7 @@ def portfolio_dashboard(*, session: Session, viewer: Viewer, today: dt.date) -> 
                 "override_at": override.set_at if override else None,
                 "confidence": shown.value,
                 "confidence_label": shown.label,
+                "verdicts": verdict,
             }
         )
     return _frame(
@@ -1385,6 +1478,7 @@ def portfolio_dashboard(*, session: Session, viewer: Viewer, today: dt.date) -> 
             "override_reason",
             "override_by",
             "override_at",
+            "verdicts",
         ),
     )
 
@@ -1553,7 +1647,7 @@ def change_load_with_stance(
     that appears in the load or has such stakeholders, ordered by organisation and group name:
     staff_group_id, staff_group, organisation, stakeholders (count), stance_index (now),
     stance_index_90d (as of `today` - 90 days, as portfolio_dashboard), stance_change (now - 90
-    days ago), falling (True when the change is FALLING_STANCE_CHANGE, -0.25, or lower). A group
+    days ago), falling (figures.stance_falling: the change is -0.25 or lower). A group
     with no stakeholders has 0, None, None, None, False. `today` defaults to
     tracker.clock.today(). Raises as change_load does.
     """
@@ -1579,7 +1673,7 @@ def change_load_with_stance(
         .where(*in_scope)
         .group_by(col(Stakeholder.staff_group_id), col(StaffGroup.name), col(Organisation.name))
     )
-    then = _stance_as_of(
+    then = stance_as_of(
         session,
         key=col(Stakeholder.staff_group_id),
         where=in_scope,
@@ -1616,7 +1710,7 @@ def change_load_with_stance(
                 "staff_group_id": int(group["staff_group_id"]),
                 "stance_index_90d": stance_then,
                 "stance_change": change,
-                "falling": change is not None and change <= FALLING_STANCE_CHANGE + _EPSILON,
+                "falling": figures.stance_falling(change),
             }
         )
     stance = _frame(
@@ -1750,7 +1844,7 @@ def stance_history(
     return _frame(rows, STANCE_HISTORY_COLUMNS, optional=("stance_index", "desired_index"))
 
 
-ADKAR_ELEMENTS = ("awareness", "desire", "knowledge", "ability", "reinforcement")
+ADKAR_ELEMENTS = vocabulary.ADKAR
 ADKAR_COLUMNS = ("staff_group", "element", "score", "stakeholders")
 NO_STAFF_GROUP = "No staff group"
 
@@ -1951,3 +2045,59 @@ def organisations_in_view(*, session: Session, viewer: Viewer) -> dict[str, str]
         .order_by(col(Organisation.name)),
     )
     return {str(row["name"]): str(row["short_name"]) for row in rows}
+
+
+# --- What a board pack lists besides the dashboards -----------------------------------------
+
+
+def next_due(*, session: Session, programme_id: int, today: dt.date, limit: int) -> list[Milestone]:
+    """The next `limit` milestones not done or cancelled, due today or later, soonest first."""
+    statement = (
+        sa.select(Milestone)
+        .where(
+            col(Milestone.programme_id) == programme_id,
+            _open_milestone(),
+            col(Milestone.due_date) >= today,
+        )
+        .order_by(col(Milestone.due_date), col(Milestone.title), col(Milestone.id))
+        .limit(limit)
+    )
+    return list(session.scalars(statement).all())
+
+
+def blocked_work(*, session: Session, stakeholder_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Titles of the open milestones waiting on each of these stakeholders, soonest due first."""
+    if not stakeholder_ids:
+        return {}
+    statement = (
+        sa.select(col(MilestoneDependency.stakeholder_id), col(Milestone.title))
+        .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
+        .where(col(MilestoneDependency.stakeholder_id).in_(stakeholder_ids), _open_milestone())
+        .order_by(col(Milestone.due_date), col(Milestone.title))
+    )
+    found: dict[int, list[str]] = {}
+    for row in _rows(session, statement):
+        found.setdefault(row["stakeholder_id"], []).append(row["title"])
+    return found
+
+
+def open_barriers(*, session: Session, programme_id: int) -> list[Barrier]:
+    """Barriers not closed, highest score (likelihood x impact) first."""
+    score = col(Barrier.likelihood) * col(Barrier.impact)
+    statement = (
+        sa.select(Barrier)
+        .where(
+            col(Barrier.programme_id) == programme_id,
+            col(Barrier.status) != BarrierStatus.closed,
+        )
+        .order_by(score.desc(), col(Barrier.likelihood).desc(), col(Barrier.title))
+    )
+    return list(session.scalars(statement).all())
+
+
+def organisation_names(*, session: Session, viewer: Viewer) -> list[str]:
+    """The names of the viewer's organisations, A to Z."""
+    statement = sa.select(col(Organisation.name)).where(
+        col(Organisation.id).in_(viewer.organisation_ids)
+    )
+    return sorted(row["name"] for row in _rows(session, statement))
