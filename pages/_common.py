@@ -172,6 +172,44 @@ def table(rows: pd.DataFrame | Sequence[Any], columns: Mapping[str, Any]) -> Non
     )
 
 
+def choose(label: str, options: Mapping[int, str], *, key: str, none: str) -> int:
+    """A selectbox of `options` (id -> how it is named) under `label`, keyed `key`. With no
+    options it says `none` and stops the page; a remembered choice no longer offered (deleted,
+    or out of the viewer's scope) falls back to the first."""
+    if not options:
+        st.info(none)
+        st.stop()
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    return int(st.selectbox(label, list(options), format_func=options.__getitem__, key=key))
+
+
+def save_update(
+    viewer: Viewer,
+    service: Callable[..., Any],
+    model: type[Any],
+    update: Mapping[str, Any],
+    record_key: str,
+    labels: dict[str, str],
+) -> bool:
+    """Save a form's `update` (its fields and the "version" it was built from) as the viewer:
+    `service(session=, viewer=, data=)` gets it checked against `model` (an XUpdate) and
+    returns the saved record. A refusal is shown next to the form; on success the form stands
+    on the record's new version. True when saved."""
+    from pages import _manage as manage
+    from tracker.services import records
+
+    def change(session: Any) -> int:
+        data = records.validated(model, update)
+        return int(service(session=session, viewer=viewer, data=data).version)
+
+    version = manage.save(viewer, change, labels=labels)
+    if version is None:
+        return False
+    manage.saved(record_key, version)
+    return True
+
+
 def today() -> dt.date:
     return clock.today()
 

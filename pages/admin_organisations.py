@@ -2,6 +2,7 @@
 add and rename organisations; add, rename and delete staff groups (saying first what a
 deletion changes)."""
 
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -29,18 +30,15 @@ st.caption(
 engine = common.get_engine()
 with db.read_session(engine) as session:
     table = read.admin.organisation_table(session=session, viewer=viewer)
-st.dataframe(
+common.table(
     table,
-    column_order=["name", "short_name", "staff_groups", "users", "programmes"],
-    column_config={
+    {
         "name": "Organisation",
         "short_name": "Short name",
         "staff_groups": "Staff groups",
         "users": "Users",
         "programmes": st.column_config.NumberColumn("Programmes", help="Programmes it owns."),
     },
-    hide_index=True,
-    width="stretch",
 )
 
 with st.expander("Add an organisation", icon=":material/domain_add:"):
@@ -67,16 +65,11 @@ with st.expander("Add an organisation", icon=":material/domain_add:"):
                 st.rerun()
 
 by_id: dict[int, dict[str, Any]] = {int(row["id"]): row for row in table.to_dict("records")}
-if not by_id:
-    st.info("You do not administer any organisation yet.")
-    st.stop()
-if st.session_state.get("organisations_choice") not in by_id:
-    st.session_state.pop("organisations_choice", None)
-oid = st.selectbox(
+oid = common.choose(
     "Organisation",
-    list(by_id),
-    format_func=lambda i: by_id[i]["name"],
+    {i: row["name"] for i, row in by_id.items()},
     key="organisations_choice",
+    none="You do not administer any organisation yet.",
 )
 org = by_id[oid]
 record_key = f"organisations_org_{oid}"
@@ -89,18 +82,9 @@ with st.form(f"organisations_rename_{oid}"):
     st.text_input("Short name", key=keys["short_name"], max_chars=12, help=SHORT_HELP)
     if st.form_submit_button("Rename organisation"):
         changes = {name: str(st.session_state[key]).strip() for name, key in keys.items()}
-
-        def rename(session: Session) -> int:
-            return organisations.rename_organisation(
-                session=session,
-                viewer=viewer,
-                organisation_id=oid,
-                data=records.validated(OrganisationUpdate, {**changes, "version": version}),
-            ).version
-
-        new_version = manage.save(viewer, rename, labels=LABELS)
-        if new_version is not None:
-            manage.saved(record_key, new_version)
+        rename = partial(organisations.rename_organisation, organisation_id=oid)
+        update = {**changes, "version": version}
+        if common.save_update(viewer, rename, OrganisationUpdate, update, record_key, LABELS):
             manage.flash(
                 f"Saved {plain_text(changes['name'])} ({plain_text(changes['short_name'])})."
             )
@@ -110,10 +94,9 @@ manage.reload_button(record_key, keys.values(), key=f"organisations_reload_{oid}
 st.header(f"Staff groups of {plain_text(org['name'])}")
 with db.read_session(engine) as session:
     staff_groups = read.admin.staff_group_table(session=session, organisation_id=oid)
-st.dataframe(
+common.table(
     staff_groups,
-    column_order=["name", "users", "stakeholders", "milestone_impacts"],
-    column_config={
+    {
         "name": "Staff group",
         "users": "Users",
         "stakeholders": "Stakeholders",
@@ -121,8 +104,6 @@ st.dataframe(
             "Milestone impacts", help="Milestones that land on this group."
         ),
     },
-    hide_index=True,
-    width="stretch",
 )
 
 with st.form(f"organisations_new_group_{oid}"):

@@ -2,6 +2,7 @@
 name, role, staff group or organisations; deactivate or reactivate them; set a password for a
 local account."""
 
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -31,7 +32,7 @@ PASSWORD_HELP = (
 
 
 def role_words(value: str) -> str:
-    return value.capitalize()
+    return Role(value).label
 
 
 viewer = common.require_viewer(Role.admin)
@@ -47,27 +48,19 @@ with db.read_session(common.get_engine()) as session:
     own = read.admin.organisation_names(session=session, viewer=viewer)
     groups = read.admin.staff_group_names(session=session, viewer=viewer)
 
-st.dataframe(
-    users.assign(
-        role=users["role"].map(role_words),
-        active=users["active"].map({True: "Active", False: "Deactivated"}),
-        local_password=users["local_password"].map({True: "Yes", False: "No"}),
-    ),
-    column_order=["email", "name", "role", "organisations", "staff_group", "active"]
-    + ["local_password"],
-    column_config={
+common.table(
+    users,
+    {
         "email": "E-mail",
         "name": "Name",
-        "role": "Role",
+        "role_label": "Role",
         "organisations": "Organisations",
         "staff_group": "Staff group",
-        "active": "Account",
-        "local_password": st.column_config.TextColumn(
+        "account": "Account",
+        "password_set": st.column_config.TextColumn(
             "Local password set", help="Whether they can sign in with a password set here."
         ),
     },
-    hide_index=True,
-    width="stretch",
 )
 
 
@@ -134,16 +127,11 @@ if shared:
         "organisation you do not administer: only an administrator of all their organisations "
         "can change them."
     )
-if not by_id:
-    st.info("There are no users you can change in your organisations yet.")
-    st.stop()
-if st.session_state.get("users_choice") not in by_id:
-    st.session_state.pop("users_choice", None)
-uid = st.selectbox(
+uid = common.choose(
     "User",
-    list(by_id),
-    format_func=lambda i: f"{by_id[i]['name']} ({by_id[i]['email']})",
+    {i: f"{row['name']} ({row['email']})" for i, row in by_id.items()},
     key="users_choice",
+    none="There are no users you can change in your organisations yet.",
 )
 user = by_id[uid]
 record_key = f"users_user_{uid}"
@@ -184,17 +172,9 @@ if submitted:
     draft = {name: st.session_state[key] for name, key in keys.items()}
     draft["name"] = draft["name"].strip()
 
-    def save_user(session: Session) -> int:
-        return organisations.change_user(
-            session=session,
-            viewer=viewer,
-            user_id=uid,
-            data=records.validated(UserUpdate, {**draft, "version": version}),
-        ).version
-
-    new_version = manage.save(viewer, save_user, labels=LABELS)
-    if new_version is not None:
-        manage.saved(record_key, new_version)
+    save_user = partial(organisations.change_user, user_id=uid)
+    update = {**draft, "version": version}
+    if common.save_update(viewer, save_user, UserUpdate, update, record_key, LABELS):
         what = [
             manage.field_name(name, LABELS).lower()
             for name in current

@@ -157,8 +157,8 @@ def test_users_page_lists_the_admins_users_with_password_set_or_not_and_never_th
     assert list(shown["email"]) == list(expected["email"])
     assert len(shown) == 6
     by_email = shown.set_index("email")
-    assert by_email.loc[SAM, "local_password"] == "Yes"
-    assert by_email.loc[MAYA, "local_password"] == "No"
+    assert by_email.loc[SAM, "password_set"] == "Yes"
+    assert by_email.loc[MAYA, "password_set"] == "No"
     assert by_email.loc[SAM, "staff_group"] == "NCC: Customer services"
     assert "password_hash" not in shown.columns
     assert not any("argon2" in str(value) for value in shown.to_numpy().ravel())

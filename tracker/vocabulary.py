@@ -146,6 +146,11 @@ class Role(StrEnum):
     leadership = "leadership"
     staff = "staff"
 
+    @property
+    def label(self) -> str:
+        """The role as the interface names it, e.g. "Leadership"."""
+        return self.value.capitalize()
+
 
 class AuditAction(StrEnum):
     create = "create"

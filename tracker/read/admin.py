@@ -69,12 +69,15 @@ USER_COLUMNS = [
     "email",
     "name",
     "role",
+    "role_label",
     "organisations",
     "organisation_ids",
     "staff_group",
     "staff_group_id",
     "active",
+    "account",
     "local_password",
+    "password_set",
     "administrable",
 ]
 
@@ -84,7 +87,8 @@ def user_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
     the viewer's organisations they belong to (and how many others), `organisation_ids` lists
     those of the viewer's; `local_password` says whether a password is set, never the hash;
     `administrable` whether the viewer may change them (every organisation of theirs is the
-    viewer's)."""
+    viewer's). In words: `role_label`, `account` ("Active" or "Deactivated") and
+    `password_set` ("Yes" or "No")."""
     in_scope = sa.select(col(UserOrganisation.user_id)).where(
         col(UserOrganisation.organisation_id).in_(list(viewer.organisation_ids))
     )
@@ -122,8 +126,11 @@ def user_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
         user["organisations"] = names + (f" (and {others} other)" if others else "")
         user["organisation_ids"] = [int(link["id"]) for link in own]
         user["role"] = Role(user["role"]).value
+        user["role_label"] = Role(user["role"]).label
         user["active"] = bool(user["active"])
+        user["account"] = "Active" if user["active"] else "Deactivated"
         user["local_password"] = bool(user["local_password"])
+        user["password_set"] = "Yes" if user["local_password"] else "No"
         # tracker.permissions: only an administrator of every one of their organisations.
         user["administrable"] = allowed(
             viewer, Action.user_administer, organisations(link["id"] for link in mine)
@@ -338,6 +345,11 @@ def _newest(
     return list(session.exec(statement))
 
 
+def _logged(row: AuditEvent | SignInAttempt) -> dict[str, Any]:
+    """A log row's id and time, with the time in words: the fields every log entry starts with."""
+    return {"id": int(row.id or 0), "at": row.at, "when": words.time_text(row.at)}
+
+
 def audit_count(*, session: Session, viewer: Viewer, where: AuditFilter) -> int:
     """How many events match `where` among those the viewer may read."""
     require(viewer, Action.audit_read)
@@ -357,9 +369,7 @@ def audit_events(
     require(viewer, Action.audit_read)
     return tuple(
         AuditEntry(
-            id=int(event.id or 0),
-            at=event.at,
-            when=words.time_text(event.at),
+            **_logged(event),
             actor=event.actor,
             action=AuditAction(event.action).label,
             record_type=event.record_type.replace("_", " "),
@@ -495,9 +505,7 @@ def sign_in_attempts(
     """The matching attempts, newest first, `limit` of them, as the sign-in log shows them."""
     return tuple(
         SignInEntry(
-            id=int(attempt.id or 0),
-            at=attempt.at,
-            when=words.time_text(attempt.at),
+            **_logged(attempt),
             email=attempt.email,
             method=SIGN_IN_METHOD_WORDS[SignInMethod(attempt.method)],
             outcome=SIGN_IN_OUTCOME_WORDS[SignInOutcome(attempt.outcome)],
