@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
 
@@ -90,6 +90,7 @@ FORMAT = "change-tracker-programme"
 VERSION = 2
 MEDIA_TYPE = "application/json"
 
+_Row = TypeVar("_Row", bound=SQLModel)
 _STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -421,6 +422,21 @@ class _Exporter:
             "confidence_overrides": self._overrides(),
         }
 
+    def _by_parent(
+        self, child: type[_Row], parent: type[Any], link: str
+    ) -> defaultdict[int, list[_Row]]:
+        """The programme's `child` rows grouped by `link`, the id of their `parent` (a record
+        that has a programme_id)."""
+        rows = self.session.exec(
+            select(child)
+            .join(parent, col(parent.id) == col(getattr(child, link)))
+            .where(parent.programme_id == self.id)
+        ).all()
+        grouped: defaultdict[int, list[_Row]] = defaultdict(list)
+        for row in rows:
+            grouped[getattr(row, link)].append(row)
+        return grouped
+
     def _referenced_group_ids(self) -> set[int]:
         impacted = self.session.exec(
             select(MilestoneImpact.staff_group_id)
@@ -474,13 +490,7 @@ class _Exporter:
         stage_records = self.session.exec(
             select(StageRecord).where(StageRecord.programme_id == self.id)
         ).all()
-        criteria: defaultdict[int | None, list[ExitCriterion]] = defaultdict(list)
-        for criterion in self.session.exec(
-            select(ExitCriterion)
-            .join(StageRecord, col(StageRecord.id) == col(ExitCriterion.stage_record_id))
-            .where(StageRecord.programme_id == self.id)
-        ).all():
-            criteria[criterion.stage_record_id].append(criterion)
+        criteria = self._by_parent(ExitCriterion, StageRecord, "stage_record_id")
         fields = (
             "stage",
             "narrative",
@@ -495,7 +505,7 @@ class _Exporter:
                 "exit_criteria": [
                     _fields(criterion, ("position", "text", "met"))
                     for criterion in sorted(
-                        criteria[record.id], key=lambda c: (c.position, c.id or 0)
+                        criteria[record.id or 0], key=lambda c: (c.position, c.id or 0)
                     )
                 ],
             }
@@ -513,22 +523,21 @@ class _Exporter:
 
     def _milestones(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
         rows = self.session.exec(select(Milestone).where(Milestone.programme_id == self.id)).all()
-        impacts: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
-        for impact in self.session.exec(
-            select(MilestoneImpact)
-            .join(Milestone, col(Milestone.id) == col(MilestoneImpact.milestone_id))
-            .where(Milestone.programme_id == self.id)
-        ).all():
-            impacts[impact.milestone_id].append(
+        impacts: dict[int, list[dict[str, Any]]] = {
+            milestone_id: [
                 {"staff_group": self._group_ref(impact.staff_group_id), "impact": impact.impact}
-            )
-        needs: defaultdict[int, list[str]] = defaultdict(list)
-        for dependency in self.session.exec(
-            select(MilestoneDependency)
-            .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
-            .where(Milestone.programme_id == self.id)
-        ).all():
-            needs[dependency.milestone_id].append(people[dependency.stakeholder_id].name)
+                for impact in rows_of
+            ]
+            for milestone_id, rows_of in self._by_parent(
+                MilestoneImpact, Milestone, "milestone_id"
+            ).items()
+        }
+        needs = {
+            milestone_id: [people[dependency.stakeholder_id].name for dependency in rows_of]
+            for milestone_id, rows_of in self._by_parent(
+                MilestoneDependency, Milestone, "milestone_id"
+            ).items()
+        }
         fields = ("stage", "title", "owner", "due_date", "completed_date", "status", "weight")
         ordered = sorted(rows, key=lambda m: (_stage_rank(m.stage), m.due_date, m.title, m.id or 0))
         return [
@@ -537,23 +546,17 @@ class _Exporter:
                 "impacts": [
                     {"staff_group": item["staff_group"], "impact": _value(item["impact"])}
                     for item in sorted(
-                        impacts[milestone.id or 0],
+                        impacts.get(milestone.id or 0, []),
                         key=lambda i: (i["staff_group"]["organisation"], i["staff_group"]["name"]),
                     )
                 ],
-                "depends_on": sorted(needs[milestone.id or 0]),
+                "depends_on": sorted(needs.get(milestone.id or 0, [])),
             }
             for milestone in ordered
         ]
 
     def _stakeholders(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
-        history: defaultdict[int, list[Assessment]] = defaultdict(list)
-        for assessment in self.session.exec(
-            select(Assessment)
-            .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
-            .where(Stakeholder.programme_id == self.id)
-        ).all():
-            history[assessment.stakeholder_id].append(assessment)
+        history = self._by_parent(Assessment, Stakeholder, "stakeholder_id")
         fields = (
             "name",
             "role",
@@ -597,17 +600,16 @@ class _Exporter:
 
     def _engagements(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
         rows = self.session.exec(select(Engagement).where(Engagement.programme_id == self.id)).all()
-        attendees: defaultdict[int, list[str]] = defaultdict(list)
-        for row in self.session.exec(
-            select(EngagementStakeholder)
-            .join(Engagement, col(Engagement.id) == col(EngagementStakeholder.engagement_id))
-            .where(Engagement.programme_id == self.id)
-        ).all():
-            attendees[row.engagement_id].append(people[row.stakeholder_id].name)
+        attendees = self._by_parent(EngagementStakeholder, Engagement, "engagement_id")
         fields = ("occurred_on", "kind", "summary", "outcome", "follow_up_on", "follow_up_done")
         ordered = sorted(rows, key=lambda e: (e.occurred_on, e.kind, e.summary, e.id or 0))
         return [
-            {**_fields(row, fields), "stakeholders": sorted(attendees[row.id or 0])}
+            {
+                **_fields(row, fields),
+                "stakeholders": sorted(
+                    people[attendee.stakeholder_id].name for attendee in attendees[row.id or 0]
+                ),
+            }
             for row in ordered
         ]
 
@@ -618,13 +620,7 @@ class _Exporter:
 
     def _metrics(self) -> list[dict[str, Any]]:
         rows = self.session.exec(select(Metric).where(Metric.programme_id == self.id)).all()
-        readings: defaultdict[int, list[MetricReading]] = defaultdict(list)
-        for reading in self.session.exec(
-            select(MetricReading)
-            .join(Metric, col(Metric.id) == col(MetricReading.metric_id))
-            .where(Metric.programme_id == self.id)
-        ).all():
-            readings[reading.metric_id].append(reading)
+        readings = self._by_parent(MetricReading, Metric, "metric_id")
         fields = tuple(name for name in SCHEMA["metric"] if name != "readings")
         return [
             {
