@@ -31,8 +31,9 @@ from tracker import db
 from tracker.cli import main
 from tracker.errors import DomainError
 from tracker.io import backup
+from tracker.models import ProgrammeCreate
 from tracker.seed.demo import seed_demo
-from tracker.services import programmes
+from tracker.services import programmes, records
 
 ACTOR = factories.ACTOR
 
@@ -92,13 +93,16 @@ def _new_programme(engine: Engine, organisation_id: int, label: str) -> None:
         programmes.create_programme(
             session=session,
             viewer=SYSTEM,
-            data={
-                "code": f"BK-{label}",
-                "title": f"Backed-up programme {label}",
-                "organisation_id": organisation_id,
-                "start_date": dt.date(2026, 1, 1),
-                "target_end_date": dt.date(2027, 12, 31),
-            },
+            data=records.validated(
+                ProgrammeCreate,
+                {
+                    "code": f"BK-{label}",
+                    "title": f"Backed-up programme {label}",
+                    "organisation_id": organisation_id,
+                    "start_date": dt.date(2026, 1, 1),
+                    "target_end_date": dt.date(2027, 12, 31),
+                },
+            ),
         )
 
 

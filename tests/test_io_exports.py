@@ -31,12 +31,15 @@ from tracker.models import (
     Metric,
     MetricReading,
     Milestone,
+    MilestoneCreate,
     Narrative,
+    NarrativeCreate,
     Programme,
     StageRecord,
     Stakeholder,
 )
-from tracker.services import milestones, narratives, stakeholders
+from tracker.models.people import StakeholderCreate
+from tracker.services import milestones, narratives, records, stakeholders
 
 ADMIN = "ada.admin@demo.example"
 MANAGER = "maya.manager@demo.example"  # Northmoor County Council only
@@ -172,33 +175,42 @@ def test_formula_like_text_is_neutralised_and_numbers_stay_numbers(demo_engine: 
         milestones.create_milestone(
             session=session,
             viewer=SYSTEM,
-            data={
-                "programme_id": programme_id,
-                "stage": "test",
-                "title": FORMULA,
-                "owner": "@owner",
-                "due_date": dt.date(2026, 9, 30),
-            },
+            data=records.validated(
+                MilestoneCreate,
+                {
+                    "programme_id": programme_id,
+                    "stage": "test",
+                    "title": FORMULA,
+                    "owner": "@owner",
+                    "due_date": dt.date(2026, 9, 30),
+                },
+            ),
         )
         narratives.write_narrative(
             session=session,
             viewer=SYSTEM,
-            data={
-                "programme_id": programme_id,
-                "title": "+1 for the new portal",
-                "body": "-2 days to go\n\nand counting",
-            },
+            data=records.validated(
+                NarrativeCreate,
+                {
+                    "programme_id": programme_id,
+                    "title": "+1 for the new portal",
+                    "body": "-2 days to go\n\nand counting",
+                },
+            ),
         )
         stakeholders.create_stakeholder(
             session=session,
             viewer=SYSTEM,
-            data={
-                "programme_id": programme_id,
-                "name": "Rhys Resistor",
-                "role": "\tTabbed role",
-                "stance": -2,
-                "notes": "\rstarts with a carriage return",
-            },
+            data=records.validated(
+                StakeholderCreate,
+                {
+                    "programme_id": programme_id,
+                    "name": "Rhys Resistor",
+                    "role": "\tTabbed role",
+                    "stance": -2,
+                    "notes": "\rstarts with a carriage return",
+                },
+            ),
         )
     with db.read_session(demo_engine) as session:
         viewer = _viewer(session, MANAGER)
@@ -361,7 +373,7 @@ def test_cli_exports_an_xlsx_workbook_and_an_exchange_file(
     assert openpyxl.load_workbook(workbook_path).sheetnames[0] == "Programmes"
     (exchange_path,) = tmp_path.glob("NCC-CARE-RECORD-*-exchange.json")
     document = json.loads(exchange_path.read_text(encoding="utf-8"))
-    assert (document["format"], document["version"]) == ("change-tracker-programme", 1)
+    assert (document["format"], document["version"]) == ("change-tracker-programme", 2)
     assert document["programme"]["code"] == "NCC-CARE-RECORD"
 
 

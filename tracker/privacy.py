@@ -249,15 +249,11 @@ def _redact_audit(
 
 
 def _write_event(
-    session: Session,
-    *,
-    action: AuditAction,
-    stakeholder_id: int,
-    programme_id: int,
-    details: Mapping[str, Any],
+    session: Session, action: AuditAction, stakeholder_id: int, details: Mapping[str, Any]
 ) -> int:
     """Write one audit event by hand (an erasure, a subject access export) about a stakeholder,
-    by the session's actor; `details` must hold no personal data."""
+    by the session's actor, belonging to the programme `details["programme_id"]`; `details`
+    must hold no personal data."""
     events = _table("audit_event")
     values: dict[str, Any] = {
         "at": clock.now(),
@@ -272,7 +268,7 @@ def _write_event(
     if "programme_id" in events.c:
         # Whose event it is, where the audit trail records that (so an organisation's
         # administrators see it).
-        values["programme_id"] = programme_id
+        values["programme_id"] = details["programme_id"]
     audit.mark_changed(session)
     event_id = (
         session.connection()
@@ -322,13 +318,7 @@ def _anonymise(session: Session, stakeholder_id: int) -> ErasureReport | None:
         "records_changed": dict(sorted(changed.items())),
         "audit_events_redacted": redacted,
     }
-    event_id = _write_event(
-        session,
-        action=AuditAction.erase,
-        stakeholder_id=stakeholder_id,
-        programme_id=programme_id,
-        details=details,
-    )
+    event_id = _write_event(session, AuditAction.erase, stakeholder_id, details)
     # Objects this session loaded earlier hold the old values: read them afresh.
     session.expire_all()
     return ErasureReport(
@@ -573,10 +563,5 @@ def record_subject_access(
     format, no personal data). Refused unless the viewer manages the stakeholder's programme.
     Returns the event's id."""
     _values, programme, _current = subject_of(session, viewer, stakeholder_id)
-    return _write_event(
-        session,
-        action=AuditAction.subject_access,
-        stakeholder_id=stakeholder_id,
-        programme_id=programme.id or 0,
-        details={"programme_id": programme.id, "format": file_format},
-    )
+    details = {"programme_id": programme.id, "format": file_format}
+    return _write_event(session, AuditAction.subject_access, stakeholder_id, details)

@@ -113,14 +113,9 @@ $tracker_restore$;
 """
 
 
-@dataclass(frozen=True)
-class BackupInfo:
-    """What a backup file holds, as read back from it: its kind, the schema revision it was
-    taken at, and the number of rows in each table (the restore must reproduce these)."""
+class _Counted:
+    """A backup's tables and rows, from its `row_counts` (table -> rows)."""
 
-    path: Path
-    kind: Kind
-    revision: str
     row_counts: Mapping[str, int]
 
     @property
@@ -130,6 +125,17 @@ class BackupInfo:
     @property
     def total_rows(self) -> int:
         return sum(self.row_counts.values())
+
+
+@dataclass(frozen=True)
+class BackupInfo(_Counted):
+    """What a backup file holds, as read back from it: its kind, the schema revision it was
+    taken at, and the number of rows in each table (the restore must reproduce these)."""
+
+    path: Path
+    kind: Kind
+    revision: str
+    row_counts: Mapping[str, int]
 
     def describe(self) -> str:
         return (
@@ -139,7 +145,7 @@ class BackupInfo:
 
 
 @dataclass(frozen=True)
-class BackupReport:
+class BackupReport(_Counted):
     """A backup that was written and then verified: where it is, how big, and what it holds."""
 
     path: Path
@@ -149,14 +155,6 @@ class BackupReport:
     revision: str
     head: str
     duration_seconds: float
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        return tuple(sorted(self.row_counts))
-
-    @property
-    def total_rows(self) -> int:
-        return sum(self.row_counts.values())
 
     def describe(self) -> str:
         """Several lines for a person: the file, its size, the revision, the time it took,

@@ -421,6 +421,12 @@ class _Reader:
     def _code(self, row: dict[str, Any]) -> str:
         return self.codes[row["programme_id"]]
 
+    def _cells(self, statement: Executable, names: Sequence[str]) -> list[tuple[Cell, ...]]:
+        """The statement's rows sorted by programme code (then in the statement's order), each as
+        its programme's code followed by the named columns."""
+        rows = sorted(self._rows(statement), key=self._code)
+        return [(self._code(row), *(row[name] for name in names)) for row in rows]
+
     def programmes(self) -> list[tuple[Cell, ...]]:
         partners: defaultdict[int, list[str]] = defaultdict(list)
         statement: Executable = (
@@ -593,24 +599,22 @@ class _Reader:
             .where(col(Stakeholder.programme_id).in_(self.ids))
             .order_by(col(Stakeholder.name), col(Assessment.assessed_on), col(Assessment.id))
         )
-        rows = sorted(self._rows(statement), key=self._code)
-        return [
+        return self._cells(
+            statement,
             (
-                self._code(row),
-                row["stakeholder_name"],
-                row["assessed_on"],
-                row["stance"],
-                row["influence"],
-                row["interest"],
-                row["awareness"],
-                row["desire"],
-                row["knowledge"],
-                row["ability"],
-                row["reinforcement"],
-                row["assessed_by"],
-            )
-            for row in rows
-        ]
+                "stakeholder_name",
+                "assessed_on",
+                "stance",
+                "influence",
+                "interest",
+                "awareness",
+                "desire",
+                "knowledge",
+                "ability",
+                "reinforcement",
+                "assessed_by",
+            ),
+        )
 
     def engagements(self) -> list[tuple[Cell, ...]]:
         in_programmes = col(Engagement.programme_id).in_(self.ids)
@@ -650,21 +654,10 @@ class _Reader:
             .where(col(Barrier.programme_id).in_(self.ids))
             .order_by(col(Barrier.title), col(Barrier.id))
         )
-        rows = sorted(self._rows(statement), key=self._code)
-        return [
-            (
-                self._code(row),
-                row["title"],
-                row["kind"],
-                row["category"],
-                row["likelihood"],
-                row["impact"],
-                row["owner"],
-                row["mitigation"],
-                row["status"],
-            )
-            for row in rows
-        ]
+        return self._cells(
+            statement,
+            ("title", "kind", "category", "likelihood", "impact", "owner", "mitigation", "status"),
+        )
 
     def metrics(self) -> list[tuple[Cell, ...]]:
         statement: Executable = (
@@ -672,20 +665,9 @@ class _Reader:
             .where(col(Metric.programme_id).in_(self.ids))
             .order_by(col(Metric.name))
         )
-        rows = sorted(self._rows(statement), key=self._code)
-        return [
-            (
-                self._code(row),
-                row["name"],
-                row["unit"],
-                row["baseline"],
-                row["target"],
-                row["target_date"],
-                row["direction"],
-                row["stage"],
-            )
-            for row in rows
-        ]
+        return self._cells(
+            statement, ("name", "unit", "baseline", "target", "target_date", "direction", "stage")
+        )
 
     def metric_readings(self) -> list[tuple[Cell, ...]]:
         statement: Executable = (
@@ -698,11 +680,7 @@ class _Reader:
             .where(col(Metric.programme_id).in_(self.ids))
             .order_by(col(Metric.name), col(MetricReading.reading_on))
         )
-        rows = sorted(self._rows(statement), key=self._code)
-        return [
-            (self._code(row), row["metric_name"], row["reading_on"], row["value"], row["note"])
-            for row in rows
-        ]
+        return self._cells(statement, ("metric_name", "reading_on", "value", "note"))
 
     def narratives(self) -> list[tuple[Cell, ...]]:
         statement: Executable = (
@@ -710,20 +688,9 @@ class _Reader:
             .where(col(Narrative.programme_id).in_(self.ids))
             .order_by(col(Narrative.title), col(Narrative.id))
         )
-        rows = sorted(self._rows(statement), key=self._code)
-        return [
-            (
-                self._code(row),
-                row["title"],
-                row["stage"],
-                row["audience"],
-                row["status"],
-                row["author"],
-                row["published_on"],
-                row["body"],
-            )
-            for row in rows
-        ]
+        return self._cells(
+            statement, ("title", "stage", "audience", "status", "author", "published_on", "body")
+        )
 
     def influence_links(self) -> list[tuple[Cell, ...]]:
         source = aliased(Stakeholder)
@@ -740,7 +707,4 @@ class _Reader:
             .where(col(source.programme_id).in_(self.ids))
             .order_by(col(source.name), col(target.name))
         )
-        rows = sorted(self._rows(statement), key=self._code)
-        return [
-            (self._code(row), row["from_name"], row["to_name"], row["strength"]) for row in rows
-        ]
+        return self._cells(statement, ("from_name", "to_name", "strength"))
