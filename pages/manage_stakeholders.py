@@ -15,11 +15,10 @@ from tracker import read, words
 from tracker.models import NOTES_WARNING, StakeholderBase, Stance
 from tracker.models.base import max_length
 from tracker.models.people import AssessmentCreate, StakeholderUpdate
-from tracker.read.people import ADKAR, INFLUENCED_BY_THEM, INFLUENCES_THEM
+from tracker.read.people import ADKAR, INFLUENCED_BY_THEM, INFLUENCES_THEM, REGISTER_COLUMNS
 from tracker.safe_text import plain_text
 from tracker.services import records
 from tracker.services import stakeholders as people
-from tracker.services.stakeholders import REGISTER_COLUMNS
 
 config = st.column_config
 STANCES = [int(stance) for stance in Stance]

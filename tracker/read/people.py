@@ -34,9 +34,8 @@ from tracker.models import (
 from tracker.permissions import Action, require_programme, require_record
 from tracker.read.sql import frame, rows
 
-STAKEHOLDER_TABLE_COLUMNS = (
-    "id",
-    "version",
+# The register's columns a manager edits (services/stakeholders.apply_register_edits).
+REGISTER_COLUMNS = (
     "name",
     "role",
     "staff_group_id",
@@ -44,6 +43,11 @@ STAKEHOLDER_TABLE_COLUMNS = (
     "interest",
     "desired_stance",
     "relationship_owner",
+)
+STAKEHOLDER_TABLE_COLUMNS = (
+    "id",
+    "version",
+    *REGISTER_COLUMNS,
     "stance",
     "stance_label",
     "assessed_on",

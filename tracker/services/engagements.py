@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from tracker.access import Viewer
 from tracker.errors import DomainError
@@ -57,18 +57,14 @@ def set_attendees(
         stakeholder = records.get(session, Stakeholder, stakeholder_id)
         if stakeholder.programme_id != engagement.programme_id:
             raise DomainError("stakeholders", f"'{stakeholder.name}' is in another programme")
-    existing = session.exec(
-        select(EngagementStakeholder).where(EngagementStakeholder.engagement_id == engagement_id)
-    ).all()
-    for row in existing:
-        if row.stakeholder_id not in wanted:
-            session.delete(row)
-    have = {row.stakeholder_id for row in existing}
-    for stakeholder_id in sorted(wanted - have):
-        session.add(
-            EngagementStakeholder(engagement_id=engagement_id, stakeholder_id=stakeholder_id)
-        )
-    records.flush(session, EngagementStakeholder)
+    records.set_links(
+        session,
+        EngagementStakeholder,
+        owner="engagement_id",
+        owner_id=engagement_id,
+        member="stakeholder_id",
+        wanted=wanted,
+    )
 
 
 def delete_engagement(

@@ -142,13 +142,11 @@ def set_dependencies(
             raise DomainError(
                 "dependencies", f"'{stakeholder.name}' is a stakeholder of another programme"
             )
-    existing = session.exec(
-        select(MilestoneDependency).where(MilestoneDependency.milestone_id == milestone_id)
-    ).all()
-    for row in existing:
-        if row.stakeholder_id not in wanted:
-            session.delete(row)
-    have = {row.stakeholder_id for row in existing}
-    for stakeholder_id in sorted(wanted - have):
-        session.add(MilestoneDependency(milestone_id=milestone_id, stakeholder_id=stakeholder_id))
-    records.flush(session, MilestoneDependency)
+    records.set_links(
+        session,
+        MilestoneDependency,
+        owner="milestone_id",
+        owner_id=milestone_id,
+        member="stakeholder_id",
+        wanted=wanted,
+    )

@@ -105,16 +105,14 @@ def set_user_organisations(
     for organisation_id in wanted:
         records.get(session, Organisation, organisation_id)
     check_staff_group(session, user.staff_group_id, wanted)
-    existing = session.exec(
-        select(UserOrganisation).where(UserOrganisation.user_id == user_id)
-    ).all()
-    for link in existing:
-        if link.organisation_id not in wanted:
-            session.delete(link)
-    have = {link.organisation_id for link in existing}
-    for organisation_id in sorted(wanted - have):
-        session.add(UserOrganisation(user_id=user_id, organisation_id=organisation_id))
-    records.flush(session, UserOrganisation)
+    records.set_links(
+        session,
+        UserOrganisation,
+        owner="user_id",
+        owner_id=user_id,
+        member="organisation_id",
+        wanted=wanted,
+    )
 
 
 def set_password(*, session: Session, viewer: Viewer, user_id: int, password: str) -> None:

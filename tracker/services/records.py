@@ -4,7 +4,7 @@ check fails: the caller's write_session rolls back."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -158,6 +158,28 @@ def update_from(
         expected_version=int(getattr(data, "version")),  # noqa: B009
         changes=changes_of(data),
     )
+
+
+def set_links(
+    session: Session,
+    table: type[SQLModel],
+    *,
+    owner: str,
+    owner_id: int,
+    member: str,
+    wanted: Iterable[int],
+) -> None:
+    """Make the rows of the link table `table` whose `owner` column is `owner_id` exactly those
+    whose `member` column is in `wanted`: the others are deleted, the missing ones added."""
+    keep = set(wanted)
+    existing = session.exec(select(table).where(getattr(table, owner) == owner_id)).all()
+    for row in existing:
+        if getattr(row, member) not in keep:
+            session.delete(row)
+    have = {getattr(row, member) for row in existing}
+    for member_id in sorted(keep - have):
+        session.add(table(**{owner: owner_id, member: member_id}))
+    flush(session, table)
 
 
 def delete(session: Session, table: type[T], record_id: Any, *, expected_version: int) -> None:

@@ -28,7 +28,7 @@ from tracker.models.people import (
     StakeholderUpdate,
 )
 from tracker.permissions import Action, require_change, require_new
-from tracker.read.people import staff_group_options
+from tracker.read.people import REGISTER_COLUMNS, staff_group_options
 from tracker.services import records
 from tracker.workspace import TableEditCounts, apply_table_edits
 
@@ -192,17 +192,6 @@ def check_staff_group(*, session: Session, programme_id: int, staff_group_id: in
         raise DomainError(
             "staff_group_id", "choose a staff group of this programme's organisations"
         )
-
-
-REGISTER_COLUMNS = (
-    "name",
-    "role",
-    "staff_group_id",
-    "influence",
-    "interest",
-    "desired_stance",
-    "relationship_owner",
-)
 
 
 def apply_register_edits(
