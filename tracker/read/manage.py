@@ -448,25 +448,18 @@ def pooling(*, session: Session, viewer: Viewer, programme_id: int) -> Pooling:
 
 def sharing_partner_ids(*, session: Session, programme_id: int) -> list[int]:
     """The partners the programme records a data-sharing agreement with, by id."""
-    return sorted(
-        session.exec(
-            select(ProgrammePartner.organisation_id).where(
-                ProgrammePartner.programme_id == programme_id,
-                col(ProgrammePartner.data_sharing_agreement),
-            )
-        ).all()
-    )
+    return partner_ids(session=session, programme_id=programme_id, sharing_only=True)
 
 
-def partner_ids(*, session: Session, programme_id: int) -> list[int]:
-    """The organisations pooling resources into the programme (its owner excluded), by id."""
-    return sorted(
-        session.exec(
-            select(ProgrammePartner.organisation_id).where(
-                ProgrammePartner.programme_id == programme_id
-            )
-        ).all()
+def partner_ids(*, session: Session, programme_id: int, sharing_only: bool = False) -> list[int]:
+    """The organisations pooling resources into the programme (its owner excluded), by id;
+    only those with a data-sharing agreement when `sharing_only`."""
+    query = select(ProgrammePartner.organisation_id).where(
+        ProgrammePartner.programme_id == programme_id
     )
+    if sharing_only:
+        query = query.where(col(ProgrammePartner.data_sharing_agreement))
+    return sorted(session.exec(query).all())
 
 
 def stage_record(*, session: Session, programme_id: int, stage: Stage | str) -> StageRecord:
