@@ -18,3 +18,10 @@ def shown(markdown: str) -> str:
 def shown_all(elements: Iterable[Any]) -> list[str]:
     """The on-screen text of each AppTest element (errors, warnings, markdown...)."""
     return [shown(str(element.value)) for element in elements]
+
+
+def navigation(at: Any) -> list[str]:
+    """The titles of the pages the app's navigation offers the signed-in person after the last
+    run: what they can open from the menu."""
+    # AppTest has no public view of the menu; it keeps the pages st.navigation registered.
+    return [str(info["page_name"]) for info in at._registered_pages.values()]
