@@ -56,6 +56,7 @@ from tracker.models import (
     Stakeholder,
 )
 from tracker.stages import stage_title
+from tracker.vocabulary import ADKAR
 
 # Joins several values in one cell, e.g. a milestone's staff groups or an engagement's attendees.
 LIST_SEPARATOR = "; "
@@ -607,11 +608,7 @@ class _Reader:
                 "stance",
                 "influence",
                 "interest",
-                "awareness",
-                "desire",
-                "knowledge",
-                "ability",
-                "reinforcement",
+                *ADKAR,
                 "assessed_by",
             ),
         )

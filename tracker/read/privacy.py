@@ -42,6 +42,7 @@ from tracker.models import (
     Stance,
 )
 from tracker.ownership import PARENT
+from tracker.vocabulary import ADKAR
 
 ERASED = "[erased]"
 ANOTHER_STAKEHOLDER = "another stakeholder"
@@ -733,19 +734,7 @@ def subject_access_export(
     assessments = [
         _columns(
             assessment,
-            (
-                "id",
-                "assessed_on",
-                "stance",
-                "influence",
-                "interest",
-                "awareness",
-                "desire",
-                "knowledge",
-                "ability",
-                "reinforcement",
-                "assessed_by",
-            ),
+            ("id", "assessed_on", "stance", "influence", "interest", *ADKAR, "assessed_by"),
         )
         | {"stance_label": Stance(assessment.stance).label}
         for assessment in session.exec(
