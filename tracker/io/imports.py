@@ -67,7 +67,12 @@ from tracker.models import (
     StakeholderBase,
     Stance,
 )
-from tracker.models.people import AssessmentCreate, StakeholderCreate, StakeholderUpdate
+from tracker.models.people import (
+    AssessmentCreate,
+    AssessmentUpdate,
+    StakeholderCreate,
+    StakeholderUpdate,
+)
 from tracker.permissions import Action
 from tracker.services import metrics, milestones, programmes, records, stakeholders
 from tracker.stages import STAGE_INFO, STAGES
@@ -897,8 +902,29 @@ class _Importer:
     def plan(self, row: int, values: Mapping[str, Any], failed: set[str]) -> RowPlan:
         raise NotImplementedError
 
+    # The services that write a row, and their typed inputs: create_with(session=, viewer=,
+    # data=create_input) and update_with(session=, viewer=, <record_key>=id, data=update_input,
+    # with the version the plan was made against when the record has one).
+    create_with: ClassVar[Callable[..., Any]]
+    create_input: ClassVar[type[SQLModel]]
+    update_with: ClassVar[Callable[..., Any]]
+    update_input: ClassVar[type[SQLModel]]
+    record_key: ClassVar[str]
+
+    def service_arguments(self) -> dict[str, Any]:
+        """Further arguments both services take (e.g. who assessed)."""
+        return {}
+
     def apply(self, plan: RowPlan) -> None:
-        raise NotImplementedError
+        """Write the row through the services, which check it as a page's save would."""
+        given = {"session": self.session, "viewer": self.viewer, **self.service_arguments()}
+        if plan.action is RowAction.create:
+            self.create_with(**given, data=records.validated(self.create_input, plan.data))
+            return
+        assert plan.record_id is not None
+        version = {} if plan.version is None else {"version": plan.version}
+        changes = records.validated(self.update_input, {**plan.data, **version})
+        self.update_with(**given, **{self.record_key: plan.record_id}, data=changes)
 
     def first_time(self, row: int, key: Any, field: str, what: str) -> bool:
         """False (and an error) when an earlier row of the file has the same natural key."""
@@ -1077,6 +1103,11 @@ class _Programmes(_Importer):
 
 class _Milestones(_Importer):
     base = MilestoneBase
+    create_with = staticmethod(milestones.create_milestone)
+    create_input = MilestoneCreate
+    update_with = staticmethod(milestones.update_milestone)
+    update_input = MilestoneUpdate
+    record_key = "milestone_id"
 
     def load(self, rows: Sequence[Mapping[str, Any]]) -> None:
         self.by_title: dict[str, list[Milestone]] = defaultdict(list)
@@ -1132,25 +1163,14 @@ class _Milestones(_Importer):
             adjust=completion,
         )
 
-    def apply(self, plan: RowPlan) -> None:
-        if plan.action is RowAction.create:
-            milestones.create_milestone(
-                session=self.session,
-                viewer=self.viewer,
-                data=records.validated(MilestoneCreate, plan.data),
-            )
-            return
-        assert plan.record_id is not None and plan.version is not None
-        milestones.update_milestone(
-            session=self.session,
-            viewer=self.viewer,
-            milestone_id=plan.record_id,
-            data=records.validated(MilestoneUpdate, {**plan.data, "version": plan.version}),
-        )
-
 
 class _Stakeholders(_Importer):
     base = StakeholderBase
+    create_with = staticmethod(stakeholders.create_stakeholder)
+    create_input = StakeholderCreate
+    update_with = staticmethod(stakeholders.update_stakeholder)
+    update_input = StakeholderUpdate
+    record_key = "stakeholder_id"
     field_of = {"staff_group_id": "staff_group"}
 
     def load(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -1216,27 +1236,17 @@ class _Stakeholders(_Importer):
         self.report.warn(row, "staff_group", f"{why}: the group is left as it is")
         return None
 
-    def apply(self, plan: RowPlan) -> None:
-        if plan.action is RowAction.create:
-            stakeholders.create_stakeholder(
-                session=self.session,
-                viewer=self.viewer,
-                data=records.validated(StakeholderCreate, plan.data),
-                assessed_by=self.viewer.name,
-            )
-            return
-        assert plan.record_id is not None and plan.version is not None
-        stakeholders.update_stakeholder(
-            session=self.session,
-            viewer=self.viewer,
-            stakeholder_id=plan.record_id,
-            data=records.validated(StakeholderUpdate, {**plan.data, "version": plan.version}),
-            assessed_by=self.viewer.name,
-        )
+    def service_arguments(self) -> dict[str, Any]:
+        return {"assessed_by": self.viewer.name}
 
 
 class _Assessments(_Importer):
     base = AssessmentBase
+    create_with = staticmethod(stakeholders.record_assessment)
+    create_input = AssessmentCreate
+    update_with = staticmethod(stakeholders.correct_assessment)
+    update_input = AssessmentUpdate
+    record_key = "assessment_id"
     field_of = {"stakeholder_id": "stakeholder"}
 
     def load(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -1294,30 +1304,14 @@ class _Assessments(_Importer):
             keep=("stakeholder_id", "assessed_on"),
         )
 
-    def apply(self, plan: RowPlan) -> None:
-        if plan.action is RowAction.create:
-            stakeholders.record_assessment(
-                session=self.session,
-                viewer=self.viewer,
-                data=records.validated(AssessmentCreate, plan.data),
-            )
-            return
-        assert plan.record_id is not None
-        # Assessments have no update service (nor a version): change the fields through the
-        # model's rules, then let the stakeholder follow their latest assessment as the
-        # stakeholders service does after recording one.
-        assessment = records.get(self.session, Assessment, plan.record_id, for_update=True)
-        merged = {name: getattr(assessment, name) for name in AssessmentBase.model_fields}
-        clean = records.validated(AssessmentBase, merged | dict(plan.data)).model_dump()
-        for name in plan.data:
-            setattr(assessment, name, clean[name])
-        records.flush(self.session, Assessment)
-        person = records.get(self.session, Stakeholder, assessment.stakeholder_id, for_update=True)
-        stakeholders.follow_latest(self.session, person)
-
 
 class _Readings(_Importer):
     base = MetricReadingBase
+    create_with = staticmethod(metrics.record_reading)
+    create_input = MetricReadingCreate
+    update_with = staticmethod(metrics.update_reading)
+    update_input = MetricReadingUpdate
+    record_key = "reading_id"
     field_of = {"metric_id": "metric"}
 
     def load(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -1362,22 +1356,6 @@ class _Readings(_Importer):
             failed,
             fixed={"metric_id": metric.id},
             keep=("metric_id", "reading_on"),
-        )
-
-    def apply(self, plan: RowPlan) -> None:
-        if plan.action is RowAction.create:
-            metrics.record_reading(
-                session=self.session,
-                viewer=self.viewer,
-                data=records.validated(MetricReadingCreate, plan.data),
-            )
-            return
-        assert plan.record_id is not None and plan.version is not None
-        metrics.update_reading(
-            session=self.session,
-            viewer=self.viewer,
-            reading_id=plan.record_id,
-            data=records.validated(MetricReadingUpdate, {**plan.data, "version": plan.version}),
         )
 
 

@@ -96,6 +96,20 @@ class AssessmentCreate(AssessmentBase):
     pass
 
 
+# A correction to an assessment (assessments are not versioned): only the fields set change.
+class AssessmentUpdate(SQLModel):
+    assessed_on: dt.date | None = None
+    stance: int | None = None
+    influence: int | None = None
+    interest: int | None = None
+    awareness: int | None = None
+    desire: int | None = None
+    knowledge: int | None = None
+    ability: int | None = None
+    reinforcement: int | None = None
+    assessed_by: str | None = None
+
+
 # The stakeholders present at an engagement.
 class EngagementStakeholder(SQLModel, table=True):
     __tablename__ = "engagement_stakeholder"

@@ -22,6 +22,7 @@ from tracker.models import (
 )
 from tracker.models.people import (
     AssessmentCreate,
+    AssessmentUpdate,
     InfluenceLinkCreate,
     InfluenceLinkUpdate,
     StakeholderCreate,
@@ -110,6 +111,24 @@ def record_assessment(*, session: Session, viewer: Viewer, data: AssessmentCreat
         raise DomainError("assessed_on", "an assessment cannot be dated in the future")
     stakeholder = records.get(session, Stakeholder, data.stakeholder_id, for_update=True)
     assessment = records.create(session, Assessment, AssessmentBase, data.model_dump())
+    follow_latest(session, stakeholder)
+    return assessment
+
+
+def correct_assessment(
+    *, session: Session, viewer: Viewer, assessment_id: int, data: AssessmentUpdate
+) -> Assessment:
+    """Change an assessment's fields (the merged whole must pass the model's rules); the
+    stakeholder then follows their latest assessment, as after recording one."""
+    require_change(session, viewer, Action.stakeholder_edit, Assessment, assessment_id)
+    assessment = records.get(session, Assessment, assessment_id, for_update=True)
+    changes = data.model_dump(exclude_unset=True)
+    merged = {name: getattr(assessment, name) for name in AssessmentBase.model_fields}
+    clean = records.validated(AssessmentBase, merged | changes).model_dump()
+    for name in changes:
+        setattr(assessment, name, clean[name])
+    records.flush(session, Assessment)
+    stakeholder = records.get(session, Stakeholder, assessment.stakeholder_id, for_update=True)
     follow_latest(session, stakeholder)
     return assessment
 
