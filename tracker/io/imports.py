@@ -915,6 +915,15 @@ class _Importer:
         """Further arguments both services take (e.g. who assessed)."""
         return {}
 
+    def stakeholders_by_name(self) -> dict[str, list[Stakeholder]]:
+        """The programme's stakeholders by their folded name (names may repeat)."""
+        found: dict[str, list[Stakeholder]] = defaultdict(list)
+        for stakeholder in self.session.exec(
+            select(Stakeholder).where(Stakeholder.programme_id == self.programme_id)
+        ):
+            found[_fold(stakeholder.name)].append(stakeholder)
+        return found
+
     def apply(self, plan: RowPlan) -> None:
         """Write the row through the services, which check it as a page's save would."""
         given = {"session": self.session, "viewer": self.viewer, **self.service_arguments()}
@@ -1174,11 +1183,7 @@ class _Stakeholders(_Importer):
     field_of = {"staff_group_id": "staff_group"}
 
     def load(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        self.by_name: dict[str, list[Stakeholder]] = defaultdict(list)
-        for stakeholder in self.session.exec(
-            select(Stakeholder).where(Stakeholder.programme_id == self.programme_id)
-        ):
-            self.by_name[_fold(stakeholder.name)].append(stakeholder)
+        self.by_name = self.stakeholders_by_name()
         programme = records.get(self.session, Programme, self.programme_id)
         partners = select(ProgrammePartner.organisation_id).where(
             ProgrammePartner.programme_id == self.programme_id
@@ -1250,11 +1255,7 @@ class _Assessments(_Importer):
     field_of = {"stakeholder_id": "stakeholder"}
 
     def load(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        self.people: dict[str, list[Stakeholder]] = defaultdict(list)
-        for stakeholder in self.session.exec(
-            select(Stakeholder).where(Stakeholder.programme_id == self.programme_id)
-        ):
-            self.people[_fold(stakeholder.name)].append(stakeholder)
+        self.people = self.stakeholders_by_name()
         self.by_day: dict[tuple[int, dt.date], list[Assessment]] = defaultdict(list)
         of_programme = select(Stakeholder.id).where(Stakeholder.programme_id == self.programme_id)
         for assessment in self.session.exec(
