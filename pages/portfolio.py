@@ -17,11 +17,11 @@ today = common.today()
 st.title("Portfolio")
 st.caption("Every programme you can see, across your organisations. Choose one to open it.")
 
-rows = common.scoped(read.programme.portfolio_dashboard, viewer, today=today)
+rows = common.scoped(read.portfolio.portfolio_dashboard, viewer, today=today)
 if rows.empty:
     st.info("There are no programmes in your organisations yet.")
     st.stop()
-organisations = common.scoped(read.programme.organisations_in_view, viewer)
+organisations = common.scoped(read.portfolio.organisations_in_view, viewer)
 sponsors = sorted({s for s in rows["sponsor"] if s})
 ratings = [rating.value for rating in DeliveryConfidence]
 
@@ -111,7 +111,7 @@ else:
         st.switch_page("pages/programme.py", query_params={"programme": code})
 
 st.header("Needs a decision")
-decisions = common.scoped(read.programme.needs_decision, viewer, today=today)
+decisions = common.scoped(read.portfolio.needs_decision, viewer, today=today)
 if decisions.empty:
     st.success(
         "Nothing needs a decision: no Red or Amber/Red programme, blocking hotspot or "
@@ -139,7 +139,7 @@ st.caption(
 start = dt.date(today.year, today.month, 1) - dt.timedelta(days=1)
 start = dt.date(start.year, start.month, 1)
 load, stance = common.scoped(
-    read.programme.change_load_with_stance, viewer, start=start, months=9, today=today
+    read.portfolio.change_load_with_stance, viewer, start=start, months=9, today=today
 )
 st.vega_lite_chart(common.chart(charts.change_load_chart, load, stance), width="content")
 st.markdown(f"**In short:** {plain_text(charts.change_load_summary(load, stance))}")

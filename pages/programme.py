@@ -17,7 +17,7 @@ VIEWS = ["Journey", "Milestones", "People", "Barriers", "Metrics", "Narrative"]
 
 viewer = common.require_viewer(Role.admin, Role.manager, Role.leadership)
 today = common.today()
-rows = common.scoped(read.programme.portfolio, viewer, today=today)
+rows = common.scoped(read.portfolio.portfolio, viewer, today=today)
 st.title("Programme dashboard")
 if rows.empty:
     st.info("There are no programmes in your organisations yet.")

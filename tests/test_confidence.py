@@ -394,7 +394,7 @@ def test_an_override_is_recorded_with_who_when_and_why_and_the_latest_stands(
     assert effective(suggestion, override) == (AMBER_RED, Source.override)
 
     with db.read_session(engine) as session:
-        frame = read.programme.portfolio_dashboard(
+        frame = read.portfolio.portfolio_dashboard(
             session=session, viewer=leader_of(engine, pid), today=factories.TODAY
         )
     row = frame.iloc[0]

@@ -179,14 +179,14 @@ def test_a_partner_without_a_data_sharing_agreement_sees_no_names_of_the_owners_
         pdf = packs.programme_pack(
             session=session, programme_id=programme.id or 0, today=clock.today(), viewer=viewer
         )
-        decisions = read.programme.needs_decision(
+        decisions = read.portfolio.needs_decision(
             session=session, viewer=viewer, today=clock.today()
         )
     hotspots = decisions[
-        (decisions["kind"] == read.programme.DECISION_HOTSPOT)
+        (decisions["kind"] == read.portfolio.DECISION_HOTSPOT)
         & (decisions["programme_code"] == "NCC-CARE-RECORD")
     ]
-    assert list(hotspots["item"]) and set(hotspots["item"]) == {read.programme.UNNAMED_HOTSPOT}
+    assert list(hotspots["item"]) and set(hotspots["item"]) == {read.portfolio.UNNAMED_HOTSPOT}
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "no data-sharing agreement" in " ".join(text.split())
     assert not [name for name in names if name in text]

@@ -26,7 +26,7 @@ def _dashboard(url: str, email: str) -> Any:
     with db.read_session(engine) as session:
         viewer = load_viewer(session, email=email)
         assert viewer is not None
-        return read.programme.portfolio_dashboard(
+        return read.portfolio.portfolio_dashboard(
             session=session, viewer=viewer, today=clock.today()
         )
 

@@ -27,8 +27,8 @@ from tracker import charts, clock, db, read
 from tracker.access import load_viewer
 from tracker.cli import main
 from tracker.io import packs
-from tracker.models import Programme, Stakeholder
-from tracker.services import programmes
+from tracker.models import Programme, ProgrammeUpdate, Stakeholder
+from tracker.services import programmes, records
 from tracker.words import date_words
 
 PDFTOTEXT = shutil.which("pdftotext")
@@ -137,8 +137,9 @@ def hostile_text(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) 
             session=session,
             viewer=SYSTEM,
             programme_id=programme_id,
-            expected_version=programme.version,
-            changes={"title": HOSTILE_TITLE},
+            data=records.validated(
+                ProgrammeUpdate, {"title": HOSTILE_TITLE, "version": programme.version}
+            ),
         )
     try:
         return _text(_programme_pack(engine, "EDC-SHARED-PLAT"))
@@ -250,10 +251,10 @@ def test_portfolio_pack_lists_every_programme_of_the_viewer_and_no_other(
     with db.read_session(shared_demo_engine) as session:
         viewer = load_viewer(session, email=email)
         assert viewer is not None
-        mine = read.programme.portfolio(session=session, viewer=viewer, today=today)
+        mine = read.portfolio.portfolio(session=session, viewer=viewer, today=today)
         everyone = session.exec(select(Programme.title)).all()
         data = packs.portfolio_pack(session=session, viewer=viewer, today=today)
-        load, stance = read.programme.change_load_with_stance(
+        load, stance = read.portfolio.change_load_with_stance(
             session=session,
             viewer=viewer,
             start=(today.replace(day=1) - dt.timedelta(days=1)).replace(day=1),

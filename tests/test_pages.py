@@ -83,7 +83,7 @@ def test_unknown_programme_in_the_link_shows_a_message_and_the_first_programme(
 def test_staff_see_the_journey_without_stakeholder_figures(
     app_as: Callable[[str], AppTest],
 ) -> None:
-    # Staff land on their own page (tests/test_staff_pages.py covers it in depth).
+    # Staff land on their own page (tests/test_page_staff_changes.py covers it in depth).
     at = app_as(_demo_user(Role.staff))
     assert at.title[0].value == "What changes for me"
     assert "Stance index" not in [metric.label for metric in at.metric]
@@ -114,4 +114,4 @@ def _portfolio_for(url: str, email: str):  # type: ignore[no-untyped-def]
     with db.read_session(engine) as session:
         viewer = load_viewer(session, email=email)
         assert viewer is not None
-        return read.programme.portfolio(session=session, viewer=viewer, today=clock.today())
+        return read.portfolio.portfolio(session=session, viewer=viewer, today=clock.today())

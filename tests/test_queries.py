@@ -83,7 +83,7 @@ def done(engine: Engine, programme_id: int, completed: date, **overrides: Any) -
 
 def portfolio_row(engine: Engine, viewer: access.Viewer, programme_id: int) -> dict[str, Any]:
     with db.read_session(engine) as session:
-        frame = read.programme.portfolio(session=session, viewer=viewer, today=TODAY)
+        frame = read.portfolio.portfolio(session=session, viewer=viewer, today=TODAY)
     rows = frame[frame["programme_id"] == programme_id].to_dict("records")
     assert len(rows) == 1
     return rows[0]
@@ -536,18 +536,18 @@ def test_the_portfolio_shows_only_programmes_of_the_viewers_organisations(engine
     own = factories.programme(engine, outsider, title="Outsider's own")
 
     with db.read_session(engine) as session:
-        seen_by_outsider = read.programme.portfolio(
+        seen_by_outsider = read.portfolio.portfolio(
             session=session, viewer=viewer_of(engine, [outsider]), today=TODAY
         )
-        seen_by_partner = read.programme.portfolio(
+        seen_by_partner = read.portfolio.portfolio(
             session=session, viewer=viewer_of(engine, [partner]), today=TODAY
         )
-        seen_by_nobody = read.programme.portfolio(
+        seen_by_nobody = read.portfolio.portfolio(
             session=session, viewer=viewer_of(engine, [factories.organisation(engine)]), today=TODAY
         )
     assert seen_by_outsider["programme_id"].tolist() == [own]
     assert seen_by_partner["programme_id"].tolist() == [pooled]
-    assert list(seen_by_partner.columns) == list(read.programme.PORTFOLIO_COLUMNS)
+    assert list(seen_by_partner.columns) == list(read.portfolio.PORTFOLIO_COLUMNS)
     row = seen_by_partner.iloc[0]
     assert row["organisation"] == "Northshire County Council"
     assert row["partners"] == "EBC, WBC"
@@ -557,7 +557,7 @@ def test_the_portfolio_shows_only_programmes_of_the_viewers_organisations(engine
         "active",
     )
     assert seen_by_nobody.empty
-    assert list(seen_by_nobody.columns) == list(read.programme.PORTFOLIO_COLUMNS)
+    assert list(seen_by_nobody.columns) == list(read.portfolio.PORTFOLIO_COLUMNS)
 
 
 def test_the_portfolio_is_ordered_by_title(engine: Engine) -> None:
@@ -565,7 +565,7 @@ def test_the_portfolio_is_ordered_by_title(engine: Engine) -> None:
     for title in ("Waste services online", "Adult social care portal", "Libraries app"):
         factories.programme(engine, org, title=title)
     with db.read_session(engine) as session:
-        frame = read.programme.portfolio(
+        frame = read.portfolio.portfolio(
             session=session, viewer=viewer_of(engine, [org]), today=TODAY
         )
     assert frame["title"].tolist() == [
@@ -605,17 +605,17 @@ def test_change_load_sums_impact_weights_by_staff_group_and_due_month(engine: En
 
     viewer = viewer_of(engine, [org])
     with db.read_session(engine) as session:
-        frame = read.programme.change_load(
+        frame = read.portfolio.change_load(
             session=session, viewer=viewer, start=date(2026, 7, 15), months=3
         )
-        custom = read.programme.change_load(
+        custom = read.portfolio.change_load(
             session=session,
             viewer=viewer,
             start=date(2026, 7, 15),
             months=3,
             weights={Impact.low: 2, Impact.medium: 3, Impact.high: 4},
         )
-    assert list(frame.columns) == list(read.programme.CHANGE_LOAD_COLUMNS)
+    assert list(frame.columns) == list(read.portfolio.CHANGE_LOAD_COLUMNS)
     cells = [tuple(row) for row in frame[["staff_group", "month", "load"]].to_numpy()]
     assert cells == [
         ("Adult social care", date(2026, 7, 1), 10 + 5 + 10),
@@ -631,7 +631,7 @@ def test_change_load_sums_impact_weights_by_staff_group_and_due_month(engine: En
 def test_change_load_needs_at_least_one_month(engine: Engine) -> None:
     viewer = viewer_of(engine, [factories.organisation(engine)])
     with db.read_session(engine) as session, pytest.raises(ValueError, match="months"):
-        read.programme.change_load(session=session, viewer=viewer, start=TODAY, months=0)
+        read.portfolio.change_load(session=session, viewer=viewer, start=TODAY, months=0)
 
 
 # --- No whole-table loads -------------------------------------------------------------------
@@ -667,7 +667,7 @@ def test_the_portfolio_takes_the_same_number_of_statements_for_2_or_6_programmes
     def statements_for_portfolio() -> tuple[int, int]:
         statements.clear()
         with db.read_session(engine) as session:
-            frame = read.programme.portfolio(session=session, viewer=viewer, today=TODAY)
+            frame = read.portfolio.portfolio(session=session, viewer=viewer, today=TODAY)
         return len(statements), len(frame)
 
     add_programmes(2)
@@ -730,8 +730,8 @@ def test_sql_aggregates_agree_with_pure_figures_on_demo_portfolio(engine: Engine
         assert len(programme_ids) >= 5
         all_milestones = session.exec(select(Milestone)).all()
         all_impacts = session.exec(select(MilestoneImpact)).all()
-        portfolio = read.programme.portfolio(session=session, viewer=everyone, today=today)
-        load = read.programme.change_load(
+        portfolio = read.portfolio.portfolio(session=session, viewer=everyone, today=today)
+        load = read.portfolio.change_load(
             session=session, viewer=everyone, start=start, months=months
         )
 
@@ -892,11 +892,11 @@ def metric_with_readings(
 
 def dashboard_row(engine: Engine, viewer: access.Viewer, programme_id: int) -> dict[str, Any]:
     with db.read_session(engine) as session:
-        frame = read.programme.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
-        plain = read.programme.portfolio(session=session, viewer=viewer, today=TODAY)
-    assert list(frame.columns) == list(read.programme.PORTFOLIO_DASHBOARD_COLUMNS)
+        frame = read.portfolio.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
+        plain = read.portfolio.portfolio(session=session, viewer=viewer, today=TODAY)
+    assert list(frame.columns) == list(read.portfolio.PORTFOLIO_DASHBOARD_COLUMNS)
     # Every portfolio column, unchanged, in the same rows and order.
-    assert frame[list(read.programme.PORTFOLIO_COLUMNS)].equals(plain)
+    assert frame[list(read.portfolio.PORTFOLIO_COLUMNS)].equals(plain)
     rows = frame[frame["programme_id"] == programme_id].to_dict("records")
     assert len(rows) == 1
     return rows[0]
@@ -1046,8 +1046,8 @@ def test_needs_decision_lists_red_programmes_blocking_hotspots_and_heavy_overdue
 
     viewer = viewer_of(engine, [org])
     with db.read_session(engine) as session:
-        frame = read.programme.needs_decision(session=session, viewer=viewer, today=TODAY)
-    assert list(frame.columns) == list(read.programme.NEEDS_DECISION_COLUMNS)
+        frame = read.portfolio.needs_decision(session=session, viewer=viewer, today=TODAY)
+    assert list(frame.columns) == list(read.portfolio.NEEDS_DECISION_COLUMNS)
     rows = frame.to_dict("records")
     assert [(row["kind"], row["programme_code"], row["item"]) for row in rows] == [
         ("Delivery confidence", "ALPHA", "Red"),
@@ -1097,14 +1097,14 @@ def test_change_load_comes_with_each_staff_groups_stance_and_whether_it_is_falli
 
     viewer = viewer_of(engine, [org])
     with db.read_session(engine) as session:
-        load, stance = read.programme.change_load_with_stance(
+        load, stance = read.portfolio.change_load_with_stance(
             session=session, viewer=viewer, start=date(2026, 7, 1), months=3, today=TODAY
         )
-        plain = read.programme.change_load(
+        plain = read.portfolio.change_load(
             session=session, viewer=viewer, start=date(2026, 7, 1), months=3
         )
     assert load.equals(plain)
-    assert list(stance.columns) == list(read.programme.GROUP_STANCE_COLUMNS)
+    assert list(stance.columns) == list(read.portfolio.GROUP_STANCE_COLUMNS)
     rows = {row["staff_group"]: row for row in stance.to_dict("records")}
     assert list(rows) == ["Adult social care", "Customer services", "ICT", "Planning"]
     assert rows["Adult social care"]["staff_group_id"] == adults
@@ -1168,7 +1168,7 @@ def test_the_stance_90_days_ago_takes_each_stakeholders_latest_assessment_by_dat
     viewer = viewer_of(engine, [org])
     row = dashboard_row(engine, viewer, pid)
     with db.read_session(engine) as session:
-        _load, stance = read.programme.change_load_with_stance(
+        _load, stance = read.portfolio.change_load_with_stance(
             session=session, viewer=viewer, start=TODAY, months=1, today=TODAY
         )
         history: dict[int, list[tuple[date, int, int]]] = {}
@@ -1525,13 +1525,13 @@ def test_the_dashboard_queries_take_the_same_number_of_statements_for_2_or_6_pro
     def counts() -> tuple[int, int, int, int]:
         with db.read_session(engine) as session:
             statements.clear()
-            frame = read.programme.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
+            frame = read.portfolio.portfolio_dashboard(session=session, viewer=viewer, today=TODAY)
             dashboard = len(statements)
             statements.clear()
-            decisions = read.programme.needs_decision(session=session, viewer=viewer, today=TODAY)
+            decisions = read.portfolio.needs_decision(session=session, viewer=viewer, today=TODAY)
             needs = len(statements)
             statements.clear()
-            read.programme.change_load_with_stance(
+            read.portfolio.change_load_with_stance(
                 session=session, viewer=viewer, start=TODAY, months=6, today=TODAY
             )
             load = len(statements)
@@ -1581,14 +1581,14 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
                 org_id for org_id in session.exec(select(Organisation.id)).all() if org_id
             ),
         )
-        dashboard = read.programme.portfolio_dashboard(
+        dashboard = read.portfolio.portfolio_dashboard(
             session=session, viewer=everyone, today=today
         )
-        assert dashboard[list(read.programme.PORTFOLIO_COLUMNS)].equals(
-            read.programme.portfolio(session=session, viewer=everyone, today=today)
+        assert dashboard[list(read.portfolio.PORTFOLIO_COLUMNS)].equals(
+            read.portfolio.portfolio(session=session, viewer=everyone, today=today)
         )
-        decisions = read.programme.needs_decision(session=session, viewer=everyone, today=today)
-        _load, group_stance = read.programme.change_load_with_stance(
+        decisions = read.portfolio.needs_decision(session=session, viewer=everyone, today=today)
+        _load, group_stance = read.portfolio.change_load_with_stance(
             session=session, viewer=everyone, start=today, months=6, today=today
         )
         all_people = session.exec(select(Stakeholder)).all()
@@ -1701,7 +1701,7 @@ def test_dashboard_queries_agree_with_pure_figures_on_demo_portfolio(engine: Eng
             expected_heavy += sum(
                 1
                 for m in open_work
-                if m.weight >= read.programme.HIGH_WEIGHT
+                if m.weight >= read.portfolio.HIGH_WEIGHT
                 and figures.is_overdue(due_date=m.due_date, status=m.status, today=today)
             )
 

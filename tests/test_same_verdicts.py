@@ -59,7 +59,7 @@ def _world(url: str, email: str) -> World:
     with db.read_session(engine) as session:
         viewer = _viewer(session, email)
         rows = read.portfolio.sort_portfolio(
-            read.programme.portfolio_dashboard(session=session, viewer=viewer, today=today),
+            read.portfolio.portfolio_dashboard(session=session, viewer=viewer, today=today),
             read.portfolio.DEFAULT_SORT,
         )
     codes = tuple(str(code) for code in rows["code"])

@@ -212,7 +212,7 @@ def test_the_query_layer_works_on_the_generated_data(engine: Engine) -> None:
     with db.read_session(engine) as session:
         leader = load_viewer(session, email=LEADER)
         assert leader is not None
-        portfolio = read.programme.portfolio_dashboard(session=session, viewer=leader, today=TODAY)
+        portfolio = read.portfolio.portfolio_dashboard(session=session, viewer=leader, today=TODAY)
         codes = sorted(r[0] for r in _rows(engine, "SELECT code FROM programme"))
         assert sorted(portfolio["code"]) == codes
         programme_id = int(portfolio["programme_id"].iloc[0])
@@ -221,7 +221,7 @@ def test_the_query_layer_works_on_the_generated_data(engine: Engine) -> None:
         )
         one = load_viewer(session, email=f"leadership1@{generate.EMAIL_DOMAIN}")
         assert one is not None
-        theirs = read.programme.portfolio_dashboard(session=session, viewer=one, today=TODAY)
+        theirs = read.portfolio.portfolio_dashboard(session=session, viewer=one, today=TODAY)
     planned = _scalar(
         engine,
         f"SELECT count(*) FROM milestone WHERE programme_id = {programme_id} "

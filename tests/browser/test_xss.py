@@ -414,7 +414,7 @@ def _programmes_offered(engine: Engine) -> dict[str, list[tuple[int, str]]]:
         for email in (LEADER, *MANAGERS):
             viewer = load_viewer(session, email=email)
             assert viewer is not None
-            rows = read.programme.portfolio(session=session, viewer=viewer, today=today)
+            rows = read.portfolio.portfolio(session=session, viewer=viewer, today=today)
             offered[email] = _with_payloads(rows["code"])
         for email in STAFF:
             viewer = load_viewer(session, email=email)

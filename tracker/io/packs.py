@@ -985,13 +985,13 @@ def portfolio_pack(*, session: Session, viewer: Viewer, today: dt.date) -> bytes
     pack = _Pack(pagesize=landscape(A4))
     styles = pack.styles
     rows = read.portfolio.sort_portfolio(
-        read.programme.portfolio_dashboard(session=session, viewer=viewer, today=today),
+        read.portfolio.portfolio_dashboard(session=session, viewer=viewer, today=today),
         read.portfolio.DEFAULT_SORT,
     )
     pack.para("Portfolio board pack", styles.eyebrow)
     pack.para("Delivery across the portfolio", styles.title)
     pack.para(f"Prepared {date_words(today)} for {_esc(viewer.name)}", styles.lead)
-    names = read.programme.organisation_names(session=session, viewer=viewer)
+    names = read.portfolio.organisation_names(session=session, viewer=viewer)
     if names:
         pack.para(
             f"Covers every programme owned by {_esc(_and(names))}, or shared with "
@@ -1095,7 +1095,7 @@ def _forecast_words(verdicts: read.programme.Verdicts) -> list[Paragraph]:
 
 def _decisions_section(pack: _Pack, session: Session, viewer: Viewer, today: dt.date) -> None:
     pack.heading("Needs a decision")
-    decisions = read.programme.needs_decision(session=session, viewer=viewer, today=today)
+    decisions = read.portfolio.needs_decision(session=session, viewer=viewer, today=today)
     if decisions.empty:
         pack.para(
             "Nothing needs a decision: no Red or Amber/Red programme, blocking hotspot or "
@@ -1110,7 +1110,7 @@ def _decisions_section(pack: _Pack, session: Session, viewer: Viewer, today: dt.
                 str(row["kind"]),
                 str(row["programme"]),
                 _RatingMark(ratings[str(row["item"])])
-                if row["kind"] == read.programme.DECISION_CONFIDENCE
+                if row["kind"] == read.portfolio.DECISION_CONFIDENCE
                 else str(row["item"]),
                 str(row["detail"]),
             ]
@@ -1124,7 +1124,7 @@ def _change_load_section(pack: _Pack, session: Session, viewer: Viewer, today: d
     first_of_month = dt.date(today.year, today.month, 1)
     last_month = first_of_month - dt.timedelta(days=1)
     start = dt.date(last_month.year, last_month.month, 1)
-    load, stance = read.programme.change_load_with_stance(
+    load, stance = read.portfolio.change_load_with_stance(
         session=session, viewer=viewer, start=start, months=CHANGE_LOAD_MONTHS, today=today
     )
     pack.add(PageBreak())

@@ -1,13 +1,15 @@
-"""Dashboard aggregates, counted in the database (STYLE.md: the read side, cosmicpython's views).
+"""One programme's reads: its dashboard aggregates, counted in the database (STYLE.md: the read
+side, cosmicpython's views), its verdicts (`Verdicts`) and what its board pack lists; and the
+per-programme pieces the portfolio reads (tracker.read.portfolio) group across programmes.
 
 Every figure has one definition in `tracker.figures`; these queries give the same numbers with
 GROUP BY and SUM(CASE ...), so no page loads a table to add it up. Sums are taken in SQL and
 divided in Python, so a ratio is the same float `figures` would compute. A "latest row" (a
 stakeholder's latest assessment, a metric's latest reading, a programme's latest override) is
-one index seek per parent (`_latest_row`), so the portfolio's cost follows how many
+one index seek per parent (`tracker.read.sql.latest_row`), so the portfolio's cost follows how many
 stakeholders, metrics and programmes there are, not how long their histories are. The
-statements run unchanged on SQLite and PostgreSQL; the only dialect branches are in
-`_month_start`, `_joined_names`, `_aggregate_strings` and `_latest_row`. Delivery confidence
+statements run unchanged on SQLite and PostgreSQL; the only dialect branches are in the
+building blocks of tracker.read.sql and in read.portfolio's joined names. Delivery confidence
 is judged by `tracker.confidence` over evidence gathered here.
 
 Viewer-scoped queries see only `tracker.access.visible_programme_ids(viewer)`. Queries given a
@@ -23,7 +25,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +32,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.sql import Executable
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, col
 
-from tracker import clock, confidence, figures, permissions, vocabulary, words
-from tracker.access import Viewer, people_programme_ids, visible_programme_ids
+from tracker import confidence, figures, permissions, vocabulary, words
+from tracker.access import Viewer
 from tracker.errors import NotFoundError
 from tracker.models import (
     Assessment,
@@ -44,18 +45,15 @@ from tracker.models import (
     ConfidenceOverride,
     DeliveryConfidence,
     ExitCriterion,
-    Impact,
     Metric,
     MetricReading,
     Milestone,
     MilestoneDependency,
-    MilestoneImpact,
     MilestoneStatus,
     Narrative,
     NarrativeStatus,
     Organisation,
     Programme,
-    ProgrammePartner,
     StaffGroup,
     Stage,
     StageRecord,
@@ -63,41 +61,52 @@ from tracker.models import (
     Stance,
 )
 from tracker.read.sql import add_months as _add_months
+from tracker.read.sql import aggregate_strings as _aggregate_strings
+from tracker.read.sql import count_where as _count_where
+from tracker.read.sql import difference as _difference
 from tracker.read.sql import frame as _frame
+from tracker.read.sql import latest_row as _latest_row
+from tracker.read.sql import mean as _mean
+from tracker.read.sql import ratio as _ratio
 from tracker.read.sql import rows as _rows
 from tracker.read.sql import sum_where as _sum_where
 from tracker.stages import STAGES
 
 __all__ = [
+    "SUM_NAMES",
+    "ConfidenceInputs",
     "ProgrammeFigures",
+    "Verdicts",
     "adkar_by_group",
     "barrier_matrix",
     "blocked_work",
     "burnup",
-    "change_load",
-    "change_load_with_stance",
     "confidence_for",
+    "confidence_rows",
+    "hotspot_condition",
     "hotspots",
     "is_current_stage",
     "latest_narrative",
     "metric_readings",
     "metric_status",
-    "needs_decision",
+    "milestone_figures",
+    "milestone_sums",
     "next_due",
     "open_barriers",
-    "organisation_names",
+    "open_milestone",
     "overdue_milestones",
-    "portfolio",
-    "portfolio_dashboard",
     "programme_figures",
+    "stage_is_current",
     "stage_rows",
     "stage_summary",
     "stakeholder_grid",
+    "stakeholder_sums",
+    "stance_90_days_ago",
     "stance_history",
     "stance_as_of",
     "stance_trend",
     "verdicts",
-    "Verdicts",
+    "verdicts_of",
 ]
 
 THROUGHPUT_WEEKS = 12
@@ -131,65 +140,14 @@ def is_current_stage(
     return started and not finished
 
 
-def _ratio(numerator: int | None, denominator: int | None) -> float | None:
-    """numerator / denominator, or None when there is nothing to divide by."""
-    if not denominator:
-        return None
-    return (numerator or 0) / denominator
-
-
 # --- SQL building blocks --------------------------------------------------------------------
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+# The columns milestone_sums produces, in order.
+SUM_NAMES = ("milestones", "done", "overdue", "blocked", "weight_done", "weight_planned", "active")
 
 
-def _latest_row(
-    session: Session,
-    model: type[SQLModel],
-    *,
-    link: Any,
-    parent: Any,
-    newest_first: Sequence[Any],
-    where: Sequence[sa.ColumnElement[bool]] = (),
-    name: str,
-) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
-    """(FROM item, ON clause) joining each row of the enclosing query to the newest row of
-    `model` whose `link` column equals `parent` (a column of the enclosing query) and that meets
-    `where`: newest by `newest_first`, each descending, the last one unique (such as the id).
-    `link`, `newest_first` and `where` are columns of `model` itself; the joined row's columns
-    are the FROM item's `.c`, by column name.
-
-    Join it (inner: parents without such a row drop out; outer: they get NULLs) instead of
-    numbering every row with ROW_NUMBER(): each parent then costs one seek in an index on
-    `link` and `newest_first`, so the work follows the parents asked about, not the length of
-    the history behind them. PostgreSQL takes a LATERAL subquery; SQLite, which has no LATERAL,
-    joins the table on its id being the newest row's, found by a correlated scalar subquery."""
-    table: sa.Table = model.__table__  # type: ignore[attr-defined]
-    newest = (
-        sa.select(table)
-        .where(link == parent, *where)
-        .order_by(*(sa.desc(column) for column in newest_first))
-        .limit(1)
-        .correlate_except(table)
-    )
-    if _dialect(session) == "postgresql":
-        return newest.lateral(name), sa.true()
-    row = table.alias(name)
-    return row, row.c.id == newest.with_only_columns(table.c.id).scalar_subquery()
-
-
-def _count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    """How many rows meet `condition` (0, never NULL, when there are none)."""
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
-# The columns _milestone_sums produces, in order.
-_SUM_NAMES = ("milestones", "done", "overdue", "blocked", "weight_done", "weight_planned", "active")
-
-
-def _milestone_sums(today: dt.date) -> list[sa.Label[int]]:
+def milestone_sums(today: dt.date) -> list[sa.Label[int]]:
     """Per-group milestone figures: planned (not cancelled) count, done, overdue, blocked,
     weights done and planned (for progress), and how many show work begun (for the current
     stage rule)."""
@@ -208,63 +166,20 @@ def _milestone_sums(today: dt.date) -> list[sa.Label[int]]:
     ]
 
 
-def _is_hotspot() -> sa.ColumnElement[bool]:
+def hotspot_condition() -> sa.ColumnElement[bool]:
     """figures.is_hotspot as SQL: influence >= 4 and stance <= -1."""
     return sa.and_(col(Stakeholder.influence) >= 4, col(Stakeholder.stance) <= -1)
 
 
-def _stakeholder_sums() -> list[sa.Label[int]]:
+def stakeholder_sums() -> list[sa.Label[int]]:
     """Per-group stakeholder figures: count, the two sums of the stance index, hotspots."""
     influence = col(Stakeholder.influence)
     return [
         sa.func.count(col(Stakeholder.id)).label("stakeholders"),
         sa.func.coalesce(sa.func.sum(influence * col(Stakeholder.stance)), 0).label("weighted"),
         sa.func.coalesce(sa.func.sum(influence), 0).label("influence"),
-        _count_where(_is_hotspot()).label("hotspots"),
+        _count_where(hotspot_condition()).label("hotspots"),
     ]
-
-
-def _month_start(session: Session, day: Any) -> sa.ColumnElement[dt.date]:
-    """SQL for the first day of `day`'s month, as a date on both databases."""
-    if _dialect(session) == "postgresql":
-        truncated = sa.func.date_trunc("month", sa.cast(day, sa.DateTime))
-        return sa.cast(truncated, sa.Date)
-    # SQLite keeps dates as ISO text; the Date type parses the result back into a date.
-    return sa.type_coerce(sa.func.date(day, "start of month"), sa.Date)
-
-
-def _joined_names(session: Session, programme_ids: sa.Select[Any]) -> sa.Subquery:
-    """(programme_id, partners) for these programmes: partner short names, sorted, joined by
-    ", "."""
-    programme_id = col(ProgrammePartner.programme_id)
-    name = col(Organisation.short_name)
-    on_organisation = col(Organisation.id) == col(ProgrammePartner.organisation_id)
-    if _dialect(session) == "postgresql" or sqlite3.sqlite_version_info >= (3, 44):
-        joined = sa.func.aggregate_strings(name, ", ").aggregate_order_by(name)
-        return (
-            sa.select(programme_id, joined.label("partners"))
-            .join(Organisation, on_organisation)
-            .where(programme_id.in_(programme_ids))
-            .group_by(programme_id)
-            .subquery("partner_names")
-        )
-    # SQLite before 3.44 has no ORDER BY inside group_concat; it concatenates in the order an
-    # ordered derived table delivers its rows.
-    ordered = (
-        sa.select(programme_id, name)
-        .join(Organisation, on_organisation)
-        .where(programme_id.in_(programme_ids))
-        .order_by(programme_id, name)
-        .subquery("ordered")
-    )
-    return (
-        sa.select(
-            ordered.c.programme_id,
-            sa.func.group_concat(ordered.c.short_name, ", ").label("partners"),
-        )
-        .group_by(ordered.c.programme_id)
-        .subquery("partner_names")
-    )
 
 
 def stage_rows(
@@ -272,7 +187,7 @@ def stage_rows(
 ) -> list[dict[str, Any]]:
     """Each stage record of these programmes with its milestone figures and exit criteria."""
     stage_sums = (
-        sa.select(col(Milestone.programme_id), col(Milestone.stage), *_milestone_sums(today))
+        sa.select(col(Milestone.programme_id), col(Milestone.stage), *milestone_sums(today))
         .where(col(Milestone.programme_id).in_(programme_ids))
         .group_by(col(Milestone.programme_id), col(Milestone.stage))
         .subquery("stage_sums")
@@ -297,7 +212,7 @@ def stage_rows(
             col(StageRecord.planned_end),
             col(StageRecord.actual_start),
             col(StageRecord.actual_end),
-            *(stage_sums.c[name] for name in _SUM_NAMES),
+            *(stage_sums.c[name] for name in SUM_NAMES),
             criteria.c.criteria,
             criteria.c.criteria_met,
         )
@@ -314,8 +229,8 @@ def stage_rows(
     return _rows(session, statement)
 
 
-def _milestone_figures(row: Mapping[str, Any]) -> dict[str, Any]:
-    """progress, milestones, done, overdue, blocked from a row of _milestone_sums (possibly
+def milestone_figures(row: Mapping[str, Any]) -> dict[str, Any]:
+    """progress, milestones, done, overdue, blocked from a row of milestone_sums (possibly
     outer-joined, so NULL when there are no milestones)."""
     return {
         "progress": _ratio(row["weight_done"], row["weight_planned"]),
@@ -326,7 +241,7 @@ def _milestone_figures(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _current(row: Mapping[str, Any]) -> bool:
+def stage_is_current(row: Mapping[str, Any]) -> bool:
     return is_current_stage(
         actual_start=row["actual_start"],
         actual_end=row["actual_end"],
@@ -336,119 +251,6 @@ def _current(row: Mapping[str, Any]) -> bool:
 
 
 # --- Portfolio ------------------------------------------------------------------------------
-
-PORTFOLIO_COLUMNS = (
-    "programme_id",
-    "code",
-    "title",
-    "organisation",
-    "partners",
-    "status",
-    "sponsor",
-    "start_date",
-    "target_end_date",
-    "progress",
-    "milestones",
-    "done",
-    "overdue",
-    "blocked",
-    "current_stages",
-    "stakeholders",
-    "stance_index",
-    "hotspots",
-)
-
-
-def portfolio(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFrame:
-    """One row per programme the viewer may see (owned by or pooled with one of their
-    organisations), ordered by title. A fixed number of statements, however many programmes.
-
-    Columns: programme_id, code, title, organisation (the owner's name), partners (partner short
-    names, sorted, joined by ", "; "" when none), status (programme status value), sponsor,
-    start_date, target_end_date (dates), progress (weighted share done, float in [0, 1], None
-    when nothing is planned), milestones (not cancelled), done, overdue (due before `today`, not
-    done or cancelled), blocked, current_stages (keys of the current stages in stage order, joined
-    by ",", e.g. "influencers,test"; "" when none; see is_current_stage), stakeholders,
-    stance_index (influence-weighted mean stance in [-2, 2], None with no stakeholders), hotspots
-    (influence >= 4 and stance <= -1).
-    """
-    return _frame(
-        _portfolio_rows(session, viewer, today),
-        PORTFOLIO_COLUMNS,
-        optional=("progress", "stance_index"),
-    )
-
-
-def _portfolio_rows(session: Session, viewer: Viewer, today: dt.date) -> list[dict[str, Any]]:
-    """The rows of `portfolio`, as dicts of plain values (two statements)."""
-    visible = visible_programme_ids(viewer)
-    milestone_sums = (
-        sa.select(col(Milestone.programme_id), *_milestone_sums(today))
-        .where(col(Milestone.programme_id).in_(visible))
-        .group_by(col(Milestone.programme_id))
-        .subquery("milestone_sums")
-    )
-    stakeholder_sums = (
-        sa.select(col(Stakeholder.programme_id), *_stakeholder_sums())
-        .where(col(Stakeholder.programme_id).in_(visible))
-        .group_by(col(Stakeholder.programme_id))
-        .subquery("stakeholder_sums")
-    )
-    partners = _joined_names(session, visible)
-    statement = (
-        sa.select(
-            col(Programme.id).label("programme_id"),
-            col(Programme.code),
-            col(Programme.title),
-            col(Organisation.name).label("organisation"),
-            partners.c.partners,
-            col(Programme.status),
-            col(Programme.sponsor),
-            col(Programme.start_date),
-            col(Programme.target_end_date),
-            *(milestone_sums.c[name] for name in _SUM_NAMES),
-            *(
-                stakeholder_sums.c[name]
-                for name in ("stakeholders", "weighted", "influence", "hotspots")
-            ),
-        )
-        .join(Organisation, col(Organisation.id) == col(Programme.organisation_id))
-        .outerjoin(milestone_sums, milestone_sums.c.programme_id == col(Programme.id))
-        .outerjoin(stakeholder_sums, stakeholder_sums.c.programme_id == col(Programme.id))
-        .outerjoin(partners, partners.c.programme_id == col(Programme.id))
-        .where(col(Programme.id).in_(visible))
-        .order_by(col(Programme.title), col(Programme.id))
-    )
-    programmes = _rows(session, statement)
-
-    current: dict[int, set[Stage]] = {}
-    for stage_row in stage_rows(session, visible, today):
-        if _current(stage_row):
-            current.setdefault(stage_row["programme_id"], set()).add(Stage(stage_row["stage"]))
-
-    return [
-        {
-            "programme_id": row["programme_id"],
-            "code": row["code"],
-            "title": row["title"],
-            "organisation": row["organisation"],
-            "partners": row["partners"] or "",
-            "status": str(row["status"]),
-            "sponsor": row["sponsor"],
-            "start_date": row["start_date"],
-            "target_end_date": row["target_end_date"],
-            **_milestone_figures(row),
-            "current_stages": ",".join(
-                info.stage.value
-                for info in STAGES
-                if info.stage in current.get(row["programme_id"], set())
-            ),
-            "stakeholders": int(row["stakeholders"] or 0),
-            "stance_index": _ratio(row["weighted"], row["influence"]),
-            "hotspots": int(row["hotspots"] or 0),
-        }
-        for row in programmes
-    ]
 
 
 # --- One programme --------------------------------------------------------------------------
@@ -484,7 +286,7 @@ def stage_summary(*, session: Session, programme_id: int, today: dt.date) -> pd.
     by_stage = {Stage(row["stage"]): row for row in stage_rows(session, [programme_id], today)}
     empty: dict[str, Any] = dict.fromkeys(
         (
-            *_SUM_NAMES,
+            *SUM_NAMES,
             "narrative",
             "planned_start",
             "planned_end",
@@ -502,7 +304,7 @@ def stage_summary(*, session: Session, programme_id: int, today: dt.date) -> pd.
                 "stage": info.stage.value,
                 "number": info.number,
                 "title": info.title,
-                **_milestone_figures(row),
+                **milestone_figures(row),
                 "planned_start": row["planned_start"],
                 "planned_end": row["planned_end"],
                 "actual_start": row["actual_start"],
@@ -510,7 +312,7 @@ def stage_summary(*, session: Session, programme_id: int, today: dt.date) -> pd.
                 "narrative": row["narrative"] or "",
                 "criteria": int(row["criteria"] or 0),
                 "criteria_met": int(row["criteria_met"] or 0),
-                "current": _current(row),
+                "current": stage_is_current(row),
             }
         )
     return _frame(rows, STAGE_SUMMARY_COLUMNS, optional=("progress",))
@@ -586,13 +388,13 @@ def programme_figures(*, session: Session, programme_id: int, today: dt.date) ->
     ]
     milestone_row = _rows(
         session,
-        sa.select(*_milestone_sums(today), *weeks).where(
+        sa.select(*milestone_sums(today), *weeks).where(
             col(Milestone.programme_id) == programme_id
         ),
     )[0]
     stakeholder_row = _rows(
         session,
-        sa.select(*_stakeholder_sums()).where(col(Stakeholder.programme_id) == programme_id),
+        sa.select(*stakeholder_sums()).where(col(Stakeholder.programme_id) == programme_id),
     )[0]
     open_barriers = _rows(
         session,
@@ -604,7 +406,7 @@ def programme_figures(*, session: Session, programme_id: int, today: dt.date) ->
     metrics = _metric_rows(session, programme_id)
     attainments = [m["attainment"] for m in metrics if m["attainment"] is not None]
 
-    milestone = _milestone_figures(milestone_row)
+    milestone = milestone_figures(milestone_row)
     remaining = milestone["milestones"] - milestone["done"]
     throughput = tuple(int(milestone_row[f"week_{i}"] or 0) for i in range(THROUGHPUT_WEEKS))
     forecast = (
@@ -722,7 +524,7 @@ def hotspots(*, session: Session, viewer: Viewer, programme_id: int) -> pd.DataF
             sa.func.coalesce(blocking.c.blocks, 0).label("blocks"),
         )
         .outerjoin(blocking, blocking.c.stakeholder_id == col(Stakeholder.id))
-        .where(col(Stakeholder.programme_id) == programme_id, _is_hotspot())
+        .where(col(Stakeholder.programme_id) == programme_id, hotspot_condition())
         .order_by(col(Stakeholder.influence).desc(), col(Stakeholder.stance), col(Stakeholder.name))
     )
     found = _rows(session, statement)
@@ -810,72 +612,6 @@ def metric_status(*, session: Session, programme_id: int) -> pd.DataFrame:
 
 # --- Across programmes: change load ---------------------------------------------------------
 
-CHANGE_LOAD_COLUMNS = ("staff_group_id", "staff_group", "organisation", "month", "load")
-
-
-def change_load(
-    *,
-    session: Session,
-    viewer: Viewer,
-    start: dt.date,
-    months: int,
-    weights: Mapping[Impact, int] = figures.DEFAULT_IMPACT_WEIGHTS,
-) -> pd.DataFrame:
-    """Weighted change landing on each staff group per month, across every programme the viewer
-    may see (figures.change_load, summed in SQL).
-
-    Counts milestones that are not cancelled and are due from the first of `start`'s month for
-    `months` calendar months. Each impact adds its level's weight (default low 1, medium 5,
-    high 10). Only (group, month) pairs with at least one impact appear, ordered by organisation,
-    staff group and month.
-
-    Columns: staff_group_id, staff_group (name), organisation (the group's organisation's name),
-    month (date, first of the month), load (int). Raises ValueError when `months` < 1 and
-    KeyError when `weights` lacks an impact level.
-    """
-    if months < 1:
-        raise ValueError("months: need at least one month of change load")
-    first = figures.month_start(start)
-    impact_weight = sa.case(
-        *((col(MilestoneImpact.impact) == level, weights[level]) for level in Impact),
-        else_=0,
-    )
-    impacts = (
-        sa.select(
-            col(MilestoneImpact.staff_group_id),
-            impact_weight.label("weight"),
-            _month_start(session, col(Milestone.due_date)).label("month"),
-        )
-        .join(Milestone, col(Milestone.id) == col(MilestoneImpact.milestone_id))
-        .where(
-            col(Milestone.programme_id).in_(visible_programme_ids(viewer)),
-            col(Milestone.status) != _CANCELLED,
-            col(Milestone.due_date) >= first,
-            col(Milestone.due_date) < _add_months(first, months),
-        )
-        .subquery("impacts")
-    )
-    statement = (
-        sa.select(
-            impacts.c.staff_group_id,
-            col(StaffGroup.name).label("staff_group"),
-            col(Organisation.name).label("organisation"),
-            impacts.c.month,
-            sa.func.sum(impacts.c.weight).label("load"),
-        )
-        .join(StaffGroup, col(StaffGroup.id) == impacts.c.staff_group_id)
-        .join(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
-        .group_by(
-            impacts.c.staff_group_id,
-            col(StaffGroup.name),
-            col(Organisation.name),
-            impacts.c.month,
-        )
-        .order_by(col(Organisation.name), col(StaffGroup.name), impacts.c.month)
-    )
-    rows = [{**row, "load": int(row["load"])} for row in _rows(session, statement)]
-    return _frame(rows, CHANGE_LOAD_COLUMNS)
-
 
 # --- Stance over time -----------------------------------------------------------------------
 
@@ -962,62 +698,7 @@ def _stance_by_month(
 # --- Small helpers for the dashboards -------------------------------------------------------
 
 
-def _mean(total: float | None, count: int | None) -> float | None:
-    """total / count, or None when nothing was counted."""
-    if not count:
-        return None
-    return float(total or 0) / count
-
-
-def _difference(now: float | None, then: float | None) -> float | None:
-    """now - then, or None when either is not defined."""
-    if now is None or then is None:
-        return None
-    return now - then
-
-
-def _day(day: dt.date) -> str:
-    """A date as people write it, e.g. "5 March 2027"."""
-    return f"{day.day} {day:%B %Y}"
-
-
-def _aggregate_strings(
-    session: Session, source: sa.Subquery, *, keys: Sequence[str], value: str, separator: str
-) -> sa.Subquery:
-    """GROUP BY `keys` over the rows of `source`: (*keys, joined, how_many), where joined is the
-    `value` strings sorted and joined by `separator`, and how_many how many there were."""
-    if _dialect(session) == "postgresql" or sqlite3.sqlite_version_info >= (3, 44):
-        joined = sa.func.aggregate_strings(source.c[value], separator).aggregate_order_by(
-            source.c[value]
-        )
-        return (
-            sa.select(
-                *(source.c[key] for key in keys),
-                joined.label("joined"),
-                sa.func.count().label("how_many"),
-            )
-            .group_by(*(source.c[key] for key in keys))
-            .subquery("joined_strings")
-        )
-    # As in _joined_names: older SQLite concatenates in the order an ordered derived table
-    # delivers its rows.
-    ordered = (
-        sa.select(source)
-        .order_by(*(source.c[key] for key in keys), source.c[value])
-        .subquery("ordered_strings")
-    )
-    return (
-        sa.select(
-            *(ordered.c[key] for key in keys),
-            sa.func.group_concat(ordered.c[value], separator).label("joined"),
-            sa.func.count().label("how_many"),
-        )
-        .group_by(*(ordered.c[key] for key in keys))
-        .subquery("joined_strings")
-    )
-
-
-def _open_milestone() -> sa.ColumnElement[bool]:
+def open_milestone() -> sa.ColumnElement[bool]:
     """Neither done nor cancelled: work still to do."""
     return col(Milestone.status).not_in([_DONE, _CANCELLED])
 
@@ -1071,15 +752,11 @@ def stance_as_of(
     }
 
 
-# Overdue milestones of at least this weight need a decision.
-HIGH_WEIGHT = 4
-
-
 # --- Delivery confidence --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Confidence:
+class ConfidenceInputs:
     """One programme's delivery-confidence inputs and outcome."""
 
     programme_id: int
@@ -1163,8 +840,8 @@ class Verdicts:
         return f"{self.direction.label} ({self.stance_change:+.2f} in 90 days)"
 
 
-def _verdicts(
-    found: _Confidence, stance_index: float | None, stance_then: float | None
+def verdicts_of(
+    found: ConfidenceInputs, stance_index: float | None, stance_then: float | None
 ) -> Verdicts:
     change = _difference(stance_index, stance_then)
     return Verdicts(
@@ -1179,7 +856,7 @@ def _verdicts(
     )
 
 
-def _stance_90_days_ago(
+def stance_90_days_ago(
     session: Session, programme_ids: sa.Select[Any] | Sequence[int], today: dt.date
 ) -> dict[Any, float | None]:
     return stance_as_of(
@@ -1193,20 +870,20 @@ def _stance_90_days_ago(
 def verdicts(*, session: Session, programme_id: int, today: dt.date) -> Verdicts:
     """One programme's verdicts (see Verdicts): the same object portfolio_dashboard carries in
     its `verdicts` column. Raises NotFoundError when the programme does not exist."""
-    found = _confidence_rows(session, [programme_id], today).get(programme_id)
+    found = confidence_rows(session, [programme_id], today).get(programme_id)
     if found is None:
         raise NotFoundError(None, "That programme no longer exists. Reload the page.")
     now = _rows(
         session,
-        sa.select(*_stakeholder_sums()).where(col(Stakeholder.programme_id) == programme_id),
+        sa.select(*stakeholder_sums()).where(col(Stakeholder.programme_id) == programme_id),
     )[0]
-    then = _stance_90_days_ago(session, [programme_id], today).get(programme_id)
-    return _verdicts(found, _ratio(now["weighted"], now["influence"]), then)
+    then = stance_90_days_ago(session, [programme_id], today).get(programme_id)
+    return verdicts_of(found, _ratio(now["weighted"], now["influence"]), then)
 
 
-def _confidence_rows(
+def confidence_rows(
     session: Session, programme_ids: sa.Select[Any] | Sequence[int], today: dt.date
-) -> dict[int, _Confidence]:
+) -> dict[int, ConfidenceInputs]:
     """Evidence, suggestion and latest override for each of these programmes, by programme id.
 
     One statement, however many programmes: milestone weights, weekly throughput, hotspots and
@@ -1218,7 +895,7 @@ def _confidence_rows(
     status = col(Milestone.status)
     weight = col(Milestone.weight)
     completed = col(Milestone.completed_date)
-    is_open = _open_milestone()
+    is_open = open_milestone()
     milestone_sums = (
         sa.select(
             col(Milestone.programme_id),
@@ -1256,7 +933,7 @@ def _confidence_rows(
     blockers = (
         sa.select(col(MilestoneDependency.stakeholder_id))
         .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
-        .where(col(Milestone.programme_id).in_(programme_ids), _open_milestone())
+        .where(col(Milestone.programme_id).in_(programme_ids), open_milestone())
         .group_by(col(MilestoneDependency.stakeholder_id))
         .subquery("blockers")
     )
@@ -1267,7 +944,7 @@ def _confidence_rows(
             sa.func.count(blockers.c.stakeholder_id).label("hotspots_blocking"),
         )
         .outerjoin(blockers, blockers.c.stakeholder_id == col(Stakeholder.id))
-        .where(col(Stakeholder.programme_id).in_(programme_ids), _is_hotspot())
+        .where(col(Stakeholder.programme_id).in_(programme_ids), hotspot_condition())
         .group_by(col(Stakeholder.programme_id))
         .subquery("hotspot_sums")
     )
@@ -1332,7 +1009,7 @@ def _confidence_rows(
         .outerjoin(latest_override, on_programme)
         .where(col(Programme.id).in_(programme_ids))
     )
-    found: dict[int, _Confidence] = {}
+    found: dict[int, ConfidenceInputs] = {}
     for row in _rows(session, statement):
         programme_id = int(row["programme_id"])
         milestones = int(row["milestones"] or 0)
@@ -1363,7 +1040,7 @@ def _confidence_rows(
                 set_at=row["set_at"],
             )
         )
-        found[programme_id] = _Confidence(
+        found[programme_id] = ConfidenceInputs(
             programme_id=programme_id,
             code=row["code"],
             title=row["title"],
@@ -1381,344 +1058,16 @@ def confidence_for(
     """The suggested delivery confidence of one programme with every rule's result (the "why"),
     and the latest override (None when there is none). The same figures as portfolio_dashboard.
     Raises NotFoundError when the programme does not exist."""
-    found = _confidence_rows(session, [programme_id], today).get(programme_id)
+    found = confidence_rows(session, [programme_id], today).get(programme_id)
     if found is None:
         raise NotFoundError(None, "That programme no longer exists. Reload the page.")
     return found.suggestion, found.override
 
 
-PORTFOLIO_DASHBOARD_COLUMNS = (
-    *PORTFOLIO_COLUMNS,
-    "forecast_p50",
-    "forecast_p85",
-    "forecast_late",
-    "stance_index_90d",
-    "stance_change",
-    "stance_direction",
-    "mean_attainment",
-    "hotspots_blocking",
-    "suggested",
-    "suggested_label",
-    "deciding_rule",
-    "override",
-    "override_reason",
-    "override_by",
-    "override_at",
-    "confidence",
-    "confidence_label",
-    "verdicts",
-)
-
-
-def portfolio_dashboard(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFrame:
-    """The portfolio (every column of `portfolio`, same rows and order) with forecast, stance
-    movement and delivery confidence. A fixed number of statements, however many programmes.
-
-    Extra columns: forecast_p50, forecast_p85 (dates, None when there is no forecast: nothing
-    planned or no throughput in the last 12 weeks); forecast_late (True when P85 is after the
-    target end date; False without a forecast); stance_index_90d (the stance index 90 days ago:
-    each stakeholder's latest assessment on or before then, weighted by current influence; None
-    when nobody had been assessed); stance_change (stance_index - stance_index_90d, or None);
-    stance_direction (figures.stance_direction: a StanceDirection, or None);
-    mean_attainment (as programme_figures; None without readings); hotspots_blocking (hotspots
-    on whom open work depends); suggested, suggested_label (the suggested rating's value, e.g.
-    "amber_red", and label, "Amber/Red"); deciding_rule (the evidence text of the rule that set
-    the suggestion, None when Green); override, override_reason, override_by, override_at (the
-    latest override's value, reason, who, when (aware datetime); None without one); confidence,
-    confidence_label (the rating shown: the override when there is one, else the suggestion);
-    verdicts (the row's Verdicts, which the portfolio table and the packs render).
-    """
-    visible = visible_programme_ids(viewer)
-    base = _portfolio_rows(session, viewer, today)
-    ratings = _confidence_rows(session, visible, today)
-    then = _stance_90_days_ago(session, visible, today)
-    rows = []
-    for row in base:
-        found = ratings[row["programme_id"]]
-        evidence, suggestion, override = found.evidence, found.suggestion, found.override
-        verdict = _verdicts(found, row["stance_index"], then.get(row["programme_id"]))
-        shown = verdict.confidence.rating
-        rows.append(
-            {
-                **row,
-                "forecast_p50": evidence.forecast_p50,
-                "forecast_p85": evidence.forecast_p85,
-                "forecast_late": verdict.late,
-                "stance_index_90d": verdict.stance_index_90d,
-                "stance_change": verdict.stance_change,
-                "stance_direction": verdict.direction,
-                "mean_attainment": evidence.mean_attainment,
-                "hotspots_blocking": evidence.hotspots_blocking,
-                "suggested": suggestion.rating.value,
-                "suggested_label": suggestion.rating.label,
-                "deciding_rule": suggestion.deciding.evidence_text if suggestion.deciding else None,
-                "override": override.rating.value if override else None,
-                "override_reason": override.reason if override else None,
-                "override_by": override.set_by if override else None,
-                "override_at": override.set_at if override else None,
-                "confidence": shown.value,
-                "confidence_label": shown.label,
-                "verdicts": verdict,
-            }
-        )
-    return _frame(
-        rows,
-        PORTFOLIO_DASHBOARD_COLUMNS,
-        optional=(
-            "progress",
-            "stance_index",
-            "forecast_p50",
-            "forecast_p85",
-            "stance_index_90d",
-            "stance_change",
-            "stance_direction",
-            "mean_attainment",
-            "deciding_rule",
-            "override",
-            "override_reason",
-            "override_by",
-            "override_at",
-            "verdicts",
-        ),
-    )
-
-
 # --- Needs a decision -----------------------------------------------------------------------
-
-NEEDS_DECISION_COLUMNS = ("kind", "programme_code", "programme", "item", "detail")
-DECISION_CONFIDENCE = "Delivery confidence"
-DECISION_HOTSPOT = "Hotspot blocking work"
-DECISION_OVERDUE = "Overdue high-weight milestone"
-
-
-# A hotspot in a programme whose people the viewer's organisation does not hold.
-UNNAMED_HOTSPOT = "A resistance hotspot (named only to the owning organisation)"
-
-
-def needs_decision(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFrame:
-    """What needs a leadership decision across the programmes the viewer may see. Three
-    statements, however many programmes.
-
-    Rows, in this order of kind:
-    - "Delivery confidence": programmes rated Red or Amber/Red (the rating shown, so an override
-      counts), Red first; item is the rating's label, detail the deciding rule's evidence and
-      band, or for an override who set it, when, their reason and the suggestion.
-    - "Hotspot blocking work": resistance hotspots on whom open milestones depend; item is the
-      name and role, detail the titles of the milestones they block. Never notes.
-    - "Overdue high-weight milestone": overdue milestones of weight HIGH_WEIGHT (4) or more, most
-      late first; item is the title, detail the due date, days late, weight and owner.
-    Within a kind (after the order above), by programme title.
-    Columns: kind, programme_code, programme (title), item, detail.
-    """
-    visible = visible_programme_ids(viewer)
-    rows: list[dict[str, Any]] = []
-
-    flagged = [
-        found
-        for found in _confidence_rows(session, visible, today).values()
-        if found.rating in (DeliveryConfidence.red, DeliveryConfidence.amber_red)
-    ]
-    flagged.sort(key=lambda found: (-confidence.severity(found.rating), found.title, found.code))
-    for found in flagged:
-        override, suggestion = found.override, found.suggestion
-        if override is not None:
-            detail = (
-                f"Override by {override.set_by} on {_day(override.set_at.date())}: "
-                f"{override.reason} (suggested {suggestion.rating.label})"
-            )
-        else:
-            deciding = suggestion.deciding
-            assert deciding is not None  # Red and Amber/Red are always set by a rule
-            detail = f"Suggested: {deciding.evidence_text} ({deciding.threshold_text})"
-        rows.append(
-            {
-                "kind": DECISION_CONFIDENCE,
-                "programme_code": found.code,
-                "programme": found.title,
-                "item": found.rating.label,
-                "detail": detail,
-            }
-        )
-
-    blocked_titles = _aggregate_strings(
-        session,
-        sa.select(col(MilestoneDependency.stakeholder_id), col(Milestone.title))
-        .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
-        .where(col(Milestone.programme_id).in_(visible), _open_milestone())
-        .subquery("dependencies"),
-        keys=("stakeholder_id",),
-        value="title",
-        separator="; ",
-    )
-    hotspot_statement = (
-        sa.select(
-            col(Programme.code),
-            col(Programme.title).label("programme"),
-            col(Stakeholder.name),
-            col(Stakeholder.role),
-            blocked_titles.c.joined,
-            # Named only where the viewer's organisation holds the programme's people (the
-            # owner, or a partner under a data-sharing agreement).
-            col(Programme.id).in_(people_programme_ids(viewer)).label("named"),
-        )
-        .join(blocked_titles, blocked_titles.c.stakeholder_id == col(Stakeholder.id))
-        .join(Programme, col(Programme.id) == col(Stakeholder.programme_id))
-        .where(col(Stakeholder.programme_id).in_(visible), _is_hotspot())
-        .order_by(col(Programme.title), col(Programme.code), col(Stakeholder.name))
-    )
-    for row in _rows(session, hotspot_statement):
-        rows.append(
-            {
-                "kind": DECISION_HOTSPOT,
-                "programme_code": row["code"],
-                "programme": row["programme"],
-                "item": (
-                    (f"{row['name']}, {row['role']}" if row["role"] else row["name"])
-                    if row["named"]
-                    else UNNAMED_HOTSPOT
-                ),
-                "detail": f"Blocks: {row['joined']}",
-            }
-        )
-
-    overdue_statement: Executable = (
-        sa.select(
-            col(Programme.code),
-            col(Programme.title).label("programme"),
-            col(Milestone.title),
-            col(Milestone.due_date),
-            col(Milestone.weight),
-            col(Milestone.owner),
-        )
-        .join(Programme, col(Programme.id) == col(Milestone.programme_id))
-        .where(
-            col(Milestone.programme_id).in_(visible),
-            _open_milestone(),
-            col(Milestone.due_date) < today,
-            col(Milestone.weight) >= HIGH_WEIGHT,
-        )
-        .order_by(col(Milestone.due_date), col(Programme.title), col(Milestone.title))
-    )
-    for row in _rows(session, overdue_statement):
-        late = (today - row["due_date"]).days
-        owner = f"; owner {row['owner']}" if row["owner"] else ""
-        rows.append(
-            {
-                "kind": DECISION_OVERDUE,
-                "programme_code": row["code"],
-                "programme": row["programme"],
-                "item": row["title"],
-                "detail": (
-                    f"Due {_day(row['due_date'])}, {late} {'day' if late == 1 else 'days'} late; "
-                    f"weight {row['weight']}{owner}"
-                ),
-            }
-        )
-    return _frame(rows, NEEDS_DECISION_COLUMNS)
 
 
 # --- Change load beside the staff groups' stance --------------------------------------------
-
-GROUP_STANCE_COLUMNS = (
-    "staff_group_id",
-    "staff_group",
-    "organisation",
-    "stakeholders",
-    "stance_index",
-    "stance_index_90d",
-    "stance_change",
-    "falling",
-)
-
-
-def change_load_with_stance(
-    *,
-    session: Session,
-    viewer: Viewer,
-    start: dt.date,
-    months: int,
-    today: dt.date | None = None,
-    weights: Mapping[Impact, int] = figures.DEFAULT_IMPACT_WEIGHTS,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The change-load heatmap (exactly `change_load`) and, beside it, each staff group's stance.
-
-    Stakeholders count towards the staff group they belong to (stakeholder.staff_group_id),
-    across every programme the viewer may see. The second frame has one row per staff group
-    that appears in the load or has such stakeholders, ordered by organisation and group name:
-    staff_group_id, staff_group, organisation, stakeholders (count), stance_index (now),
-    stance_index_90d (as of `today` - 90 days, as portfolio_dashboard), stance_change (now - 90
-    days ago), falling (figures.stance_falling: the change is -0.25 or lower). A group
-    with no stakeholders has 0, None, None, None, False. `today` defaults to
-    tracker.clock.today(). Raises as change_load does.
-    """
-    today = today or clock.today()
-    load = change_load(session=session, viewer=viewer, start=start, months=months, weights=weights)
-    visible = visible_programme_ids(viewer)
-    in_scope = [
-        col(Stakeholder.programme_id).in_(visible),
-        col(Stakeholder.staff_group_id).is_not(None),
-    ]
-    influence = col(Stakeholder.influence)
-    now_statement: Executable = (
-        sa.select(
-            col(Stakeholder.staff_group_id),
-            col(StaffGroup.name).label("staff_group"),
-            col(Organisation.name).label("organisation"),
-            sa.func.count(col(Stakeholder.id)).label("stakeholders"),
-            sa.func.sum(influence * col(Stakeholder.stance)).label("weighted"),
-            sa.func.sum(influence).label("influence"),
-        )
-        .join(StaffGroup, col(StaffGroup.id) == col(Stakeholder.staff_group_id))
-        .join(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
-        .where(*in_scope)
-        .group_by(col(Stakeholder.staff_group_id), col(StaffGroup.name), col(Organisation.name))
-    )
-    then = stance_as_of(
-        session,
-        key=col(Stakeholder.staff_group_id),
-        where=in_scope,
-        as_of=today - dt.timedelta(days=figures.STANCE_WINDOW_DAYS),
-    )
-    groups: dict[int, dict[str, Any]] = {
-        row["staff_group_id"]: {
-            "staff_group_id": row["staff_group_id"],
-            "staff_group": row["staff_group"],
-            "organisation": row["organisation"],
-            "stakeholders": 0,
-            "stance_index": None,
-        }
-        for row in load[["staff_group_id", "staff_group", "organisation"]].to_dict("records")
-    }
-    for row in _rows(session, now_statement):
-        groups[row["staff_group_id"]] = {
-            "staff_group_id": row["staff_group_id"],
-            "staff_group": row["staff_group"],
-            "organisation": row["organisation"],
-            "stakeholders": int(row["stakeholders"]),
-            "stance_index": _ratio(row["weighted"], row["influence"]),
-        }
-    rows = []
-    for group in sorted(
-        groups.values(),
-        key=lambda g: (g["organisation"], g["staff_group"], g["staff_group_id"]),
-    ):
-        stance_then = then.get(group["staff_group_id"])
-        change = _difference(group["stance_index"], stance_then)
-        rows.append(
-            {
-                **group,
-                "staff_group_id": int(group["staff_group_id"]),
-                "stance_index_90d": stance_then,
-                "stance_change": change,
-                "falling": figures.stance_falling(change),
-            }
-        )
-    stance = _frame(
-        rows,
-        GROUP_STANCE_COLUMNS,
-        optional=("stance_index", "stance_index_90d", "stance_change"),
-    )
-    return load, stance
 
 
 # --- One programme's dashboard --------------------------------------------------------------
@@ -2030,23 +1379,6 @@ def latest_narrative(
     }
 
 
-def organisations_in_view(*, session: Session, viewer: Viewer) -> dict[str, str]:
-    """Name -> short name of every organisation that owns or partners in a programme the viewer
-    may see, by name (for the portfolio's organisation filter)."""
-    visible = visible_programme_ids(viewer)
-    owners = sa.select(col(Programme.organisation_id)).where(col(Programme.id).in_(visible))
-    partners = sa.select(col(ProgrammePartner.organisation_id)).where(
-        col(ProgrammePartner.programme_id).in_(visible)
-    )
-    rows = _rows(
-        session,
-        sa.select(col(Organisation.name), col(Organisation.short_name))
-        .where(col(Organisation.id).in_(owners.union(partners)))
-        .order_by(col(Organisation.name)),
-    )
-    return {str(row["name"]): str(row["short_name"]) for row in rows}
-
-
 # --- What a board pack lists besides the dashboards -----------------------------------------
 
 
@@ -2056,7 +1388,7 @@ def next_due(*, session: Session, programme_id: int, today: dt.date, limit: int)
         sa.select(Milestone)
         .where(
             col(Milestone.programme_id) == programme_id,
-            _open_milestone(),
+            open_milestone(),
             col(Milestone.due_date) >= today,
         )
         .order_by(col(Milestone.due_date), col(Milestone.title), col(Milestone.id))
@@ -2072,7 +1404,7 @@ def blocked_work(*, session: Session, stakeholder_ids: Sequence[int]) -> dict[in
     statement = (
         sa.select(col(MilestoneDependency.stakeholder_id), col(Milestone.title))
         .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
-        .where(col(MilestoneDependency.stakeholder_id).in_(stakeholder_ids), _open_milestone())
+        .where(col(MilestoneDependency.stakeholder_id).in_(stakeholder_ids), open_milestone())
         .order_by(col(Milestone.due_date), col(Milestone.title))
     )
     found: dict[int, list[str]] = {}
@@ -2093,11 +1425,3 @@ def open_barriers(*, session: Session, programme_id: int) -> list[Barrier]:
         .order_by(score.desc(), col(Barrier.likelihood).desc(), col(Barrier.title))
     )
     return list(session.scalars(statement).all())
-
-
-def organisation_names(*, session: Session, viewer: Viewer) -> list[str]:
-    """The names of the viewer's organisations, A to Z."""
-    statement = sa.select(col(Organisation.name)).where(
-        col(Organisation.id).in_(viewer.organisation_ids)
-    )
-    return sorted(row["name"] for row in _rows(session, statement))
