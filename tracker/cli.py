@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -795,6 +796,28 @@ def users_reactivate_command(args: argparse.Namespace) -> int:
     return _set_active(args, active=True)
 
 
+def _command(
+    group: Any,
+    run: Callable[[argparse.Namespace], int],
+    name: str,
+    *,
+    help: str,
+    description: str,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> argparse.ArgumentParser:
+    """A sub-command of `group` that runs `run`."""
+    command: argparse.ArgumentParser = group.add_parser(
+        name, parents=list(parents), help=help, description=description
+    )
+    command.set_defaults(run=run)
+    return command
+
+
+def _as_user(command: argparse.ArgumentParser, help: str) -> None:
+    """The --as EMAIL option of a command run as one of the app's users."""
+    command.add_argument("--as", dest="email", required=True, metavar="EMAIL", help=help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one subparser per subcommand, each naming its function."""
     parser = argparse.ArgumentParser(
@@ -803,14 +826,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
-    migrate = commands.add_parser(
+    _command(
+        commands,
+        migrate_command,
         "migrate",
         help="upgrade the database to the newest schema",
         description="Upgrade DATABASE_URL's database to the newest schema (Alembic head).",
     )
-    migrate.set_defaults(run=migrate_command)
 
-    seed = commands.add_parser(
+    seed = _command(
+        commands,
+        demo_command,
         "demo",
         help="load the demo portfolio (does nothing when it is already there)",
         description=(
@@ -826,9 +852,10 @@ def build_parser() -> argparse.ArgumentParser:
             "then load the demo afresh"
         ),
     )
-    seed.set_defaults(run=demo_command)
 
-    generated = commands.add_parser(
+    generated = _command(
+        commands,
+        generate_command,
         "generate",
         help="fill an empty database with generated data at scale (S, M or L)",
         description=(
@@ -867,9 +894,10 @@ def build_parser() -> argparse.ArgumentParser:
             "then generate"
         ),
     )
-    generated.set_defaults(run=generate_command)
 
-    board = commands.add_parser(
+    board = _command(
+        commands,
+        pack_command,
         "pack",
         help="write a board pack (PDF) for a programme, or a user's portfolio",
         description=(
@@ -892,9 +920,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="where to write it (default: CODE-board-pack-DATE.pdf in the current folder)",
     )
-    board.set_defaults(run=pack_command)
 
-    export = commands.add_parser(
+    export = _command(
+        commands,
+        export_command,
         "export",
         help="export a programme: CSV files, an XLSX workbook or the programme exchange file",
         description=(
@@ -908,9 +937,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format", required=True, choices=("csv", "xlsx", "exchange"), help="what to write"
     )
-    export.add_argument(
-        "--as", dest="email", required=True, metavar="EMAIL", help="whose access is checked"
-    )
+    _as_user(export, "whose access is checked")
     export.add_argument(
         "--out",
         metavar="FILE_OR_DIR",
@@ -924,9 +951,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="csv and xlsx only: leave out stakeholders, assessments, engagements and links",
     )
-    export.set_defaults(run=export_command)
 
-    exchange_import = commands.add_parser(
+    exchange_import = _command(
+        commands,
+        exchange_import_command,
         "exchange-import",
         help="create a programme from a programme exchange file",
         description=(
@@ -936,12 +964,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     exchange_import.add_argument("file", metavar="FILE", help="the exchange file (JSON)")
-    exchange_import.add_argument(
-        "--as", dest="email", required=True, metavar="EMAIL", help="who is importing"
-    )
-    exchange_import.set_defaults(run=exchange_import_command)
+    _as_user(exchange_import, "who is importing")
 
-    spreadsheet = commands.add_parser(
+    spreadsheet = _command(
+        commands,
+        import_command,
         "import",
         help="import a spreadsheet (CSV or XLSX) of programmes, milestones, stakeholders, ...",
         description=(
@@ -970,12 +997,11 @@ def build_parser() -> argparse.ArgumentParser:
     spreadsheet.add_argument(
         "--dry-run", action="store_true", help="check the file and report, but write nothing"
     )
-    spreadsheet.add_argument(
-        "--as", dest="email", required=True, metavar="EMAIL", help="the manager importing"
-    )
-    spreadsheet.set_defaults(run=import_command)
+    _as_user(spreadsheet, "the manager importing")
 
-    backup_parser = commands.add_parser(
+    backup_parser = _command(
+        commands,
+        backup_command,
         "backup",
         help="back up the whole database to a file, and verify the copy",
         description=(
@@ -993,9 +1019,10 @@ def build_parser() -> argparse.ArgumentParser:
             "PostgreSQL); an existing file is never overwritten"
         ),
     )
-    backup_parser.set_defaults(run=backup_command)
 
-    restore_parser = commands.add_parser(
+    restore_parser = _command(
+        commands,
+        restore_command,
         "restore",
         help="replace the whole database with a backup made by 'tracker backup'",
         description=(
@@ -1011,9 +1038,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace the database without asking (needed when not run at a terminal)",
     )
-    restore_parser.set_defaults(run=restore_command)
 
-    erase_parser = commands.add_parser(
+    erase_parser = _command(
+        commands,
+        erase_command,
         "erase",
         help="erase a stakeholder (right to erasure), audit copies included",
         description=(
@@ -1025,15 +1053,14 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     erase_parser.add_argument("stakeholder_id", type=int, metavar="STAKEHOLDER_ID")
-    erase_parser.add_argument(
-        "--as", dest="email", required=True, metavar="EMAIL", help="the manager erasing"
-    )
+    _as_user(erase_parser, "the manager erasing")
     erase_parser.add_argument(
         "--yes", action="store_true", help="erase without asking (needed when not at a terminal)"
     )
-    erase_parser.set_defaults(run=erase_command)
 
-    sar_parser = commands.add_parser(
+    sar_parser = _command(
+        commands,
+        sar_command,
         "sar",
         help="export everything held about a stakeholder (subject access request)",
         description=(
@@ -1044,9 +1071,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     sar_parser.add_argument("stakeholder_id", type=int, metavar="STAKEHOLDER_ID")
-    sar_parser.add_argument(
-        "--as", dest="email", required=True, metavar="EMAIL", help="the manager exporting"
-    )
+    _as_user(sar_parser, "the manager exporting")
     sar_parser.add_argument(
         "--out",
         metavar="FILE",
@@ -1055,9 +1080,10 @@ def build_parser() -> argparse.ArgumentParser:
             "(default: subject-access-stakeholder-ID-DATE.json here)"
         ),
     )
-    sar_parser.set_defaults(run=sar_command)
 
-    retention_parser = commands.add_parser(
+    retention_parser = _command(
+        commands,
+        retention_command,
         "retention",
         help="anonymise stakeholders of programmes closed longer than the retention period",
         description=(
@@ -1073,7 +1099,16 @@ def build_parser() -> argparse.ArgumentParser:
     retention_parser.add_argument(
         "--months", type=int, metavar="N", help="this run's retention period instead of the setting"
     )
-    retention_parser.set_defaults(run=retention_command)
+
+    # The users and organisations commands act for the installation, recorded as --as.
+    actor = argparse.ArgumentParser(add_help=False)
+    actor.add_argument(
+        "--as",
+        dest="actor",
+        default="cli",
+        metavar="EMAIL",
+        help="who the audit trail records as making the change (default: cli)",
+    )
 
     organisations_parser = commands.add_parser(
         "organisations",
@@ -1086,8 +1121,11 @@ def build_parser() -> argparse.ArgumentParser:
     organisation_commands = organisations_parser.add_subparsers(
         title="commands", metavar="COMMAND", required=True
     )
-    add_organisation = organisation_commands.add_parser(
+    add_organisation = _command(
+        organisation_commands,
+        organisations_add_command,
         "add",
+        parents=[actor],
         help="add an organisation",
         description="Add an organisation, and optionally its staff groups.",
     )
@@ -1101,18 +1139,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a staff group to add with it (repeat for several)",
     )
-    add_organisation.add_argument(
-        "--as",
-        dest="actor",
-        default="cli",
-        metavar="EMAIL",
-        help="who the audit trail records as making the change (default: cli)",
+    _command(
+        organisation_commands,
+        organisations_list_command,
+        "list",
+        help="list every organisation",
+        description="List every organisation.",
     )
-    add_organisation.set_defaults(run=organisations_add_command)
-    list_organisations = organisation_commands.add_parser(
-        "list", help="list every organisation", description="List every organisation."
-    )
-    list_organisations.set_defaults(run=organisations_list_command)
 
     users_parser = commands.add_parser(
         "users",
@@ -1124,17 +1157,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     user_commands = users_parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    actor = argparse.ArgumentParser(add_help=False)
-    actor.add_argument(
-        "--as",
-        dest="actor",
-        default="cli",
-        metavar="EMAIL",
-        help="who the audit trail records as making the change (default: cli)",
-    )
     roles = [role.value for role in Role]
 
-    add_user = user_commands.add_parser(
+    add_user = _command(
+        user_commands,
+        users_add_command,
         "add",
         parents=[actor],
         help="add a user to one or more organisations",
@@ -1167,9 +1194,10 @@ def build_parser() -> argparse.ArgumentParser:
             "its first line, or typed twice at a terminal"
         ),
     )
-    add_user.set_defaults(run=users_add_command)
 
-    list_users = user_commands.add_parser(
+    _command(
+        user_commands,
+        users_list_command,
         "list",
         help="list every user",
         description=(
@@ -1177,9 +1205,10 @@ def build_parser() -> argparse.ArgumentParser:
             "they have a local password (never the password or its hash)."
         ),
     )
-    list_users.set_defaults(run=users_list_command)
 
-    set_role = user_commands.add_parser(
+    set_role = _command(
+        user_commands,
+        users_set_role_command,
         "set-role",
         parents=[actor],
         help="change a user's role",
@@ -1195,28 +1224,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="their staff group, in one of their organisations (SHORT_NAME:NAME if ambiguous)",
     )
-    set_role.set_defaults(run=users_set_role_command)
 
-    deactivate = user_commands.add_parser(
-        "deactivate",
-        parents=[actor],
-        help="stop a user signing in",
-        description=(
+    for run, name, words, description in (
+        (
+            users_deactivate_command,
+            "deactivate",
+            "stop a user signing in",
             "Stop a user signing in, by password or single sign-on; a session they have open "
-            "ends at its next page load. Their records and history stay."
+            "ends at its next page load. Their records and history stay.",
         ),
-    )
-    deactivate.add_argument("email", metavar="EMAIL")
-    deactivate.set_defaults(run=users_deactivate_command)
-
-    reactivate = user_commands.add_parser(
-        "reactivate",
-        parents=[actor],
-        help="let a deactivated user sign in again",
-        description="Let a deactivated user sign in again, with the role they had.",
-    )
-    reactivate.add_argument("email", metavar="EMAIL")
-    reactivate.set_defaults(run=users_reactivate_command)
+        (
+            users_reactivate_command,
+            "reactivate",
+            "let a deactivated user sign in again",
+            "Let a deactivated user sign in again, with the role they had.",
+        ),
+    ):
+        switch = _command(
+            user_commands, run, name, parents=[actor], help=words, description=description
+        )
+        switch.add_argument("email", metavar="EMAIL")
     return parser
 
 
