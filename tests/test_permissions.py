@@ -384,7 +384,7 @@ def test_every_action_role_and_relation_is_decided_in_the_service(
 def test_the_matrix_covers_every_action_the_resolver_names() -> None:
     named = {action.value for action in permissions.Action}
     # Creating programmes is exchange.import's rule; adding an organisation and installation
-    # settings have their own tests (tests/test_admin_pages.py, tests/test_admin_settings.py).
+    # settings have their own tests (tests/test_page_admin_*.py, tests/test_content_policy.py).
     assert named - set(cells.EXPECTED) == {
         "programme.create",
         "organisation.create",

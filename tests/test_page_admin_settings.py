@@ -1,6 +1,6 @@
-"""Admin: Installation settings (pages/admin_settings.py) in AppTest on the demo database, and the
-setting behind it (tracker/content_policy.py): the hosts narratives may show images from. Only
-an administrator of every organisation may change it; what they save reaches the narratives."""
+"""Admin: Installation settings (pages/admin_settings.py) in AppTest on the demo database: the
+hosts narratives may show images from. Only an administrator of every organisation may change
+it; what they save reaches the narratives. The setting itself: tests/test_content_policy.py."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests import factories
 from tests.conftest import sign_in
-from tests.factories import SYSTEM
 from tests.screen import navigation, shown_all
 from tracker import clock, content_policy, db
-from tracker.errors import DomainError, PermissionDeniedError
+from tracker.errors import PermissionDeniedError
 from tracker.models import Audience, Narrative, NarrativeBase, NarrativeStatus, Programme
 from tracker.services import records
 
@@ -180,34 +179,3 @@ def test_staff_news_shows_an_outside_image_only_once_its_host_is_allowed(
     assert CHART not in before
     _set(demo_engine, ADA, ["images.example.org"])
     assert CHART in _news_markdown(app_as)
-
-
-# --- The service -----------------------------------------------------------------------------
-
-
-def test_only_an_administrator_may_change_the_setting(demo_engine: Engine) -> None:
-    for email in (DEV, SAM, "lena.leader@demo.example", "maya.manager@demo.example"):
-        with pytest.raises(PermissionDeniedError, match="Only administrators"):
-            _set(demo_engine, email, ["images.example.org"])
-    assert _hosts(demo_engine) == frozenset()
-    assert _set(demo_engine, ADA, ["images.example.org"]) == {"images.example.org"}
-    # The installation itself (set-up commands) may too.
-    with db.write_session(demo_engine, actor="tests") as session:
-        content_policy.set_image_hosts(session=session, viewer=SYSTEM, hosts=[])
-    assert _hosts(demo_engine) == frozenset()
-
-
-def test_hosts_that_do_not_fit_the_setting_are_refused(demo_engine: Engine) -> None:
-    many = [f"host-number-{n}.images.example.org" for n in range(10)]
-    with pytest.raises(DomainError, match="too many"):
-        _set(demo_engine, ADA, many)
-    assert _hosts(demo_engine) == frozenset()
-
-
-def test_parse_hosts_reads_one_per_line_commas_and_spaces() -> None:
-    assert content_policy.parse_hosts(" a.org\n\nb.org, c.org  d.org,\n") == [
-        "a.org",
-        "b.org",
-        "c.org",
-        "d.org",
-    ]

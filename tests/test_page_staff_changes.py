@@ -1,5 +1,7 @@
-"""The staff pages, driven with Streamlit's AppTest on a seeded demo database, as the two demo
-staff users: each sees what lands on their own staff group, and nothing about stakeholders."""
+"""What changes for me (pages/staff_changes.py), with the staff navigation around it, driven
+with Streamlit's AppTest on a seeded demo database as the two demo staff users: each sees what
+lands on their own staff group, and no staff page shows anything about stakeholders. The news
+page's own search and filters: tests/test_page_staff_news.py."""
 
 from __future__ import annotations
 
@@ -254,34 +256,6 @@ def test_a_link_to_a_programme_of_another_organisation_is_refused(
     at = open_changes(app_as(RITA), "NCC-ASC-ONLINE")
     assert "could not find the programme" in at.warning[0].value
     assert at.selectbox(key="staff_changes_programme").value != "NCC-ASC-ONLINE"
-
-
-def test_news_search_finds_stories_and_explains_when_nothing_matches(
-    app_as: Callable[[str], AppTest],
-) -> None:
-    at = open_news(app_as(RITA))
-    everything = [_unescape(s.value) for s in at.subheader]
-    assert "One front door: what changes for revenues and benefits" in everything
-    assert "Shared platform: go-live and the revenues backlog" not in everything
-
-    at.text_input(key="staff_news_search").input("FLOOR-WALKERS").run()
-    assert not at.exception
-    assert [_unescape(s.value) for s in at.subheader] == [
-        "One front door: what changes for revenues and benefits"
-    ]
-    assert at.header[0].value == "Search results"
-
-    at.text_input(key="staff_news_search").input("100%").run()
-    assert not at.exception
-    assert at.subheader.len == 0
-    assert "No news matches" in at.info[0].value
-
-
-def test_news_filters_by_stage(app_as: Callable[[str], AppTest]) -> None:
-    at = open_news(app_as(RITA))
-    at.selectbox(key="staff_news_stage").set_value("equip").run()
-    assert not at.exception
-    assert [_unescape(s.value) for s in at.subheader] == ["Thank you from the platform team"]
 
 
 @pytest.mark.parametrize("email", [SAM, RITA])
