@@ -145,6 +145,7 @@ def pack_command(args: argparse.Namespace) -> int:
 
 
 def _viewer(session: Session, email: str) -> access.Viewer:
+    """The active user named by --as, as they would be signed in to the app."""
     viewer = access.load_viewer(session, email=email)
     if viewer is None:
         raise NotFoundError("as", f"no active user has the e-mail {email}")
@@ -272,9 +273,7 @@ def import_command(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     with _engine() as engine:
         with db.read_session(engine) as session:
-            viewer = access.load_viewer(session, email=args.email)
-            if viewer is None:
-                raise NotFoundError("as", f"no active user has the e-mail {args.email}")
+            viewer = _viewer(session, args.email)
             programme_id = None
             organisation_ids = sorted(viewer.organisation_ids)[:1]
             if args.programme:
@@ -297,14 +296,10 @@ def import_command(args: argparse.Namespace) -> int:
                     )
                 mapping = imports.guess_mapping(kind, table.headers, preferred=saved)
                 source = "saved for the organisation" if saved else "guessed from the headers"
-            checked = imports.preview(
-                session=session,
-                viewer=viewer,
-                kind=kind,
-                table=table,
-                mapping=mapping,
-                programme_id=programme_id,
-            )
+            # What the preview checked is exactly what is written below.
+            request: dict[str, Any] = {"kind": kind, "table": table, "mapping": mapping}
+            request["programme_id"] = programme_id
+            checked = imports.preview(session=session, viewer=viewer, **request)
         print(table.describe())
         print(f"Columns ({source}):")
         for spec in imports.fields_for(kind):
@@ -327,14 +322,7 @@ def import_command(args: argparse.Namespace) -> int:
             print(f"Dry run: {checked.describe()}. Nothing was written.")
             return EXIT_OK
         with db.write_session(engine, actor=viewer.email) as session:
-            result = imports.commit_import(
-                session=session,
-                viewer=viewer,
-                kind=kind,
-                table=table,
-                mapping=mapping,
-                programme_id=programme_id,
-            )
+            result = imports.commit_import(session=session, viewer=viewer, **request)
     print(result.describe())
     return EXIT_OK
 
@@ -391,13 +379,6 @@ def restore_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _privacy_viewer(session: Session, email: str) -> access.Viewer:
-    viewer = access.load_viewer(session, email=email)
-    if viewer is None:
-        raise NotFoundError("as", f"no active user has the e-mail {email}")
-    return viewer
-
-
 def erase_command(args: argparse.Namespace) -> int:
     """Erase a stakeholder (right to erasure) as the manager named by --as: anonymise them, scrub
     them from programme text and every audit copy, then compact the database so no old copy is
@@ -407,7 +388,7 @@ def erase_command(args: argparse.Namespace) -> int:
 
     with _engine() as engine:
         with db.read_session(engine) as session:
-            viewer = _privacy_viewer(session, args.email)
+            viewer = _viewer(session, args.email)
             stakeholder = session.get(Stakeholder, args.stakeholder_id)
             who = f"stakeholder {args.stakeholder_id}"
             if stakeholder is not None:
@@ -445,7 +426,7 @@ def sar_command(args: argparse.Namespace) -> int:
 
     with _engine() as engine:
         with db.read_session(engine) as session:
-            viewer = _privacy_viewer(session, args.email)
+            viewer = _viewer(session, args.email)
             export = read.privacy.subject_access_export(
                 session=session, viewer=viewer, stakeholder_id=args.stakeholder_id
             )
