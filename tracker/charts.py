@@ -36,7 +36,7 @@ import altair as alt
 import pandas as pd
 
 from tracker import figures
-from tracker.vocabulary import ADKAR, ADKAR_LABELS, DeliveryConfidence, Direction
+from tracker.vocabulary import ADKAR, ADKAR_LABELS, DeliveryConfidence, Direction, Stance
 from tracker.words import amount_text, date_words, month_words
 
 __all__ = [
@@ -154,9 +154,7 @@ def _plural(count: int, word: str) -> str:
 
 # --- Stance scale: fixed colour and shape per stance --------------------------------------------
 
-STANCE_LABELS: Mapping[int, str] = MappingProxyType(
-    {-2: "Active resistor", -1: "Passive resistor", 0: "Neutral", 1: "Supporter", 2: "Champion"}
-)
+STANCE_LABELS: Mapping[int, str] = MappingProxyType({s.value: s.label for s in Stance})
 # Okabe-Ito: vermillion and orange for resistance, grey for neutral, sky blue and blue for support.
 STANCE_COLOURS: Mapping[int, str] = MappingProxyType(
     {-2: _VERMILLION, -1: "#e69f00", 0: "#999999", 1: "#56b4e9", 2: _BLUE}
@@ -168,30 +166,30 @@ STANCE_SHAPES: Mapping[int, str] = MappingProxyType(
 _STANCE_ORDER = sorted(STANCE_LABELS)
 
 
-def _stance_colour() -> alt.Color:
-    """Stance by colour, over all five stances so the legend never changes."""
-    return alt.Color(
+def _by_stance(channel: type[Any], values: Mapping[int, str]) -> Any:
+    """An encoding of stance (alt.Color or alt.Shape) over all five stances, best last, so the
+    legend never changes and colour and shape share one legend."""
+    return channel(
         "stance_label:N",
         title="Stance",
         scale=alt.Scale(
             domain=[STANCE_LABELS[s] for s in _STANCE_ORDER],
-            range=[STANCE_COLOURS[s] for s in _STANCE_ORDER],
+            range=[values[s] for s in _STANCE_ORDER],
         ),
         sort=[STANCE_LABELS[s] for s in _STANCE_ORDER],
     )
+
+
+def _stance_colour() -> alt.Color:
+    """Stance by colour."""
+    color: alt.Color = _by_stance(alt.Color, STANCE_COLOURS)
+    return color
 
 
 def _stance_shape() -> alt.Shape:
     """Stance by shape, with the same title and domain as the colour, so one legend shows both."""
-    return alt.Shape(
-        "stance_label:N",
-        title="Stance",
-        scale=alt.Scale(
-            domain=[STANCE_LABELS[s] for s in _STANCE_ORDER],
-            range=[STANCE_SHAPES[s] for s in _STANCE_ORDER],
-        ),
-        sort=[STANCE_LABELS[s] for s in _STANCE_ORDER],
-    )
+    shape: alt.Shape = _by_stance(alt.Shape, STANCE_SHAPES)
+    return shape
 
 
 def _stance_axis_labels() -> str:
@@ -249,17 +247,7 @@ def burnup_chart(
         .encode(
             x=alt.X("week:T", title="Week", scale=x_scale, axis=_month_axis()),
             y=alt.Y("milestones:Q", title="Milestones", scale=alt.Scale(zero=True)),
-            color=alt.Color(
-                "series:N",
-                title=None,
-                scale=alt.Scale(domain=list(_BURNUP_SERIES), range=[_BLUE, _GREY]),
-                legend=_line_legend(),
-            ),
-            strokeDash=alt.StrokeDash(
-                "series:N",
-                title=None,
-                scale=alt.Scale(domain=list(_BURNUP_SERIES), range=[[1, 0], [6, 4]]),
-            ),
+            **_two_lines(_BURNUP_SERIES),
             tooltip=[
                 alt.Tooltip("week:T", title="Week of", format="%-d %B %Y"),
                 alt.Tooltip("series:N", title="Line"),
@@ -298,6 +286,24 @@ def _time_scale(days: Sequence[dt.date]) -> alt.Scale:
 def _month_axis() -> alt.Axis:
     """A time axis labelled by month, e.g. "Mar 2027", dropping labels that would collide."""
     return alt.Axis(format="%b %Y", labelOverlap=True, tickCount="month")
+
+
+def _two_lines(series: tuple[str, str]) -> dict[str, Any]:
+    """Colour and dash for a chart of two lines, the first solid blue (the measure), the second
+    dashed grey (what it is compared with): line style tells them apart without colour."""
+    return {
+        "color": alt.Color(
+            "series:N",
+            title=None,
+            scale=alt.Scale(domain=list(series), range=[_BLUE, _GREY]),
+            legend=_line_legend(),
+        ),
+        "strokeDash": alt.StrokeDash(
+            "series:N",
+            title=None,
+            scale=alt.Scale(domain=list(series), range=[[1, 0], [6, 4]]),
+        ),
+    }
 
 
 def _line_legend() -> alt.Legend:
@@ -570,17 +576,7 @@ def stance_history_chart(df: pd.DataFrame) -> AnyChart:
                 scale=alt.Scale(domain=[-2, 2], nice=False),
                 axis=alt.Axis(values=[-2, -1, 0, 1, 2], labelExpr=_stance_axis_labels()),
             ),
-            color=alt.Color(
-                "series:N",
-                title=None,
-                scale=alt.Scale(domain=list(_STANCE_SERIES), range=[_BLUE, _GREY]),
-                legend=_line_legend(),
-            ),
-            strokeDash=alt.StrokeDash(
-                "series:N",
-                title=None,
-                scale=alt.Scale(domain=list(_STANCE_SERIES), range=[[1, 0], [6, 4]]),
-            ),
+            **_two_lines(_STANCE_SERIES),
             tooltip=[
                 alt.Tooltip("month:T", title="Month", format="%B %Y"),
                 alt.Tooltip("series:N", title="Line"),
