@@ -144,6 +144,23 @@ def pack_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Refused(Exception):
+    """A command refused before it changed anything; the message is the whole line to print."""
+
+
+@contextmanager
+def _reading(command: str, text_file: object) -> Iterator[None]:
+    """A file that cannot be read (or a text file, `text_file`, that is not UTF-8) refuses
+    `command` with a line saying which."""
+    try:
+        yield
+    except OSError as error:
+        message = f"could not read {error.filename}: {error.strerror}"
+        raise _Refused(f"tracker {command}: {message}") from None
+    except UnicodeDecodeError:
+        raise _Refused(f"tracker {command}: {text_file} is not UTF-8 text") from None
+
+
 def _viewer(session: Session, email: str) -> access.Viewer:
     """The active user named by --as, as they would be signed in to the app."""
     viewer = access.load_viewer(session, email=email)
@@ -227,14 +244,8 @@ def exchange_import_command(args: argparse.Namespace) -> int:
     from tracker.io import exchange
 
     path = Path(args.file)
-    try:
+    with _reading("exchange-import", path):
         text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        print(f"tracker exchange-import: could not read {path}: {error.strerror}", file=sys.stderr)
-        return EXIT_REFUSED
-    except UnicodeDecodeError:
-        print(f"tracker exchange-import: {path} is not UTF-8 text", file=sys.stderr)
-        return EXIT_REFUSED
     with _engine() as engine:
         with db.read_session(engine) as session:
             viewer = _viewer(session, args.email)
@@ -261,16 +272,10 @@ def import_command(args: argparse.Namespace) -> int:
         print(f"tracker import: importing {kind.value} needs --programme CODE", file=sys.stderr)
         return EXIT_USAGE
     path = Path(args.file)
-    try:
+    with _reading("import", args.mapping):
         reading.check_size(path.stat().st_size, path.name)
         data = path.read_bytes()
         written = Path(args.mapping).read_text(encoding="utf-8-sig") if args.mapping else None
-    except OSError as error:
-        print(f"tracker import: could not read {error.filename}: {error.strerror}", file=sys.stderr)
-        return EXIT_REFUSED
-    except UnicodeDecodeError:
-        print(f"tracker import: {args.mapping} is not UTF-8 text", file=sys.stderr)
-        return EXIT_REFUSED
     with _engine() as engine:
         with db.read_session(engine) as session:
             viewer = _viewer(session, args.email)
@@ -1239,6 +1244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Command = args.run
     try:
         return command(args)
+    except _Refused as refusal:
+        print(refusal, file=sys.stderr)
+        return EXIT_REFUSED
     except DomainError as error:
         where = f"{error.field}: " if error.field else ""
         print(f"tracker: {where}{error.reason}", file=sys.stderr)
