@@ -348,6 +348,24 @@ def backup_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _confirmed(command: str, what: str, *, unasked: str, ask: str) -> bool:
+    """Whether the person at the terminal, told `what`, typed yes when asked to `ask`. Away
+    from a terminal nobody can answer: it says how to `unasked` without being asked (--yes)."""
+    if not sys.stdin.isatty():
+        print(f"tracker {command}: {what}", file=sys.stderr)
+        print(f"Not run: add --yes to {unasked} without being asked.", file=sys.stderr)
+        return False
+    print(what)
+    try:
+        answer = input(f"Type yes to {ask}: ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() != "yes":
+        print(f"tracker {command}: Nothing was changed.", file=sys.stderr)
+        return False
+    return True
+
+
 def restore_command(args: argparse.Namespace) -> int:
     """Replace the whole database with a backup, after checking the file. Without --yes it asks
     first at a terminal, and elsewhere refuses, saying what would be replaced."""
@@ -364,20 +382,7 @@ def restore_command(args: argparse.Namespace) -> int:
                 f"({rows:,} {'row' if rows == 1 else 'rows'} in {len(current)} tables now, "
                 "the audit trail included)."
             )
-            if not sys.stdin.isatty():
-                print(f"tracker restore: {what}", file=sys.stderr)
-                print(
-                    "Not run: add --yes to replace the database without being asked.",
-                    file=sys.stderr,
-                )
-                return EXIT_REFUSED
-            print(what)
-            try:
-                answer = input("Type yes to replace it: ")
-            except EOFError:
-                answer = ""
-            if answer.strip().lower() != "yes":
-                print("tracker restore: Nothing was changed.", file=sys.stderr)
+            if not _confirmed("restore", what, unasked="replace the database", ask="replace it"):
                 return EXIT_REFUSED
         report = backups.restore(engine=engine, source=source)
     print(report.describe())
@@ -404,17 +409,7 @@ def erase_command(args: argparse.Namespace) -> int:
                 f"Erasing {who} replaces their name, clears their role and notes, and removes "
                 "them from every engagement, note and audit copy. It cannot be undone."
             )
-            if not sys.stdin.isatty():
-                print(f"tracker erase: {what}", file=sys.stderr)
-                print("Not run: add --yes to erase without being asked.", file=sys.stderr)
-                return EXIT_REFUSED
-            print(what)
-            try:
-                answer = input("Type yes to erase them: ")
-            except EOFError:
-                answer = ""
-            if answer.strip().lower() != "yes":
-                print("tracker erase: Nothing was changed.", file=sys.stderr)
+            if not _confirmed("erase", what, unasked="erase", ask="erase them"):
                 return EXIT_REFUSED
         report = privacy.erase(engine, viewer=viewer, stakeholder_id=args.stakeholder_id)
     print(report.describe())
