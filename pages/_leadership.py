@@ -77,7 +77,7 @@ def change_load_table(load: pd.DataFrame, stance: pd.DataFrame) -> pd.DataFrame:
     month, and the group's stance now and its change."""
     if load.empty:
         return pd.DataFrame(columns=["Staff group"])
-    wide = load.assign(month=[f"{m:%b %Y}" for m in load["month"]]).pivot_table(
+    wide = load.assign(month=[words.short_month(m) for m in load["month"]]).pivot_table(
         index=["staff_group", "organisation"],
         columns="month",
         values="load",
@@ -88,7 +88,7 @@ def change_load_table(load: pd.DataFrame, stance: pd.DataFrame) -> pd.DataFrame:
     wide = wide.reset_index().rename(
         columns={"staff_group": "Staff group", "organisation": "Organisation"}
     )
-    words = stance.assign(
+    stance_words = stance.assign(
         Stance=[
             figures.stance_trend_words(c) if i is not None else "No assessments"
             for i, c in zip(stance["stance_index"], stance["stance_change"], strict=True)
@@ -96,7 +96,7 @@ def change_load_table(load: pd.DataFrame, stance: pd.DataFrame) -> pd.DataFrame:
     )[["staff_group", "organisation", "Stance"]].rename(
         columns={"staff_group": "Staff group", "organisation": "Organisation"}
     )
-    return wide.merge(words, on=["Staff group", "Organisation"], how="left")
+    return wide.merge(stance_words, on=["Staff group", "Organisation"], how="left")
 
 
 def portfolio_pack(viewer: Viewer, today: dt.date) -> bytes:

@@ -22,7 +22,7 @@ def show_journey(programme_id: int, today: dt.date) -> None:
     for stage in stages.itertuples():
         with st.container(border=True):
             marker = " (current)" if stage.current else ""
-            st.markdown(f"#### {stage.number}. {stage.title}{marker}")
+            st.markdown(f"#### {words.stage_heading(stage.stage)}{marker}")
             if stage.progress is None:
                 st.caption("Not planned: no milestones in this stage yet.")
             else:

@@ -14,7 +14,6 @@ from tracker import access, read, words
 from tracker.models import NarrativeCreate, NarrativeStatus, NarrativeUpdate, Stage
 from tracker.safe_text import plain_text, safe_markdown
 from tracker.services import narratives, records
-from tracker.stages import STAGE_INFO
 
 FIELDS = ("title", "body", "audience", "stage")
 NEW = {"title": "", "body": "", "audience": "everyone", "stage": None}
@@ -25,8 +24,7 @@ OPEN_NEXT_KEY = "narratives_open_next"
 def stage_words(stage: str | None) -> str:
     if stage is None:
         return "No particular stage"
-    info = STAGE_INFO[Stage(stage)]
-    return f"{info.number}. {info.title}"
+    return words.stage_heading(stage)
 
 
 viewer = manage.require_manager()

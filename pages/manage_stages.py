@@ -53,7 +53,7 @@ overview = common.cached(read.programme.stage_summary, programme_id=pid, today=c
 st.dataframe(
     pd.DataFrame(
         {
-            "Stage": [f"{row.number}. {row.title}" for row in overview.itertuples()],
+            "Stage": [words.stage_heading(row.stage) for row in overview.itertuples()],
             "Planned": [span(r.planned_start, r.planned_end) for r in overview.itertuples()],
             "Actual": [span(r.actual_start, r.actual_end) for r in overview.itertuples()],
             "Exit criteria met": [
@@ -84,7 +84,7 @@ with db.read_session(engine) as session:
     criteria = read.manage.exit_criteria(session=session, stage_record_id=record.id)
 rid = record.id
 
-st.header(f"{info.number}. {info.title}")
+st.header(words.stage_heading(info.stage))
 st.caption(f"What done looks like: {info.done_looks_like}")
 
 # --- The stage: narrative and dates -----------------------------------------------------------

@@ -24,6 +24,7 @@ __all__ = [
     "month_words",
     "nearest_stance",
     "percent",
+    "short_month",
     "stage_heading",
     "stage_label",
     "stage_labels",
@@ -52,6 +53,11 @@ def is_missing(value: object) -> bool:
 def month_words(day: dt.date) -> str:
     """E.g. "March 2027"."""
     return f"{day:%B} {day.year}"
+
+
+def short_month(day: dt.date) -> str:
+    """A month where space is short, e.g. "Apr 2028"."""
+    return f"{day:%b %Y}"
 
 
 def date_words(day: dt.date) -> str:

@@ -46,8 +46,7 @@ from tracker.permissions import (
 )
 from tracker.read import programme as programme_read
 from tracker.read.sql import frame, rows
-from tracker.stages import STAGE_INFO
-from tracker.words import amount_text, date_text
+from tracker.words import amount_text, date_text, stage_heading
 
 # --- Milestones -------------------------------------------------------------------------------
 
@@ -318,8 +317,7 @@ def stage_words(stage: str | None) -> str:
     or "Not tied to a stage"."""
     if stage is None:
         return "Not tied to a stage"
-    info = STAGE_INFO[Stage(stage)]
-    return f"{info.number}. {info.title}"
+    return stage_heading(stage)
 
 
 def attainment_words(*, latest: float | None, attainment: float | None) -> str:

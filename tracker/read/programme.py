@@ -807,7 +807,7 @@ class Verdicts:
         """For a table cell: e.g. "Apr 2028, at risk of finishing late"; "No forecast yet"."""
         if self.forecast is None:
             return self.forecast_verdict.label
-        return f"{self.forecast.p50:%b %Y}, {self.forecast_verdict.label.lower()}"
+        return f"{words.short_month(self.forecast.p50)}, {self.forecast_verdict.label.lower()}"
 
     @property
     def nearest_stance(self) -> Stance | None:
