@@ -11,12 +11,11 @@ from sqlmodel import Session
 from pages import _common as common
 from pages import _manage as manage
 from pages import _signin as signin_page
-from tracker import clock, db, privacy, read, signin
+from tracker import clock, db, privacy, read, signin, words
 from tracker.errors import DomainError, PermissionDeniedError
 from tracker.io import subject_access
 from tracker.models import Role
 from tracker.safe_text import plain_text
-from tracker.services import stakeholders
 
 LAST_ERASURE = "dp_last_erasure"
 ERASURE_TEXT = (
@@ -104,7 +103,7 @@ with retention_tab:
         if not preview.programmes.empty:
             st.dataframe(
                 preview.programmes.assign(
-                    closed_on=preview.programmes["closed_on"].map(common.date_text)
+                    closed_on=preview.programmes["closed_on"].map(words.date_text)
                 ),
                 column_config={
                     "code": "Code",
@@ -152,7 +151,7 @@ with chooser:
     choice = manage.choose_programme(viewer)
     try:
         with db.read_session(engine) as session:
-            names = stakeholders.stakeholder_names(
+            names = read.people.stakeholder_names(
                 session=session, viewer=viewer, programme_id=choice.programme_id
             )
     except DomainError as error:
