@@ -9,12 +9,11 @@ import streamlit as st
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db
+from tracker import db, read
 from tracker.errors import DomainError
 from tracker.io import exchange, imports, reading
 from tracker.models import ImportKind
 from tracker.safe_text import plain_text
-from tracker.services import programmes
 
 KINDS = {
     ImportKind.milestones: "Milestones",
@@ -43,13 +42,13 @@ kind = ImportKind(
     )
 )
 choice = None if kind is ImportKind.programmes else manage.choose_programme(viewer)
+programme_id = choice.programme_id if choice else None
 with db.read_session(common.get_engine()) as session:
-    names = programmes.organisation_choices(session=session)
-    owner = access.require_programme(session, viewer, choice.programme_id) if choice else None
-mine = [org for org in names if org in viewer.organisation_ids]
-organisation_id = (
-    owner.organisation_id if owner and owner.organisation_id in viewer.organisation_ids else mine[0]
-)
+    names = read.manage.organisation_choices(session=session)
+    organisation_id = imports.mapping_organisation(
+        session=session, viewer=viewer, programme_id=programme_id
+    )
+assert organisation_id is not None  # require_manager: a manager acts for an organisation
 
 upload = st.file_uploader(
     "Spreadsheet", type=["csv", "tsv", "txt", "xlsx"], key=f"import_file_{kind.value}"
@@ -105,16 +104,10 @@ else:
         st.success("Saved. Files with these column names will be read the same way.")
 
     st.header("Check")
-    programme_id = choice.programme_id if choice else None
+    # What the check reads is exactly what the import writes.
+    request = {"kind": kind, "table": table, "mapping": mapping, "programme_id": programme_id}
     with db.read_session(common.get_engine()) as session:
-        checked = imports.preview(
-            session=session,
-            viewer=viewer,
-            kind=kind,
-            table=table,
-            mapping=mapping,
-            programme_id=programme_id,
-        )
+        checked = imports.preview(session=session, viewer=viewer, **request)
     st.markdown(f"**{plain_text(checked.describe())}**")
     if checked.problems:
         st.dataframe(
@@ -156,13 +149,7 @@ else:
         result = manage.save(
             viewer,
             lambda session: imports.commit_import(
-                session=session,
-                viewer=viewer,
-                kind=kind,
-                table=table,
-                mapping=mapping,
-                programme_id=programme_id,
-                progress=progress,
+                session=session, viewer=viewer, progress=progress, **request
             ),
         )
         if result is not None:

@@ -280,13 +280,12 @@ def import_command(args: argparse.Namespace) -> int:
         with db.read_session(engine) as session:
             viewer = _viewer(session, args.email)
             programme_id = None
-            organisation_ids = sorted(viewer.organisation_ids)[:1]
             if args.programme:
                 code = args.programme.strip().upper()
                 programme = session.exec(select(Programme).where(Programme.code == code)).first()
                 if programme is None or programme.id is None:
                     raise NotFoundError("programme", f"no programme has the code {code}")
-                programme_id, organisation_ids = programme.id, [programme.organisation_id]
+                programme_id = programme.id
             table = reading.read_table(data, path.name, header_hints=imports.header_hints(kind))
             guessed = imports.guess_mapping(kind, table.headers)
             if written is not None:
@@ -295,9 +294,12 @@ def import_command(args: argparse.Namespace) -> int:
                 source = f"from {args.mapping}"
             else:
                 saved = None
-                if len(viewer.organisation_ids) == 1 or programme_id is not None:
+                organisation_id = imports.mapping_organisation(
+                    session=session, viewer=viewer, programme_id=programme_id
+                )
+                if organisation_id is not None:
                     saved = imports.saved_mapping(
-                        session=session, organisation_id=organisation_ids[0], kind=kind
+                        session=session, organisation_id=organisation_id, kind=kind
                     )
                 mapping = imports.guess_mapping(kind, table.headers, preferred=saved)
                 source = "saved for the organisation" if saved else "guessed from the headers"

@@ -1678,6 +1678,25 @@ def mapping_from_json(text: str, *, kind: ImportKind | str) -> dict[str, str | N
     return _clean_mapping(kind, document)
 
 
+def mapping_organisation(
+    *, session: Session, viewer: Viewer, programme_id: int | None
+) -> int | None:
+    """The organisation whose saved column choices read a file into this programme (and that
+    new choices are saved for): the programme's owner when the viewer acts for it, otherwise
+    the viewer's first organisation by name; None for a viewer of no organisation. Raises
+    NotFoundError when the viewer cannot see the programme."""
+    if programme_id is not None:
+        owner = access.require_programme(session, viewer, programme_id).organisation_id
+        if owner in viewer.organisation_ids:
+            return owner
+    first = session.exec(
+        select(Organisation.id)
+        .where(col(Organisation.id).in_(sorted(viewer.organisation_ids)))
+        .order_by(col(Organisation.name))
+    ).first()
+    return first
+
+
 def saved_mapping(
     *, session: Session, organisation_id: int, kind: ImportKind | str
 ) -> dict[str, str | None] | None:
