@@ -66,7 +66,7 @@ class Reach:
 # programme. The map decides only the scope (which programme's records an erasure or a subject
 # access request looks at); which columns are free text is read from the models
 # (`text_columns`), so a new text column is covered without touching the map, and a new table
-# with text must be added here or to NOT_PROGRAMME_DATA (tests/test_privacy.py fails until it
+# with text must be added here or to NOT_PROGRAMME_DATA (tests/test_read_privacy.py fails until it
 # is). The audit copies (before/after) of these records are searched too: those about the same
 # programme's records, whether the record still exists or not.
 def _reach(table: str) -> Reach:
