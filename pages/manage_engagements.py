@@ -33,6 +33,11 @@ def kind_words(kind: str) -> str:
     return kind.capitalize()
 
 
+def follow_up_input(where: Any, label: str, key: str) -> None:
+    # value=None only makes the date clearable; the starting value is seeded like the others.
+    where.date_input(label, value=None, key=key, format="DD/MM/YYYY", help=HELP["follow_up_on"])
+
+
 def contact(row: Any) -> str:
     """One engagement in a line, safe to show as Markdown."""
     return (
@@ -88,14 +93,7 @@ with st.form(f"engagements_log_form_{pid}"):
     left, middle, right = st.columns(3)
     left.date_input("Date", key=log["occurred_on"], format="DD/MM/YYYY")
     middle.selectbox("Kind", KINDS, format_func=kind_words, key=log["kind"])
-    # value=None only makes the date clearable; the starting value is seeded like the others.
-    right.date_input(
-        "Follow-up date (optional)",
-        value=None,
-        key=log["follow_up_on"],
-        format="DD/MM/YYYY",
-        help=HELP["follow_up_on"],
-    )
+    follow_up_input(right, "Follow-up date (optional)", log["follow_up_on"])
     st.multiselect(
         "Who was there",
         list(names),
@@ -200,13 +198,7 @@ version = stand_on(record, {key: row[field] for field, key in edit.items()}, int
 with st.form(f"engagements_edit_form_{eid}"):
     for field in ("summary", "outcome"):
         st.text_area(field.capitalize(), key=edit[field], max_chars=LIMITS[field], help=HELP[field])
-    st.date_input(
-        "Follow-up date",
-        value=None,
-        key=edit["follow_up_on"],
-        format="DD/MM/YYYY",
-        help=HELP["follow_up_on"],
-    )
+    follow_up_input(st, "Follow-up date", edit["follow_up_on"])
     save = st.form_submit_button("Save the changes", icon=":material/save:")
 if save:
     changes = {field: st.session_state[key] for field, key in edit.items()}
