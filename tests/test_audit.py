@@ -32,7 +32,7 @@ from sqlmodel import SQLModel
 
 from tests import factories
 from tests.factories import SYSTEM
-from tracker import db
+from tracker import audit, db
 from tracker.errors import DomainError
 from tracker.models import (
     Barrier,
@@ -341,9 +341,11 @@ class AuditReplay(RuleBasedStateMachine):
             "due_date": factories.TODAY + dt.timedelta(days=days),
         }
         made = self._write(
-            lambda s: milestones.create_milestone(
-                session=s, viewer=SYSTEM, data=records.validated(MilestoneCreate, data)
-            ).id
+            lambda s: (
+                milestones.create_milestone(
+                    session=s, viewer=SYSTEM, data=records.validated(MilestoneCreate, data)
+                ).id
+            )
         )
         return made  # type: ignore[no-any-return]
 
@@ -548,9 +550,11 @@ class AuditReplay(RuleBasedStateMachine):
             "impact": impact,
         }
         made = self._write(
-            lambda s: barriers.create_barrier(
-                session=s, viewer=SYSTEM, data=records.validated(BarrierCreate, data)
-            ).id
+            lambda s: (
+                barriers.create_barrier(
+                    session=s, viewer=SYSTEM, data=records.validated(BarrierCreate, data)
+                ).id
+            )
         )
         return made  # type: ignore[no-any-return]
 
@@ -640,3 +644,30 @@ def test_replaying_the_audit_trail_rebuilds_the_tables_on_postgres(
     finally:
         for name in made:
             conftest._drop_postgres_database(name)
+
+
+class _Status(enum.Enum):
+    open = "open"
+
+
+def test_the_audit_json_form_is_one_round_trip_for_every_writer() -> None:
+    """tracker.audit's JSON form is what the listener, erasure and the subject access event
+    write, and what the admin audit read and privacy read back: values JSON-ready (enums by
+    value, dates in ISO form, decimals as text), keys sorted, any alphabet kept as it is."""
+    values = {
+        "title": "Zoë's rota",
+        "due_date": audit.json_value(dt.date(2026, 3, 31)),
+        "budget": audit.json_value(decimal.Decimal("12.50")),
+        "status": audit.json_value(_Status.open),
+        "weight": audit.json_value(3),
+    }
+    text = audit.dump_copy(values)
+    assert text == (
+        '{"budget": "12.50", "due_date": "2026-03-31", "status": "open", '
+        '"title": "Zoë\'s rota", "weight": 3}'
+    )
+    assert audit.load_copy(text) == values
+    assert audit.dump_copy(None) is None
+    assert (
+        audit.load_copy(None) == {} and audit.load_copy("") == {} and audit.load_copy("[1]") == {}
+    )
