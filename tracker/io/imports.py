@@ -76,6 +76,7 @@ from tracker.models.people import (
 from tracker.permissions import Action
 from tracker.services import metrics, milestones, programmes, records, stakeholders
 from tracker.stages import STAGE_INFO, STAGES
+from tracker.vocabulary import key_words
 
 __all__ = [
     "FIELDS",
@@ -851,7 +852,7 @@ class _Report:
     def add(self, row: int | None, key: str | None, reason: str, severity: Severity) -> None:
         column = self.mapping.get(key) if key else None
         if key and column is None:
-            label = self.labels.get(key, key.replace("_", " ").capitalize())
+            label = self.labels.get(key, key_words(key))
             reason = f"{label}: {reason}"
         self.problems.append(Problem(row, column, reason, severity))
         if severity is Severity.error and row is not None:
@@ -1280,8 +1281,10 @@ class _Assessments(_Importer):
             return RowPlan(row, RowAction.invalid, label)
         person = people[0]
         assert person.id is not None
-        if day > self.today:
-            self.report.error(row, "assessed_on", "an assessment cannot be dated in the future")
+        try:
+            stakeholders.check_assessed_on(day)
+        except DomainError as error:
+            self.report.error(row, "assessed_on", error.reason)
             return RowPlan(row, RowAction.invalid, label)
         key = (person.id, day)
         if not self.first_time(row, key, "assessed_on", "each stakeholder and date"):

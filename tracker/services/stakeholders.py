@@ -4,6 +4,7 @@ tracker/read/people.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -107,12 +108,17 @@ def record_assessment(*, session: Session, viewer: Viewer, data: AssessmentCreat
     """A dated reading of stance (and optionally influence, interest, ADKAR). The stakeholder's
     current stance, influence and interest follow their latest assessment."""
     require_new(session, viewer, Action.stakeholder_edit, Assessment, data.model_dump())
-    if data.assessed_on > clock.today():
-        raise DomainError("assessed_on", "an assessment cannot be dated in the future")
+    check_assessed_on(data.assessed_on)
     stakeholder = records.get(session, Stakeholder, data.stakeholder_id, for_update=True)
     assessment = records.create(session, Assessment, AssessmentBase, data.model_dump())
     follow_latest(session, stakeholder)
     return assessment
+
+
+def check_assessed_on(assessed_on: dt.date) -> None:
+    """An assessment records what was seen: DomainError when it is dated after today."""
+    if assessed_on > clock.today():
+        raise DomainError("assessed_on", "an assessment cannot be dated in the future")
 
 
 def correct_assessment(
@@ -125,6 +131,7 @@ def correct_assessment(
     changes = data.model_dump(exclude_unset=True)
     merged = {name: getattr(assessment, name) for name in AssessmentBase.model_fields}
     clean = records.validated(AssessmentBase, merged | changes).model_dump()
+    check_assessed_on(clean["assessed_on"])
     for name in changes:
         setattr(assessment, name, clean[name])
     records.flush(session, Assessment)
