@@ -19,7 +19,8 @@ from tracker.access import Viewer
 from tracker.errors import DomainError
 from tracker.models import SettingBase
 from tracker.permissions import Action
-from tracker.services.settings import setting_value, store_setting
+from tracker.read.settings import setting_value
+from tracker.services.settings import store_setting
 
 __all__ = ["IMAGE_HOSTS_SETTING", "image_hosts", "may_change", "parse_hosts", "set_image_hosts"]
 

@@ -52,7 +52,8 @@ from tracker.read.privacy import (
     stakeholder_row,
     subject_of,
 )
-from tracker.services.settings import setting_value, store_setting
+from tracker.read.settings import setting_value
+from tracker.services.settings import store_setting
 
 RETENTION_SETTING = "retention_months"
 DEFAULT_RETENTION_MONTHS = 24

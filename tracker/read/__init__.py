@@ -5,6 +5,16 @@ and the shared SQL building blocks beside them (`sql`). Callers name the module 
 ``read.programme.forecast(...)``. Nothing here writes.
 """
 
-from tracker.read import admin, manage, people, portfolio, privacy, programme, sql, staff
+from tracker.read import admin, manage, people, portfolio, privacy, programme, settings, sql, staff
 
-__all__ = ["admin", "manage", "people", "portfolio", "privacy", "programme", "sql", "staff"]
+__all__ = [
+    "admin",
+    "manage",
+    "people",
+    "portfolio",
+    "privacy",
+    "programme",
+    "settings",
+    "sql",
+    "staff",
+]

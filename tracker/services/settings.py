@@ -1,6 +1,7 @@
 """Installation settings: one text value per key in the `setting` table, written through the
-audited write path. The callers (the retention period, the image hosts) decide who may change
-them (Action.installation_administer) and what a value means."""
+audited write path (tracker/read/settings.py reads them). The callers (the retention period,
+the image hosts) decide who may change them (Action.installation_administer) and what a value
+means."""
 
 from __future__ import annotations
 
@@ -8,12 +9,6 @@ from sqlmodel import Session
 
 from tracker.models import Setting, SettingBase
 from tracker.services import records
-
-
-def setting_value(session: Session, key: str) -> str | None:
-    """The stored value, or None while nobody has set one."""
-    setting = session.get(Setting, key)
-    return None if setting is None else setting.value
 
 
 def store_setting(session: Session, key: str, value: str) -> None:
