@@ -306,6 +306,41 @@ def test_an_override_wins_over_the_suggestion_and_says_so() -> None:
     assert (Source.override.label, Source.suggested.label) == ("Override", "Suggested")
 
 
+def test_the_explanation_gives_the_rating_shown_and_why_in_words() -> None:
+    suggestion = suggest(evidence(overdue_share=0.12))
+    explained = confidence.explain(suggestion, None)
+    assert (explained.rating, explained.source) == (AMBER, Source.suggested)
+    assert explained.reason == "12% of planned work is overdue (>= 10% gives Amber)"
+    assert explained.summary == explained.reason
+    assert explained.suggested_sentence(strong=lambda s: f"**{s}**") == (
+        "Suggested: **Amber**, because 12% of planned work is overdue (>= 10% gives Amber): "
+        "the rule on overdue work sets the rating."
+    )
+    assert explained.override_sentence() == "No override: the suggested rating stands."
+    assert [r.name for r in explained.rules if r.deciding] == ["Overdue work"]
+    assert [r.evidence for r in explained.rules] == [r.evidence_text for r in suggestion.results]
+
+
+def test_the_explanation_of_an_override_shows_it_beside_the_suggestion() -> None:
+    suggestion = suggest(evidence(overdue_share=0.12))
+    override = Override(AMBER_RED, "Main supplier in administration", "maya@example.org", SET_AT)
+    explained = confidence.explain(suggestion, override)
+    assert (explained.rating, explained.source) == (AMBER_RED, Source.override)
+    assert explained.summary == "Override: Main supplier in administration (suggested Amber)"
+    assert explained.override_sentence(text=str.upper) == (
+        "Overridden to Amber/Red by MAYA@EXAMPLE.ORG on 15 June 2026. "
+        "Reason: MAIN SUPPLIER IN ADMINISTRATION"
+    )
+
+
+def test_a_green_explanation_says_no_rule_raises_a_concern() -> None:
+    explained = confidence.explain(suggest(evidence()), None)
+    assert explained.reason is None
+    assert explained.summary == "No rule raises a concern"
+    assert explained.suggested_sentence() == "Suggested: Green, as no rule raises a concern."
+    assert not any(r.deciding for r in explained.rules)
+
+
 def leader_of(engine: Engine, programme_id: int) -> access.Viewer:
     """A leadership viewer of the programme's organisation."""
     with db.read_session(engine) as session:
