@@ -17,6 +17,7 @@ from tracker.access import Viewer, record_refusal
 from tracker.errors import ConflictError, DomainError
 from tracker.models import Role
 from tracker.safe_text import plain_text
+from tracker.words import key_words
 from tracker.workspace import ProgrammeChoice, TableEditError, managed_programmes
 
 T = TypeVar("T")
@@ -146,7 +147,7 @@ def show_flash() -> None:
 def field_name(field: str | None, labels: dict[str, str] | None = None) -> str:
     if not field:
         return ""
-    return (labels or {}).get(field, field.replace("_", " ").capitalize())
+    return (labels or {}).get(field, key_words(field))
 
 
 def save(

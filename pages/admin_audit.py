@@ -9,9 +9,9 @@ import streamlit as st
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import db, read
+from tracker import db, read, words
 from tracker.errors import DomainError
-from tracker.models import Role
+from tracker.models import Role, SignInOutcome
 from tracker.safe_text import plain_text
 
 PAGE_SIZE = 50
@@ -20,7 +20,7 @@ DEFAULT_DAYS = 30
 
 
 def record_words(record_type: str) -> str:
-    return record_type.replace("_", " ").capitalize() if record_type else "Any"
+    return words.key_words(record_type) if record_type else "Any"
 
 
 viewer = common.require_viewer(Role.admin)
@@ -43,11 +43,10 @@ with signins_tab:
     )
     left, middle, right = st.columns(3)
     email = left.text_input("E-mail address", key="audit_signin_email", max_chars=254)
-    outcomes = list(read.admin.SIGN_IN_OUTCOME_WORDS)
     outcome = middle.selectbox(
         "Outcome",
-        [None, *outcomes],
-        format_func=lambda o: "Any" if o is None else read.admin.SIGN_IN_OUTCOME_WORDS[o],
+        [None, *SignInOutcome],
+        format_func=lambda o: "Any" if o is None else o.label,
         key="audit_signin_outcome",
     )
     manage.seed("audit_signin_dates", (today - dt.timedelta(days=DEFAULT_DAYS), today))

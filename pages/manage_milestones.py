@@ -14,6 +14,7 @@ from tracker import access, db, permissions, read
 from tracker.models import Impact, MilestoneCreate, MilestoneStatus, MilestoneUpdate, Stage
 from tracker.safe_text import plain_text
 from tracker.services import milestones, records
+from tracker.words import key_words
 from tracker.words import stage_label as numbered_stage
 from tracker.workspace import apply_table_edits
 
@@ -37,7 +38,7 @@ def stage_label(key: str) -> str:
 
 
 def words(value: str) -> str:
-    return value.replace("_", " ").capitalize()
+    return key_words(value)
 
 
 viewer = manage.require_manager()

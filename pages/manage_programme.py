@@ -14,6 +14,7 @@ from tracker.errors import PermissionDeniedError
 from tracker.models import LawfulBasis, ProgrammeCreate, ProgrammeStatus, ProgrammeUpdate
 from tracker.safe_text import plain_text
 from tracker.services import programmes, records
+from tracker.words import key_words
 
 LABELS = {
     "code": "Code",
@@ -43,7 +44,7 @@ LAWFUL_BASIS_HELP = (
 
 
 def words(value: str) -> str:
-    return value.replace("_", " ").capitalize()
+    return key_words(value)
 
 
 def pounds(value: float | None) -> Decimal | None:

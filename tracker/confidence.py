@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tracker.vocabulary import DeliveryConfidence
+from tracker.vocabulary import DeliveryConfidence, key_words
 from tracker.words import date_words
 
 __all__ = [
@@ -433,7 +433,7 @@ RULE_NAMES = {
 
 def rule_name(key: str) -> str:
     """A rule's short name, e.g. "Overdue work" for "overdue_share"."""
-    return RULE_NAMES.get(key, key.replace("_", " ").capitalize())
+    return RULE_NAMES.get(key, key_words(key))
 
 
 def _sentence_middle(text: str) -> str:

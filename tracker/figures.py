@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tracker.vocabulary import Direction, Impact, MilestoneStatus
+from tracker.vocabulary import Direction, Impact, MilestoneStatus, key_words
 
 __all__ = [
     "DEFAULT_IMPACT_WEIGHTS",
@@ -310,7 +310,7 @@ class Quadrant(StrEnum):
     @property
     def label(self) -> str:
         """The interface wording, e.g. "Manage closely"."""
-        return self.name.replace("_", " ").capitalize()
+        return key_words(self.name)
 
 
 def quadrant(*, influence: int, interest: int) -> Quadrant:

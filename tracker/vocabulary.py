@@ -1,12 +1,28 @@
-"""The fixed vocabularies of the domain (shared/DOMAIN.md). Values are what the database stores."""
+"""The fixed vocabularies of the domain (shared/DOMAIN.md) with their labels, in one place.
+Values are what the database stores; `.label` is how the interface and the packs name each one:
+the stored key in words ("in_progress" -> "In progress") unless LABELS below says otherwise.
+Nothing here imports the tables, so pure rules can use it."""
 
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
 
+def key_words(key: str) -> str:
+    """A stored key or field name in words: "legal_basis" -> "Legal basis"."""
+    return key.replace("_", " ").capitalize()
+
+
+class Vocabulary(StrEnum):
+    """A fixed vocabulary whose members carry their interface label."""
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(type(self), {}).get(self.value) or key_words(self.value)
+
+
 # The six cultural-change stages, in order. Titles live in tracker.stages.
-class Stage(StrEnum):
+class Stage(Vocabulary):
     vision = "vision"
     influencers = "influencers"
     test = "test"
@@ -22,7 +38,7 @@ ADKAR_LABELS: dict[str, str] = {element: element.capitalize() for element in ADK
 
 
 # Where a programme is in its life. Retention counts from the date it was closed.
-class ProgrammeStatus(StrEnum):
+class ProgrammeStatus(Vocabulary):
     planned = "planned"
     active = "active"
     paused = "paused"
@@ -30,7 +46,7 @@ class ProgrammeStatus(StrEnum):
 
 
 # UK GDPR Article 6 lawful bases for holding stakeholder data.
-class LawfulBasis(StrEnum):
+class LawfulBasis(Vocabulary):
     public_task = "public_task"
     legitimate_interests = "legitimate_interests"
     legal_obligation = "legal_obligation"
@@ -39,7 +55,7 @@ class LawfulBasis(StrEnum):
     vital_interests = "vital_interests"
 
 
-class MilestoneStatus(StrEnum):
+class MilestoneStatus(Vocabulary):
     not_started = "not_started"
     in_progress = "in_progress"
     done = "done"
@@ -48,7 +64,7 @@ class MilestoneStatus(StrEnum):
 
 
 # How hard a milestone lands on a staff group.
-class Impact(StrEnum):
+class Impact(Vocabulary):
     low = "low"
     medium = "medium"
     high = "high"
@@ -64,10 +80,10 @@ class Stance(IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ").capitalize()
+        return key_words(self.name)
 
 
-class EngagementKind(StrEnum):
+class EngagementKind(Vocabulary):
     meeting = "meeting"
     workshop = "workshop"
     briefing = "briefing"
@@ -76,7 +92,7 @@ class EngagementKind(StrEnum):
 
 
 # Barrier categories named in the article.
-class BarrierCategory(StrEnum):
+class BarrierCategory(Vocabulary):
     financial = "financial"
     cultural = "cultural"
     legal_data_protection = "legal_data_protection"
@@ -85,54 +101,44 @@ class BarrierCategory(StrEnum):
     other = "other"
 
 
-class BarrierKind(StrEnum):
+class BarrierKind(Vocabulary):
     risk = "risk"
     issue = "issue"
 
 
-class BarrierStatus(StrEnum):
+class BarrierStatus(Vocabulary):
     open = "open"
     mitigating = "mitigating"
     closed = "closed"
 
 
-class Direction(StrEnum):
+class Direction(Vocabulary):
     up = "up"
     down = "down"
 
 
-class Audience(StrEnum):
+class Audience(Vocabulary):
     staff = "staff"
     leadership = "leadership"
     everyone = "everyone"
 
 
-class NarrativeStatus(StrEnum):
+class NarrativeStatus(Vocabulary):
     draft = "draft"
     published = "published"
 
 
 # The five-point delivery confidence scale used by UK government assurance, best first.
-class DeliveryConfidence(StrEnum):
+class DeliveryConfidence(Vocabulary):
     green = "green"
     amber_green = "amber_green"
     amber = "amber"
     amber_red = "amber_red"
     red = "red"
 
-    @property
-    def label(self) -> str:
-        return {
-            "green": "Green",
-            "amber_green": "Amber/Green",
-            "amber": "Amber",
-            "amber_red": "Amber/Red",
-            "red": "Red",
-        }[self.value]
-
 
 # What a spreadsheet import brings in: one kind of record per file.
-class ImportKind(StrEnum):
+class ImportKind(Vocabulary):
     programmes = "programmes"
     milestones = "milestones"
     stakeholders = "stakeholders"
@@ -140,19 +146,14 @@ class ImportKind(StrEnum):
     readings = "readings"
 
 
-class Role(StrEnum):
+class Role(Vocabulary):
     admin = "admin"
     manager = "manager"
     leadership = "leadership"
     staff = "staff"
 
-    @property
-    def label(self) -> str:
-        """The role as the interface names it, e.g. "Leadership"."""
-        return self.value.capitalize()
 
-
-class AuditAction(StrEnum):
+class AuditAction(Vocabulary):
     create = "create"
     update = "update"
     delete = "delete"
@@ -161,16 +162,40 @@ class AuditAction(StrEnum):
     # Somebody exported everything held about a stakeholder (subject access): who, and when.
     subject_access = "subject_access"
 
-    @property
-    def label(self) -> str:
-        """What the audit trail calls the action, e.g. "Changed"."""
-        return _AUDIT_ACTION_LABELS[self]
+
+# How someone tried to sign in (tracker/signin.py).
+class SignInMethod(Vocabulary):
+    sso = "sso"
+    local = "local"
+    demo = "demo"
 
 
-_AUDIT_ACTION_LABELS = {
-    AuditAction.create: "Created",
-    AuditAction.update: "Changed",
-    AuditAction.delete: "Deleted",
-    AuditAction.erase: "Erased",
-    AuditAction.subject_access: "Exported (subject access)",
+# What came of an attempt to sign in.
+class SignInOutcome(Vocabulary):
+    ok = "ok"
+    wrong_password = "wrong_password"
+    unknown_email = "unknown_email"
+    deactivated = "deactivated"
+    throttled = "throttled"
+
+
+# The labels that are not simply the stored key in words.
+LABELS: dict[type[Vocabulary], dict[str, str]] = {
+    DeliveryConfidence: {"amber_green": "Amber/Green", "amber_red": "Amber/Red"},
+    BarrierCategory: {"legal_data_protection": "Legal and data protection"},
+    AuditAction: {
+        "create": "Created",
+        "update": "Changed",
+        "delete": "Deleted",
+        "erase": "Erased",
+        "subject_access": "Exported (subject access)",
+    },
+    SignInMethod: {"sso": "Single sign-on", "local": "Password", "demo": "Demo account"},
+    SignInOutcome: {
+        "ok": "Signed in",
+        "wrong_password": "Wrong password",
+        "unknown_email": "No such account",
+        "deactivated": "Account deactivated",
+        "throttled": "Refused: too many failures",
+    },
 }

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 
 from tracker.stages import STAGE_INFO
-from tracker.vocabulary import Stage, Stance
+from tracker.vocabulary import Stage, Stance, key_words
 
 __all__ = [
     "NONE_STARTED",
@@ -21,6 +21,7 @@ __all__ = [
     "date_text",
     "date_words",
     "is_missing",
+    "key_words",
     "month_words",
     "nearest_stance",
     "percent",

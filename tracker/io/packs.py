@@ -65,7 +65,15 @@ from tracker.models import (
     Stance,
 )
 from tracker.services.barriers import CATEGORY_WORDS
-from tracker.words import amount_text, date_text, date_words, percent, stage_label, stance_words
+from tracker.words import (
+    amount_text,
+    date_text,
+    date_words,
+    key_words,
+    percent,
+    stage_label,
+    stance_words,
+)
 
 __all__ = ["page_count", "portfolio_pack", "programme_pack"]
 
@@ -181,7 +189,7 @@ def _stance_index(value: object) -> str:
 
 
 def _status_words(status: object) -> str:
-    return str(status).replace("_", " ").capitalize()
+    return key_words(str(status))
 
 
 def _stage_words(stage: object) -> str:

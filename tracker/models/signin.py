@@ -5,26 +5,13 @@ one exception: a password attempt is written as a failure before its password is
 attempts arriving meanwhile count it) and settled once to its real outcome straight after."""
 
 import datetime as dt
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from tracker.models.base import checks_for, enum_type
-
-
-class SignInMethod(StrEnum):
-    sso = "sso"
-    local = "local"
-    demo = "demo"
-
-
-class SignInOutcome(StrEnum):
-    ok = "ok"
-    wrong_password = "wrong_password"
-    unknown_email = "unknown_email"
-    deactivated = "deactivated"
-    throttled = "throttled"
+from tracker.vocabulary import SignInMethod as SignInMethod
+from tracker.vocabulary import SignInOutcome as SignInOutcome
 
 
 # One attempt to sign in, successful or not; failures slow down the next attempts.

@@ -454,19 +454,6 @@ def audit_csv(events: Sequence[AuditEntry]) -> bytes:
 
 # --- Sign-in attempts ---------------------------------------------------------------------------
 
-SIGN_IN_OUTCOME_WORDS = {
-    SignInOutcome.ok: "Signed in",
-    SignInOutcome.wrong_password: "Wrong password",
-    SignInOutcome.unknown_email: "No such account",
-    SignInOutcome.deactivated: "Account deactivated",
-    SignInOutcome.throttled: "Refused: too many failures",
-}
-SIGN_IN_METHOD_WORDS = {
-    SignInMethod.sso: "Single sign-on",
-    SignInMethod.local: "Password",
-    SignInMethod.demo: "Demo account",
-}
-
 
 @dataclass(frozen=True)
 class SignInFilter:
@@ -507,8 +494,8 @@ def sign_in_attempts(
         SignInEntry(
             **_logged(attempt),
             email=attempt.email,
-            method=SIGN_IN_METHOD_WORDS[SignInMethod(attempt.method)],
-            outcome=SIGN_IN_OUTCOME_WORDS[SignInOutcome(attempt.outcome)],
+            method=SignInMethod(attempt.method).label,
+            outcome=SignInOutcome(attempt.outcome).label,
         )
         for attempt in _newest(session, SignInAttempt, where.conditions(viewer), limit)
     )

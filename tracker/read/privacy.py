@@ -42,7 +42,7 @@ from tracker.models import (
     Stance,
 )
 from tracker.ownership import PARENT
-from tracker.vocabulary import ADKAR
+from tracker.vocabulary import ADKAR, key_words
 
 ERASED = "[erased]"
 ANOTHER_STAKEHOLDER = "another stakeholder"
@@ -463,7 +463,7 @@ def require_person_data(session: Session, viewer: Viewer, programme_id: int) -> 
 
 
 def _label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
+    return key_words(value)
 
 
 def _other_names(

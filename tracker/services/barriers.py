@@ -18,20 +18,10 @@ from tracker.permissions import Action
 from tracker.services import records
 
 # The article's categories, kinds and statuses as the interface writes them.
-CATEGORY_WORDS: dict[str, str] = {
-    BarrierCategory.financial.value: "Financial",
-    BarrierCategory.cultural.value: "Cultural",
-    BarrierCategory.legal_data_protection.value: "Legal and data protection",
-    BarrierCategory.technical.value: "Technical",
-    BarrierCategory.capacity.value: "Capacity",
-    BarrierCategory.other.value: "Other",
-}
-KIND_WORDS: dict[str, str] = {BarrierKind.risk.value: "Risk", BarrierKind.issue.value: "Issue"}
-STATUS_WORDS: dict[str, str] = {
-    BarrierStatus.open.value: "Open",
-    BarrierStatus.mitigating.value: "Mitigating",
-    BarrierStatus.closed.value: "Closed",
-}
+# Labels by stored value (tracker.vocabulary), for tables and choices.
+CATEGORY_WORDS: dict[str, str] = {category.value: category.label for category in BarrierCategory}
+KIND_WORDS: dict[str, str] = {kind.value: kind.label for kind in BarrierKind}
+STATUS_WORDS: dict[str, str] = {status.value: status.label for status in BarrierStatus}
 
 
 def create_barrier(*, session: Session, viewer: Viewer, data: BarrierCreate) -> Barrier:
