@@ -1459,3 +1459,23 @@ def test_one_cell_notes_and_a_stray_tab_do_not_outvote_the_commas() -> None:
     data = b"Title,Stage,Due,Status,Owner\r\nNotes only\r\nNotes only\r\nNotes only\r\n"
     table = read_table(data + b"Milestone A,1,,\t,\r\n", "messy.csv")
     assert table.headers == ("Title", "Stage", "Due", "Status", "Owner")
+
+
+def test_the_saved_column_choices_are_the_owners_when_the_viewer_acts_for_it(
+    engine: Engine,
+) -> None:
+    # Both Manage → Import and `tracker import` read a file with these organisations' choices.
+    alpha = factories.organisation(engine, name="Alpha Council", short_name="ALP")
+    beta = factories.organisation(engine, name="Beta Council", short_name="BET")
+    owned_by_beta = factories.programme(engine, beta)
+    email = "two.councils@example.org"
+    factories.user(engine, [beta, alpha], email=email)
+    viewer = factories.viewer(engine, email)
+    with db.read_session(engine) as session:
+        for_programme = imports.mapping_organisation(
+            session=session, viewer=viewer, programme_id=owned_by_beta
+        )
+        for_programmes = imports.mapping_organisation(
+            session=session, viewer=viewer, programme_id=None
+        )
+    assert (for_programme, for_programmes) == (beta, alpha)  # Alpha is first by name
