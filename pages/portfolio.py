@@ -78,13 +78,14 @@ shown = read.portfolio.sort_portfolio(
     sort or read.portfolio.DEFAULT_SORT,
 )
 
+totals = read.portfolio.totals(shown)
 left, middle, right, last = st.columns(4)
-left.metric("Programmes shown", f"{len(shown)} of {len(rows)}")
-middle.metric("Red or Amber/Red", int(shown["confidence"].isin(["red", "amber_red"]).sum()))
-right.metric("Overdue milestones", int(shown["overdue"].sum()))
+left.metric("Programmes shown", f"{totals.programmes} of {len(rows)}")
+middle.metric("Red or Amber/Red", totals.needs_decision)
+right.metric("Overdue milestones", totals.overdue)
 last.metric(
     "Resistance hotspots",
-    int(shown["hotspots"].sum()),
+    totals.hotspots,
     help="Stakeholders with influence 4 or more who resist the change.",
 )
 

@@ -65,6 +65,14 @@ def titles(frame: pd.DataFrame) -> list[str]:
     return list(frame["title"])
 
 
+def test_totals_count_programmes_red_or_amber_red_overdue_and_hotspots() -> None:
+    frame = rows().assign(confidence=["amber_red", "red", "amber"], hotspots=[1, 0, 2])
+    assert read.portfolio.totals(frame) == read.portfolio.Totals(
+        programmes=3, needs_decision=2, overdue=7, hotspots=3
+    )
+    assert read.portfolio.totals(frame.iloc[0:0]) == read.portfolio.Totals(0, 0, 0, 0)
+
+
 def test_no_filter_keeps_every_programme() -> None:
     assert titles(read.portfolio.filter_portfolio(rows())) == [
         "Bins online",

@@ -24,6 +24,7 @@ __all__ = [
     "BLOCKED_SHARE_BANDS",
     "BLOCKING_HOTSPOT_BANDS",
     "FORECAST_SLACK_WEEKS",
+    "NEEDS_DECISION",
     "OVERDUE_SHARE_BANDS",
     "RULES",
     "SCALE",
@@ -37,6 +38,7 @@ __all__ = [
     "Source",
     "Suggestion",
     "effective",
+    "needs_decision",
     "elapsed_share",
     "explain",
     "rule_name",
@@ -408,6 +410,15 @@ class Source(StrEnum):
     def label(self) -> str:
         """The interface wording: "Suggested" or "Override"."""
         return self.value.capitalize()
+
+
+# Ratings that put a programme on the portfolio's "needs a decision" list.
+NEEDS_DECISION: frozenset[DeliveryConfidence] = frozenset({AMBER_RED, RED})
+
+
+def needs_decision(rating: DeliveryConfidence | str) -> bool:
+    """True for a rating a board must decide on: Red or Amber/Red."""
+    return DeliveryConfidence(rating) in NEEDS_DECISION
 
 
 def effective(

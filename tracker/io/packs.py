@@ -1027,9 +1027,10 @@ def _portfolio_summary(pack: _Pack, rows: pd.DataFrame) -> None:
     if rows.empty:
         pack.para("There are no programmes in your organisations yet.")
         return
-    flagged = int(rows["confidence"].isin(["red", "amber_red"]).sum())
-    overdue = _plural(int(rows["overdue"].sum()), "overdue milestone")
-    hotspots = _plural(int(rows["hotspots"].sum()), "resistance hotspot")
+    totals = read.portfolio.totals(rows)
+    flagged = totals.needs_decision
+    overdue = _plural(totals.overdue, "overdue milestone")
+    hotspots = _plural(totals.hotspots, "resistance hotspot")
     pack.para(
         f"{_plural(len(rows), 'programme')}, worst delivery confidence first: {flagged} rated "
         f"Red or Amber/Red, {overdue} and {hotspots} in all."

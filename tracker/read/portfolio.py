@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -71,6 +72,28 @@ SORTS: dict[str, str] = {
 }
 DEFAULT_SORT = "confidence"
 _WORST_FIRST = {rating.value: rank for rank, rating in enumerate(reversed(DeliveryConfidence))}
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The headline counts over some of the portfolio's rows, as the page and the pack show
+    them: programmes, those rated Red or Amber/Red (confidence.needs_decision, on the rating
+    shown), overdue milestones and resistance hotspots."""
+
+    programmes: int
+    needs_decision: int
+    overdue: int
+    hotspots: int
+
+
+def totals(rows: pd.DataFrame) -> Totals:
+    """Totals over rows of portfolio_dashboard (filtered or not)."""
+    return Totals(
+        programmes=len(rows),
+        needs_decision=sum(confidence.needs_decision(rating) for rating in rows["confidence"]),
+        overdue=int(rows["overdue"].sum()),
+        hotspots=int(rows["hotspots"].sum()),
+    )
 
 
 def unknown_values(asked: Iterable[str], allowed: Iterable[str]) -> list[str]:
@@ -505,7 +528,7 @@ def needs_decision(*, session: Session, viewer: Viewer, today: dt.date) -> pd.Da
     flagged = [
         found
         for found in _confidence_rows(session, visible, today).values()
-        if found.rating in (DeliveryConfidence.red, DeliveryConfidence.amber_red)
+        if confidence.needs_decision(found.rating)
     ]
     flagged.sort(key=lambda found: (-confidence.severity(found.rating), found.title, found.code))
     for found in flagged:
