@@ -151,7 +151,7 @@ def measure_app(url: str, repeat: int) -> dict[str, Any]:
             # Cold: every cache the page run could use is emptied, the remembered delivery
             # forecasts included; only the engine (its connection pool) stays.
             st.cache_data.clear()
-            read.programme._forecast.cache_clear()
+            read.programme.forget_forecasts()
             with captured_selects() as captured:
                 started = time.perf_counter()
                 app.run()

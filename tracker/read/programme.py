@@ -83,6 +83,7 @@ __all__ = [
     "burnup",
     "confidence_for",
     "confidence_rows",
+    "forget_forecasts",
     "hotspot_condition",
     "hotspots",
     "is_current_stage",
@@ -377,6 +378,12 @@ def _forecast(
     return figures.forecast_finish(
         remaining=remaining, throughput=throughput, today=today, seed=seed
     )
+
+
+def forget_forecasts() -> None:
+    """Forget every remembered forecast (see _forecast), so the next read forecasts afresh: for a
+    benchmark's cold run."""
+    _forecast.cache_clear()
 
 
 def programme_figures(*, session: Session, programme_id: int, today: dt.date) -> ProgrammeFigures:
