@@ -56,12 +56,9 @@ from sqlmodel import Session
 
 from tracker import charts, confidence, permissions, read
 from tracker.access import Viewer
-from tracker.errors import NotFoundError
 from tracker.models import (
     BarrierCategory,
     DeliveryConfidence,
-    Organisation,
-    Programme,
     Stance,
 )
 from tracker.services.barriers import CATEGORY_WORDS
@@ -529,9 +526,7 @@ def programme_pack(*, session: Session, programme_id: int, today: dt.date, viewe
     hotspots are named only where the viewer may see its people (the owner's organisation, or a
     partner under a data-sharing agreement; tracker/permissions.py). Raises NotFoundError when
     it does not exist."""
-    programme = session.get(Programme, programme_id)
-    if programme is None:
-        raise NotFoundError("programme", "That programme no longer exists.")
+    programme = read.programme.programme_facts(session=session, programme_id=programme_id)
     pack = _Pack(pagesize=A4)
     numbers = read.programme.programme_figures(
         session=session, programme_id=programme_id, today=today
@@ -539,7 +534,7 @@ def programme_pack(*, session: Session, programme_id: int, today: dt.date, viewe
     verdicts = read.programme.verdicts(session=session, programme_id=programme_id, today=today)
     viewer_name = "the programme board" if viewer.system else viewer.name
     hotspots_named = permissions.may_see_names(session, viewer, programme_id)
-    _title_block(pack, session, programme, numbers, verdicts, today, viewer_name)
+    _title_block(pack, programme, numbers, verdicts, today, viewer_name)
     _confidence_section(pack, verdicts.confidence)
     _journey_section(pack, session, programme_id, today)
     _milestone_section(pack, session, programme_id, today)
@@ -557,16 +552,13 @@ def programme_pack(*, session: Session, programme_id: int, today: dt.date, viewe
 
 def _title_block(
     pack: _Pack,
-    session: Session,
-    programme: Programme,
+    programme: read.programme.ProgrammeFacts,
     numbers: read.programme.ProgrammeFigures,
     verdicts: read.programme.Verdicts,
     today: dt.date,
     viewer_name: str,
 ) -> None:
     styles = pack.styles
-    owner = session.get(Organisation, programme.organisation_id)
-    partners = sorted(organisation.name for organisation in programme.partners)
     pack.para(f"Programme board pack · {_esc(programme.code)}", styles.eyebrow)
     pack.para(_esc(programme.title), styles.title)
     pack.para(f"Prepared {date_words(today)} for {_esc(viewer_name)}", styles.lead)
@@ -580,8 +572,8 @@ def _title_block(
         )
     pack.facts(
         [
-            ("Owner", owner.name if owner else "Unknown"),
-            ("Partners", ", ".join(partners) or "None"),
+            ("Owner", programme.owner),
+            ("Partners", ", ".join(programme.partners) or "None"),
             ("Senior responsible owner", programme.sponsor or "Not named"),
             ("Programme manager", programme.manager or "Not named"),
             ("Status", _status_words(programme.status)),
@@ -908,14 +900,13 @@ def _chart_section(
     pack: _Pack,
     session: Session,
     viewer: Viewer,
-    programme: Programme,
+    programme: read.programme.ProgrammeFacts,
     numbers: read.programme.ProgrammeFigures,
     metrics: pd.DataFrame,
     today: dt.date,
     hotspots_named: bool,
 ) -> None:
-    assert programme.id is not None
-    programme_id = programme.id
+    programme_id = programme.programme_id
     pack.add(PageBreak())
     pack.heading("Charts")
     pack.para(

@@ -75,6 +75,7 @@ from tracker.stages import STAGES
 __all__ = [
     "SUM_NAMES",
     "ConfidenceInputs",
+    "ProgrammeFacts",
     "ProgrammeFigures",
     "Verdicts",
     "adkar_by_group",
@@ -96,6 +97,7 @@ __all__ = [
     "open_barriers",
     "open_milestone",
     "overdue_milestones",
+    "programme_facts",
     "programme_figures",
     "stage_is_current",
     "stage_rows",
@@ -1432,3 +1434,41 @@ def open_barriers(*, session: Session, programme_id: int) -> list[Barrier]:
         .order_by(score.desc(), col(Barrier.likelihood).desc(), col(Barrier.title))
     )
     return list(session.scalars(statement).all())
+
+
+@dataclass(frozen=True)
+class ProgrammeFacts:
+    """Who holds a programme and when it runs, as a board pack's title block states it:
+    owner and partner organisations' names (partners A to Z), sponsor and manager (None when
+    not named), status, start and target end dates."""
+
+    programme_id: int
+    code: str
+    title: str
+    owner: str
+    partners: tuple[str, ...]
+    sponsor: str | None
+    manager: str | None
+    status: str
+    start_date: dt.date
+    target_end_date: dt.date
+
+
+def programme_facts(*, session: Session, programme_id: int) -> ProgrammeFacts:
+    """The programme's facts (see ProgrammeFacts). Raises NotFoundError when it does not exist."""
+    programme = session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFoundError("programme", "That programme no longer exists.")
+    owner = session.get(Organisation, programme.organisation_id)
+    return ProgrammeFacts(
+        programme_id=programme_id,
+        code=programme.code,
+        title=programme.title,
+        owner=owner.name if owner else "Unknown",
+        partners=tuple(sorted(organisation.name for organisation in programme.partners)),
+        sponsor=programme.sponsor or None,
+        manager=programme.manager or None,
+        status=str(programme.status),
+        start_date=programme.start_date,
+        target_end_date=programme.target_end_date,
+    )
