@@ -5,50 +5,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.engine import Engine
 
+from pages import _signin
+from pages._engine import data_version as data_version
+from pages._engine import demo_mode as demo_mode
+from pages._engine import get_engine as get_engine
 from tracker import clock, db
 from tracker.access import Viewer, record_refusal
 from tracker.models import Role
 from tracker.safe_text import plain_text
 
 
-def demo_mode() -> bool:
-    """Demo mode (set by the README's start command) lists the demo accounts at sign-in."""
-    return os.environ.get("TRACKER_DEMO", "").strip().lower() in {"1", "true", "yes"}
-
-
-def get_engine() -> Engine:
-    """The engine for DATABASE_URL, made once per process and URL."""
-    return _engine(db.database_url())
-
-
-@st.cache_resource(show_spinner=False)
-def _engine(url: str) -> Engine:
-    # Shared by all users: an engine holds no per-user state. The schema is upgraded to the
-    # newest migration the first time it is made, so the app upgrades on start.
-    engine = db.make_engine(url)
-    db.migrate(engine)
-    return engine
-
-
-def data_version() -> int:
-    """Grows with every committed change in any process: cached loaders key on it."""
-    with db.read_session(get_engine()) as session:
-        return db.data_version(session)
-
-
 def current_viewer() -> Viewer | None:
     """The signed-in person, re-read from the database on every rerun so a changed role or a
     deactivated account takes effect at once (see pages/_signin.py)."""
-    from pages import _signin
-
     return _signin.current_viewer()
 
 
@@ -182,32 +157,6 @@ def choose(label: str, options: Mapping[int, str], *, key: str, none: str) -> in
     if st.session_state.get(key) not in options:
         st.session_state.pop(key, None)
     return int(st.selectbox(label, list(options), format_func=options.__getitem__, key=key))
-
-
-def save_update(
-    viewer: Viewer,
-    service: Callable[..., Any],
-    model: type[Any],
-    update: Mapping[str, Any],
-    record_key: str,
-    labels: dict[str, str],
-) -> bool:
-    """Save a form's `update` (its fields and the "version" it was built from) as the viewer:
-    `service(session=, viewer=, data=)` gets it checked against `model` (an XUpdate) and
-    returns the saved record. A refusal is shown next to the form; on success the form stands
-    on the record's new version. True when saved."""
-    from pages import _manage as manage
-    from tracker.services import records
-
-    def change(session: Any) -> int:
-        data = records.validated(model, update)
-        return int(service(session=session, viewer=viewer, data=data).version)
-
-    version = manage.save(viewer, change, labels=labels)
-    if version is None:
-        return False
-    manage.saved(record_key, version)
-    return True
 
 
 def today() -> dt.date:

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from pages import _common as common
+from pages._engine import demo_mode, get_engine
 from tracker import clock, db, signin
 from tracker.access import Viewer
 from tracker.models.signin import SignInMethod
@@ -42,7 +42,7 @@ def _sso_start(claims: Any) -> dt.datetime | None:
 
 
 def _begin(viewer: Viewer, method: SignInMethod, started_at: dt.datetime | None = None) -> None:
-    with db.write_session(common.get_engine(), actor=ACTOR) as session:
+    with db.write_session(get_engine(), actor=ACTOR) as session:
         token = signin.start_session(
             session=session, viewer=viewer, method=method, now=clock.now(), started_at=started_at
         )
@@ -53,7 +53,7 @@ def _begin(viewer: Viewer, method: SignInMethod, started_at: dt.datetime | None 
 def _resume(token: str) -> Viewer | None:
     # Read first; write only when the session ends or its seen-at time is due a move, so a
     # rerun does not take the write lock.
-    engine = common.get_engine()
+    engine = get_engine()
     now = clock.now()
     with db.read_session(engine) as session:
         check = signin.check_session(
@@ -84,7 +84,7 @@ def current_viewer() -> Viewer | None:
     if st.session_state.get(REFUSED_SSO_KEY) == email:
         return None
     refused: signin.SignInRefused | None = None
-    with db.write_session(common.get_engine(), actor=ACTOR) as session:
+    with db.write_session(get_engine(), actor=ACTOR) as session:
         try:
             viewer = signin.check_identity(
                 session=session, email=email, method=SignInMethod.sso, now=clock.now()
@@ -105,7 +105,7 @@ def sign_out() -> None:
     """End this session everywhere it is checked, and the single sign-on too."""
     token = st.session_state.pop(TOKEN_KEY, None)
     if token:
-        with db.write_session(common.get_engine(), actor=ACTOR) as session:
+        with db.write_session(get_engine(), actor=ACTOR) as session:
             signin.end_session(
                 session=session, token=str(token), now=clock.now(), reason="signed_out"
             )
@@ -132,7 +132,7 @@ def _local_sign_in() -> None:
     try:
         # Runs its own short transactions, with the slow password check outside them.
         viewer = signin.check_password(
-            common.get_engine(), email=email, password=password, now=clock.now()
+            get_engine(), email=email, password=password, now=clock.now()
         )
     except signin.SignInRefused as error:
         st.error(error.reason, icon=":material/lock:")
@@ -154,7 +154,7 @@ def _demo_sign_in() -> None:
                 f"Sign in as {user.name}", key=f"signin_demo_{user.email}", width="content"
             ):
                 refused: signin.SignInRefused | None = None
-                with db.write_session(common.get_engine(), actor=ACTOR) as session:
+                with db.write_session(get_engine(), actor=ACTOR) as session:
                     try:
                         viewer = signin.check_identity(
                             session=session,
@@ -189,5 +189,5 @@ def show_sign_in() -> None:
         )
         st.caption("Or, if your organisation gave you a Change Tracker password:")
     _local_sign_in()
-    if common.demo_mode():
+    if demo_mode():
         _demo_sign_in()

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 from sqlmodel import Session
 
+from pages import _admin as admin
 from pages import _common as common
 from pages import _manage as manage
 from tracker import db, read
@@ -17,6 +18,22 @@ from tracker.safe_text import plain_text
 from tracker.services import organisations, records
 
 LABELS = {"name": "Name", "short_name": "Short name", "organisations": "Organisation"}
+# The columns of the two tables, with their headings.
+ORGANISATION_COLUMNS = {
+    "name": "Organisation",
+    "short_name": "Short name",
+    "staff_groups": "Staff groups",
+    "users": "Users",
+    "programmes": st.column_config.NumberColumn("Programmes", help="Programmes it owns."),
+}
+STAFF_GROUP_COLUMNS = {
+    "name": "Staff group",
+    "users": "Users",
+    "stakeholders": "Stakeholders",
+    "milestone_impacts": st.column_config.NumberColumn(
+        "Milestone impacts", help="Milestones that land on this group."
+    ),
+}
 SHORT_HELP = "2 to 12 characters, shown where space is short, e.g. NCC: Customer services."
 
 viewer = common.require_viewer(Role.admin)
@@ -30,16 +47,7 @@ st.caption(
 engine = common.get_engine()
 with db.read_session(engine) as session:
     table = read.admin.organisation_table(session=session, viewer=viewer)
-common.table(
-    table,
-    {
-        "name": "Organisation",
-        "short_name": "Short name",
-        "staff_groups": "Staff groups",
-        "users": "Users",
-        "programmes": st.column_config.NumberColumn("Programmes", help="Programmes it owns."),
-    },
-)
+common.table(table, ORGANISATION_COLUMNS)
 
 with st.expander("Add an organisation", icon=":material/domain_add:"):
     with st.form("organisations_new"):
@@ -84,7 +92,7 @@ with st.form(f"organisations_rename_{oid}"):
         changes = {name: str(st.session_state[key]).strip() for name, key in keys.items()}
         rename = partial(organisations.rename_organisation, organisation_id=oid)
         update = {**changes, "version": version}
-        if common.save_update(viewer, rename, OrganisationUpdate, update, record_key, LABELS):
+        if admin.save_update(viewer, rename, OrganisationUpdate, update, record_key, LABELS):
             manage.flash(
                 f"Saved {plain_text(changes['name'])} ({plain_text(changes['short_name'])})."
             )
@@ -94,17 +102,7 @@ manage.reload_button(record_key, keys.values(), key=f"organisations_reload_{oid}
 st.header(f"Staff groups of {plain_text(org['name'])}")
 with db.read_session(engine) as session:
     staff_groups = read.admin.staff_group_table(session=session, organisation_id=oid)
-common.table(
-    staff_groups,
-    {
-        "name": "Staff group",
-        "users": "Users",
-        "stakeholders": "Stakeholders",
-        "milestone_impacts": st.column_config.NumberColumn(
-            "Milestone impacts", help="Milestones that land on this group."
-        ),
-    },
-)
+common.table(staff_groups, STAFF_GROUP_COLUMNS)
 
 with st.form(f"organisations_new_group_{oid}"):
     group_name = st.text_input(

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 from sqlmodel import Session
 
+from pages import _admin as admin
 from pages import _common as common
 from pages import _manage as manage
 from tracker import db, read
@@ -174,7 +175,7 @@ if submitted:
 
     save_user = partial(organisations.change_user, user_id=uid)
     update = {**draft, "version": version}
-    if common.save_update(viewer, save_user, UserUpdate, update, record_key, LABELS):
+    if admin.save_update(viewer, save_user, UserUpdate, update, record_key, LABELS):
         what = [
             manage.field_name(name, LABELS).lower()
             for name in current
