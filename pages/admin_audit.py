@@ -11,6 +11,7 @@ from pages import _common as common
 from pages import _manage as manage
 from tracker import db, read, words
 from tracker.errors import DomainError
+from tracker.io import audit_trail
 from tracker.models import Role, SignInOutcome
 from tracker.safe_text import plain_text
 
@@ -151,7 +152,7 @@ with changes_tab:
         everything = read.admin.audit_events(session=session, viewer=viewer, where=where)
     st.download_button(
         f"Download these {total} events (CSV)",
-        data=read.admin.audit_csv(everything),
+        data=audit_trail.audit_csv(everything),
         file_name=f"audit-trail-{since.isoformat()}-to-{until.isoformat()}.csv",
         mime="text/csv",
         icon=":material/download:",

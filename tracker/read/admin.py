@@ -6,7 +6,7 @@ would anonymise."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -19,7 +19,6 @@ from sqlmodel import Session, col, select
 from tracker import audit, db, privacy, words
 from tracker.access import Viewer, people_programme_ids, visible_programme_ids
 from tracker.errors import DomainError, PermissionDeniedError
-from tracker.io import tables
 from tracker.models import (
     AuditAction,
     AuditEvent,
@@ -428,28 +427,6 @@ def changes_text(action: str, before: str | None, after: str | None) -> str:
             if name not in _QUIET and value not in (None, "")
         )
     return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 1] + "…"
-
-
-AUDIT_CSV_HEADERS = ("When (UTC)", "Person", "Action", "Record type", "Record id", "Changes")
-
-
-def audit_csv(events: Sequence[AuditEntry]) -> bytes:
-    """The events as a CSV file for a spreadsheet, written by the one CSV writer
-    (tracker.io.tables: UTF-8 with a byte-order mark, no cell able to run as a formula)."""
-    return tables.csv_bytes(
-        AUDIT_CSV_HEADERS,
-        (
-            (
-                f"{event.at:%Y-%m-%d %H:%M:%S}",
-                event.actor,
-                event.action,
-                event.record_type,
-                event.record_id,
-                event.changes,
-            )
-            for event in events
-        ),
-    )
 
 
 # --- Sign-in attempts ---------------------------------------------------------------------------
