@@ -9,31 +9,8 @@ from typing import Any
 
 import pytest
 
-from tracker import clock, db, read
-from tracker.access import load_viewer
+from tests.leadership_screen import LEADER, MANAGER, dashboard
 from tracker.charts import confidence_text
-from tracker.models import Role
-from tracker.seed.demo import DEMO_USERS
-
-LEADER = next(u.email for u in DEMO_USERS if u.role is Role.leadership)
-MANAGER = next(u.email for u in DEMO_USERS if u.role is Role.manager)
-
-
-def _dashboard(url: str, email: str) -> Any:
-    engine = db.make_engine(url)
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-        assert viewer is not None
-        return read.portfolio.portfolio_dashboard(
-            session=session, viewer=viewer, today=clock.today()
-        )
-
-
-def _texts(at: Any) -> str:
-    parts = [e.value for e in (*at.markdown, *at.caption, *at.subheader, *at.header)]
-    for frame in at.dataframe:
-        parts.append(frame.value.to_string())
-    return "\n".join(str(p) for p in parts)
 
 
 @pytest.mark.parametrize("email", [LEADER, MANAGER])
@@ -43,7 +20,7 @@ def test_portfolio_shows_each_programme_with_the_confidence_and_figures_of_the_d
     at = app_as(email)
     at.switch_page("pages/portfolio.py").run()
     assert not at.exception
-    expected = _dashboard(demo_url, email).set_index("title")
+    expected = dashboard(demo_url, email).set_index("title")
     shown = at.dataframe[0].value.set_index("title")
     assert sorted(shown.index) == sorted(expected.index)
     for title, row in shown.iterrows():
@@ -64,7 +41,7 @@ def test_a_confidence_filter_narrows_the_table_to_those_ratings(
     at.switch_page("pages/portfolio.py").run()
     at.multiselect(key="confidence").set_value(["amber"]).run()
     assert not at.exception
-    expected = _dashboard(demo_url, LEADER)
+    expected = dashboard(demo_url, LEADER)
     wanted = sorted(expected[expected["confidence"] == "amber"]["title"])
     assert 0 < len(wanted) < len(expected)
     assert sorted(at.dataframe[0].value["title"]) == wanted
@@ -90,7 +67,7 @@ def test_an_unknown_value_in_a_portfolio_link_is_explained_and_ignored(
     assert not at.exception
     assert "does not know" in at.warning[0].value
     assert "purple" in at.warning[0].value
-    assert len(at.dataframe[0].value) == len(_dashboard(demo_url, LEADER))
+    assert len(at.dataframe[0].value) == len(dashboard(demo_url, LEADER))
 
 
 def test_needs_a_decision_lists_red_programmes_and_blocking_hotspots(

@@ -9,31 +9,10 @@ from typing import Any
 
 from sqlmodel import select
 
+from tests.leadership_screen import LEADER, MANAGER, texts
 from tracker import clock, db, read
-from tracker.access import load_viewer
-from tracker.models import ConfidenceOverride, Programme, Role, Stakeholder
+from tracker.models import ConfidenceOverride, Programme, Stakeholder
 from tracker.safe_text import plain_text
-from tracker.seed.demo import DEMO_USERS
-
-LEADER = next(u.email for u in DEMO_USERS if u.role is Role.leadership)
-MANAGER = next(u.email for u in DEMO_USERS if u.role is Role.manager)
-
-
-def _dashboard(url: str, email: str) -> Any:
-    engine = db.make_engine(url)
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-        assert viewer is not None
-        return read.portfolio.portfolio_dashboard(
-            session=session, viewer=viewer, today=clock.today()
-        )
-
-
-def _texts(at: Any) -> str:
-    parts = [e.value for e in (*at.markdown, *at.caption, *at.subheader, *at.header)]
-    for frame in at.dataframe:
-        parts.append(frame.value.to_string())
-    return "\n".join(str(p) for p in parts)
 
 
 def test_a_programme_link_opens_that_programme_and_its_view(
@@ -62,7 +41,7 @@ def test_the_dashboard_explains_the_rating_and_shows_the_override_beside_it(
         suggestion, override = read.programme.confidence_for(
             session=session, programme_id=pid, today=clock.today()
         )
-    text = _texts(at)
+    text = texts(at)
     assert override is not None
     assert f"Suggested: **{suggestion.rating.label}**" in text
     assert f"Overridden to **{override.rating.label}**" in text
@@ -81,7 +60,7 @@ def test_leadership_sees_named_hotspots_but_no_other_names_and_no_notes(
     at.query_params["view"] = "People"
     at.run()
     assert not at.exception
-    text = _texts(at)
+    text = texts(at)
     engine = db.make_engine(demo_url)
     with db.read_session(engine) as session:
         programme = session.exec(select(Programme).where(Programme.code == "EDC-SHARED-PLAT")).one()
@@ -114,7 +93,7 @@ def test_a_manager_sees_every_stakeholder_name_on_the_power_interest_grid(
     with db.read_session(engine) as session:
         pid = session.exec(select(Programme.id).where(Programme.code == "NCC-CARE-RECORD")).one()
         names = session.exec(select(Stakeholder.name).where(Stakeholder.programme_id == pid)).all()
-    text = _texts(at)
+    text = texts(at)
     assert all(name in text for name in names)
 
 
@@ -143,7 +122,7 @@ def test_an_override_without_a_reason_is_refused_and_nothing_is_written(
     assert not at.error
     assert "Override recorded" in at.success[0].value
     at.run()
-    assert "Overridden to **Green**" in _texts(at)
+    assert "Overridden to **Green**" in texts(at)
     with db.read_session(engine) as session:
         latest = session.exec(
             select(ConfidenceOverride).order_by(ConfidenceOverride.id.desc())  # type: ignore[union-attr]

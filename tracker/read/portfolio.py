@@ -51,6 +51,7 @@ from tracker.read.sql import aggregate_strings as _aggregate_strings
 from tracker.read.sql import dialect as _dialect
 from tracker.read.sql import difference as _difference
 from tracker.read.sql import frame as _frame
+from tracker.read.sql import grouped
 from tracker.read.sql import month_start as _month_start
 from tracker.read.sql import ratio as _ratio
 from tracker.read.sql import rows as _rows
@@ -221,17 +222,11 @@ def portfolio(*, session: Session, viewer: Viewer, today: dt.date) -> pd.DataFra
 def _portfolio_rows(session: Session, viewer: Viewer, today: dt.date) -> list[dict[str, Any]]:
     """The rows of `portfolio`, as dicts of plain values (two statements)."""
     visible = visible_programme_ids(viewer)
-    milestone_sums = (
-        sa.select(col(Milestone.programme_id), *_milestone_sums(today))
-        .where(col(Milestone.programme_id).in_(visible))
-        .group_by(col(Milestone.programme_id))
-        .subquery("milestone_sums")
+    milestone_sums = grouped(
+        col(Milestone.programme_id), _milestone_sums(today), among=visible, name="milestone_sums"
     )
-    stakeholder_sums = (
-        sa.select(col(Stakeholder.programme_id), *_stakeholder_sums())
-        .where(col(Stakeholder.programme_id).in_(visible))
-        .group_by(col(Stakeholder.programme_id))
-        .subquery("stakeholder_sums")
+    stakeholder_sums = grouped(
+        col(Stakeholder.programme_id), _stakeholder_sums(), among=visible, name="stakeholder_sums"
     )
     partners = _joined_names(session, visible)
     statement = (

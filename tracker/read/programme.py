@@ -65,6 +65,7 @@ from tracker.read.sql import aggregate_strings as _aggregate_strings
 from tracker.read.sql import count_where as _count_where
 from tracker.read.sql import difference as _difference
 from tracker.read.sql import frame as _frame
+from tracker.read.sql import grouped
 from tracker.read.sql import latest_row as _latest_row
 from tracker.read.sql import mean as _mean
 from tracker.read.sql import ratio as _ratio
@@ -905,9 +906,9 @@ def confidence_rows(
     weight = col(Milestone.weight)
     completed = col(Milestone.completed_date)
     is_open = open_milestone()
-    milestone_sums = (
-        sa.select(
-            col(Milestone.programme_id),
+    milestone_sums = grouped(
+        col(Milestone.programme_id),
+        [
             _count_where(status != _CANCELLED).label("milestones"),
             _count_where(status == _DONE).label("done"),
             _sum_where(status != _CANCELLED, weight).label("weight_planned"),
@@ -915,10 +916,9 @@ def confidence_rows(
                 "weight_overdue"
             ),
             _sum_where(status == _BLOCKED, weight).label("weight_blocked"),
-        )
-        .where(col(Milestone.programme_id).in_(programme_ids))
-        .group_by(col(Milestone.programme_id))
-        .subquery("confidence_milestones")
+        ],
+        among=programme_ids,
+        name="confidence_milestones",
     )
     # Weekly throughput reads only the milestones completed in the whole window (a range of
     # ix_milestone_completed per programme), not every milestone ever planned.

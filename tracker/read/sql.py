@@ -156,3 +156,9 @@ def mean(total: float | None, count: int | None) -> float | None:
     if not count:
         return None
     return float(total or 0) / count
+
+
+def grouped(key: Any, columns: Iterable[Any], *, among: Any, name: str) -> sa.Subquery:
+    """SELECT key, columns... WHERE key IN among GROUP BY key, as the subquery `name`: per-parent
+    sums (e.g. per programme) to join to the parent."""
+    return sa.select(key, *columns).where(key.in_(among)).group_by(key).subquery(name)
