@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
@@ -49,14 +50,9 @@ pid = manage.choose_programme(viewer).programme_id
 manage.require_people(viewer, pid)
 
 
-def write(service: Callable[..., Any], **arguments: Any) -> Any:
-    """`service` called as the viewer (see pages/_people.py); None when refused (shown here)."""
-    return people_pages.write(
-        viewer,
-        pid,
-        lambda session: service(session=session, viewer=viewer, **arguments),
-        labels=LABELS,
-    )
+def write(work: Callable[[Session], Any]) -> Any:
+    """`work` saved as the viewer (see pages/_people.py); None when refused (shown here)."""
+    return people_pages.write(viewer, pid, work, labels=LABELS)
 
 
 # --- The register ---------------------------------------------------------------------------
@@ -105,7 +101,11 @@ with st.form(f"stakeholders_register_form_{pid}"):
     save_register = st.form_submit_button("Save the register", icon=":material/save:")
 if save_register:
     edits = {"snapshot": table.to_dict("records"), "changes": st.session_state[editor_key]}
-    counts = write(people.apply_register_edits, programme_id=pid, assessed_by=viewer.name, **edits)
+    counts = write(
+        lambda session: people.apply_register_edits(
+            session=session, viewer=viewer, programme_id=pid, assessed_by=viewer.name, **edits
+        )
+    )
     if counts is not None:
         done(counts.describe("the register"), table_key, [editor_key])
 manage.reload_button(table_key, [editor_key], key=f"stakeholders_register_reload_{pid}")
@@ -147,7 +147,7 @@ with assessments_tab:
         data = {"stakeholder_id": sid, "assessed_by": viewer.name}
         data |= {field: st.session_state[key] for field, key in keys.items()}
         recorded = write(
-            lambda session, viewer: people.record_assessment(
+            lambda session: people.record_assessment(
                 session=session, viewer=viewer, data=records.validated(AssessmentCreate, data)
             )
         )
@@ -176,7 +176,7 @@ with notes_tab:
     if save_notes:
         notes = {"notes": st.session_state[notes_key], "version": version}
         changed = write(
-            lambda session, viewer: people.update_stakeholder(
+            lambda session: people.update_stakeholder(
                 session=session,
                 viewer=viewer,
                 stakeholder_id=sid,
@@ -219,7 +219,12 @@ with links_tab:
         if save_links:
             edits = st.session_state[links_editor]
             counts = write(
-                people.apply_link_edits, snapshot=links.to_dict("records"), changes=edits
+                lambda session: people.apply_link_edits(
+                    session=session,
+                    viewer=viewer,
+                    snapshot=links.to_dict("records"),
+                    changes=edits,
+                )
             )
             if counts is not None:
                 done(counts.describe(f"the links of {name}"), links_key, [links_editor])
@@ -245,6 +250,11 @@ with links_tab:
         inbound = st.session_state[add["direction"]] == INFLUENCES_THEM
         strength = st.session_state[add["strength"]]
         link = {"other_id": other, "other_influences": inbound, "strength": strength}
-        if write(people.link_stakeholders, stakeholder_id=sid, **link) is not None:
+        linked = write(
+            lambda session: people.link_stakeholders(
+                session=session, viewer=viewer, stakeholder_id=sid, **link
+            )
+        )
+        if linked is not None:
             message = f"Added a link between {name} and {plain_text(others[other])}."
             done(message, links_key, [links_editor, *add.values()])
