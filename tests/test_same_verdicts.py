@@ -3,12 +3,11 @@ portfolio table, the programme dashboard, the programme pack and the portfolio p
 thing about a programme: late or on track, which way its stance is moving, and why its delivery
 confidence is what it is.
 
-Each place is read as a user reads it: the pages through Streamlit's AppTest (signed in), the
-packs through their PDF text (pdftotext). Each is compared with the one read model,
-read.programme.Verdicts. On the M portfolio (20 programmes) the portfolio page runs in AppTest
-and the packs are read in full; the programme dashboard runs in AppTest for the demo
-programmes only (twenty more page runs would double the module's time), and for M its read model
-is checked to be the very object the portfolio carries.
+Each place is read as a user reads it: the pages through Streamlit's AppTest (signed in, the
+programme chosen in the dashboard's selector), the packs through their PDF text (pdftotext; the
+portfolio pack's table rebuilt cell by cell from where each word lies). Each is compared with the
+one read model, read.programme.Verdicts, which is also checked to be the same object whether read
+for the portfolio or for one programme.
 """
 
 from __future__ import annotations
@@ -186,14 +185,14 @@ def test_the_portfolio_table_shows_each_programmes_verdicts(
 
 
 def test_the_programme_dashboard_shows_the_same_verdicts(
-    demo: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = _app(demo, monkeypatch)
+    at = _app(world, monkeypatch)
     at.switch_page("pages/programme.py").run()
-    for code, verdicts in demo.verdicts.items():
+    for code, verdicts in world.verdicts.items():
         at.selectbox(key="programme_choice").set_value(code).run()
         assert not at.exception, code
-        assert at.header[0].value == plain_text(demo.titles[code])
+        assert at.header[0].value == plain_text(world.titles[code])
         text = "\n".join(shown(str(e.value)) for e in (*at.markdown, *at.caption))
         if verdicts.forecast is not None:
             assert f": {verdicts.forecast_verdict.label.lower()}." in text, code
