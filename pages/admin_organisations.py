@@ -3,7 +3,6 @@ add and rename organisations; add, rename and delete staff groups (saying first 
 deletion changes)."""
 
 from functools import partial
-from typing import Any
 
 import streamlit as st
 from sqlmodel import Session
@@ -72,10 +71,10 @@ with st.expander("Add an organisation", icon=":material/domain_add:"):
                 )
                 st.rerun()
 
-by_id: dict[int, dict[str, Any]] = {int(row["id"]): row for row in table.to_dict("records")}
+by_id = {org.id: org for org in table}
 oid = common.choose(
     "Organisation",
-    {i: row["name"] for i, row in by_id.items()},
+    {i: org.name for i, org in by_id.items()},
     key="organisations_choice",
     none="You do not administer any organisation yet.",
 )
@@ -83,8 +82,8 @@ org = by_id[oid]
 record_key = f"organisations_org_{oid}"
 keys = {"name": f"organisations_name_{oid}", "short_name": f"organisations_short_{oid}"}
 for name, key in keys.items():
-    manage.seed(key, org[name])
-version = manage.built_from(record_key, int(org["version"]))
+    manage.seed(key, getattr(org, name))
+version = manage.built_from(record_key, org.version)
 with st.form(f"organisations_rename_{oid}"):
     st.text_input("Name", key=keys["name"], max_chars=120)
     st.text_input("Short name", key=keys["short_name"], max_chars=12, help=SHORT_HELP)
@@ -99,7 +98,7 @@ with st.form(f"organisations_rename_{oid}"):
             st.rerun()
 manage.reload_button(record_key, keys.values(), key=f"organisations_reload_{oid}")
 
-st.header(f"Staff groups of {plain_text(org['name'])}")
+st.header(f"Staff groups of {plain_text(org.name)}")
 with db.read_session(engine) as session:
     staff_groups = read.admin.staff_group_table(session=session, organisation_id=oid)
 common.table(staff_groups, STAFF_GROUP_COLUMNS)
@@ -121,7 +120,7 @@ with st.form(f"organisations_new_group_{oid}"):
             manage.flash(f"Added the staff group {plain_text(added_group)}.")
             st.rerun()
 
-groups: dict[int, dict[str, Any]] = {int(r["id"]): r for r in staff_groups.to_dict("records")}
+groups = {group.id: group for group in staff_groups}
 if not groups:
     st.stop()
 choice_key = f"organisations_group_choice_{oid}"
@@ -130,14 +129,14 @@ if st.session_state.get(choice_key) not in groups:
 gid = st.selectbox(
     "Staff group to rename or delete",
     list(groups),
-    format_func=lambda i: groups[i]["name"],
+    format_func=lambda i: groups[i].name,
     key=choice_key,
 )
 group = groups[gid]
 group_key = f"organisations_group_{gid}"
 name_key = f"organisations_group_name_{gid}"
-manage.seed(name_key, group["name"])
-group_version = manage.built_from(group_key, int(group["version"]))
+manage.seed(name_key, group.name)
+group_version = manage.built_from(group_key, group.version)
 with st.form(f"organisations_rename_group_{gid}"):
     st.text_input("Name", key=name_key, max_chars=120)
     if st.form_submit_button("Rename staff group"):
@@ -161,11 +160,8 @@ manage.reload_button(group_key, [name_key], key=f"organisations_group_reload_{gi
 
 with st.form(f"organisations_delete_group_{gid}"):
     st.warning(
-        f"Deleting {plain_text(group['name'])} changes what uses it: {group['users']} user(s) "
-        "lose their staff group (a staff user then needs a new one before their account can be "
-        f"saved); {group['stakeholders']} stakeholder(s) keep their record without a group; "
-        f"{group['milestone_impacts']} milestone impact(s) on it are deleted, so it drops out "
-        "of change load. The audit trail records each change. This cannot be undone here.",
+        f"Deleting {plain_text(group.name)} changes what uses it: {group.deletion_words} "
+        "The audit trail records each change. This cannot be undone here.",
         icon=":material/warning:",
     )
     confirmed = st.checkbox(
@@ -187,5 +183,5 @@ with st.form(f"organisations_delete_group_{gid}"):
 
             if manage.save(viewer, delete_group, labels=LABELS):
                 manage.forget(group_key, [name_key, choice_key])
-                manage.flash(f"Deleted the staff group {plain_text(group['name'])}.")
+                manage.flash(f"Deleted the staff group {plain_text(group.name)}.")
                 st.rerun()

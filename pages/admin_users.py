@@ -3,7 +3,6 @@ name, role, staff group or organisations; deactivate or reactivate them; set a p
 local account."""
 
 from functools import partial
-from typing import Any
 
 import streamlit as st
 from sqlmodel import Session
@@ -118,9 +117,7 @@ with st.expander("Add a user", icon=":material/person_add:"):
                 st.rerun()
 
 st.header("Change a user")
-by_id: dict[int, dict[str, Any]] = {
-    int(row["id"]): row for row in users.to_dict("records") if row["administrable"]
-}
+by_id = {user.id: user for user in users if user.administrable}
 shared = len(users) - len(by_id)
 if shared:
     st.caption(
@@ -130,28 +127,28 @@ if shared:
     )
 uid = common.choose(
     "User",
-    {i: f"{row['name']} ({row['email']})" for i, row in by_id.items()},
+    {i: f"{user.name} ({user.email})" for i, user in by_id.items()},
     key="users_choice",
     none="There are no users you can change in your organisations yet.",
 )
 user = by_id[uid]
 record_key = f"users_user_{uid}"
 current = {
-    "name": user["name"],
-    "role": user["role"],
-    "staff_group_id": user["staff_group_id"],
-    "active": user["active"],
+    "name": user.name,
+    "role": user.role,
+    "staff_group_id": user.staff_group_id,
+    "active": user.active,
 }
 keys = {name: f"users_{name}_{uid}" for name in current}
 for name, value in current.items():
     manage.seed(keys[name], value)
-version = manage.built_from(record_key, int(user["version"]))
+version = manage.built_from(record_key, user.version)
 # A group outside your organisations (the person also works elsewhere) stays selectable.
-if user["staff_group_id"] is not None:
-    groups.setdefault(user["staff_group_id"], user["staff_group"])
+if user.staff_group_id is not None:
+    groups.setdefault(user.staff_group_id, user.staff_group)
 
 with st.form(f"users_edit_{uid}"):
-    st.text_input("E-mail", user["email"], disabled=True, help="Fixed: it is who they are.")
+    st.text_input("E-mail", user.email, disabled=True, help="Fixed: it is who they are.")
     st.text_input("Name", key=keys["name"], max_chars=120)
     st.selectbox("Role", ROLES, format_func=role_words, key=keys["role"], help=ROLE_HELP)
     st.selectbox(
@@ -190,7 +187,7 @@ if submitted:
 manage.reload_button(record_key, keys.values(), key=f"users_reload_{uid}")
 
 org_key = f"users_orgs_{uid}"
-manage.seed(org_key, list(user["organisation_ids"]))
+manage.seed(org_key, list(user.organisation_ids))
 with st.form(f"users_organisations_{uid}"):
     st.multiselect(
         "Organisations",
@@ -210,7 +207,7 @@ with st.form(f"users_organisations_{uid}"):
 
         if manage.save(viewer, save_organisations, labels=LABELS) is not None:
             named = ", ".join(own[org] for org in own if org in chosen)
-            manage.flash(f"Saved {plain_text(user['name'])}'s organisations: {plain_text(named)}.")
+            manage.flash(f"Saved {plain_text(user.name)}'s organisations: {plain_text(named)}.")
             st.rerun()
 
 with st.form(f"users_password_{uid}", clear_on_submit=True):
@@ -234,5 +231,5 @@ with st.form(f"users_password_{uid}", clear_on_submit=True):
                 # version before it stands on the new one (nobody else changed anything).
                 if versions[0] == version:
                     manage.saved(record_key, versions[1])
-                manage.flash(f"Set a new password for {plain_text(user['name'])}.")
+                manage.flash(f"Set a new password for {plain_text(user.name)}.")
                 st.rerun()

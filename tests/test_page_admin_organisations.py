@@ -4,6 +4,7 @@ organisations and their staff groups, added, renamed and deleted."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -42,7 +43,9 @@ def test_organisations_page_shows_organisations_and_what_uses_each_staff_group(
     with db.read_session(demo_engine) as session:
         expected = read.admin.staff_group_table(session=session, organisation_id=first)
     pd.testing.assert_frame_equal(
-        groups_shown.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+        groups_shown.reset_index(drop=True),
+        pd.DataFrame([asdict(group) for group in expected]),
+        check_dtype=False,
     )
 
 

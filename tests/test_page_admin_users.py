@@ -57,7 +57,7 @@ def test_users_page_lists_the_admins_users_with_password_set_or_not_and_never_th
     shown = at.dataframe[0].value
     with db.read_session(demo_engine) as session:
         expected = read.admin.user_table(session=session, viewer=factories.viewer(demo_engine, ADA))
-    assert list(shown["email"]) == list(expected["email"])
+    assert list(shown["email"]) == [user.email for user in expected]
     assert len(shown) == 6
     by_email = shown.set_index("email")
     assert by_email.loc[SAM, "password_set"] == "Yes"

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import asdict
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -43,16 +45,20 @@ def test_user_table_lists_only_users_sharing_an_organisation_with_the_admin(
             password=LONG_PASSWORD,
         )
     with db.read_session(engine) as session:
-        table = read.admin.user_table(session=session, viewer=viewer).set_index("email")
+        table = by_email(read.admin.user_table(session=session, viewer=viewer))
         names = read.admin.organisation_names(session=session, viewer=viewer)
     assert set(table.index) == {"admin@a.example", "staff@a.example", "both@example.org"}
     a_name = names[two_councils["a"]]
     assert table.loc["both@example.org", "organisations"] == f"{a_name} (and 1 other)"
-    assert table.loc["both@example.org", "organisation_ids"] == [two_councils["a"]]
+    assert table.loc["both@example.org", "organisation_ids"] == (two_councils["a"],)
     assert table.loc["both@example.org", "local_password"]
     assert not table.loc["staff@a.example", "local_password"]
     assert table.loc["staff@a.example", "staff_group"].endswith(": Housing")
     assert list(names) == [two_councils["a"]]
+
+
+def by_email(users: tuple[read.admin.AdminUser, ...]) -> pd.DataFrame:
+    return pd.DataFrame([asdict(user) for user in users]).set_index("email")
 
 
 def test_staff_group_table_counts_users_stakeholders_and_milestone_impacts(
@@ -64,7 +70,8 @@ def test_staff_group_table_counts_users_stakeholders_and_milestone_impacts(
     factories.staff_group(engine, two_councils["a"], name="Unused")
     with db.read_session(engine) as session:
         table = read.admin.staff_group_table(session=session, organisation_id=two_councils["a"])
-    counts = table.set_index("name")[["users", "stakeholders", "milestone_impacts"]]
+    counts = pd.DataFrame([asdict(group) for group in table]).set_index("name")
+    counts = counts[["users", "stakeholders", "milestone_impacts"]]
     assert counts.loc["Housing"].tolist() == [1, 1, 0]
     assert counts.loc["Unused"].tolist() == [0, 0, 0]
 

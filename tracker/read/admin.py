@@ -62,32 +62,34 @@ def staff_group_names(*, session: Session, viewer: Viewer) -> dict[int, str]:
     return {int(r["id"]): f"{r['short_name']}: {r['name']}" for r in rows(session, statement)}
 
 
-USER_COLUMNS = [
-    "id",
-    "version",
-    "email",
-    "name",
-    "role",
-    "role_label",
-    "organisations",
-    "organisation_ids",
-    "staff_group",
-    "staff_group_id",
-    "active",
-    "account",
-    "local_password",
-    "password_set",
-    "administrable",
-]
+@dataclass(frozen=True)
+class AdminUser:
+    """A user as Admin → Users shows them. `organisations` names the viewer's organisations they
+    belong to (and how many others), `organisation_ids` lists those of the viewer's;
+    `local_password` says whether a password is set (never the hash); `administrable` whether
+    the viewer may change them (every organisation of theirs is the viewer's). In words:
+    `role_label`, `staff_group` ("NCC: Customer services", "" without one), `account` ("Active"
+    or "Deactivated") and `password_set` ("Yes" or "No")."""
+
+    id: int
+    version: int
+    email: str
+    name: str
+    role: str
+    role_label: str
+    organisations: str
+    organisation_ids: tuple[int, ...]
+    staff_group: str
+    staff_group_id: int | None
+    active: bool
+    account: str
+    local_password: bool
+    password_set: str
+    administrable: bool
 
 
-def user_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
-    """The users in at least one of the viewer's organisations, by name: `organisations` names
-    the viewer's organisations they belong to (and how many others), `organisation_ids` lists
-    those of the viewer's; `local_password` says whether a password is set, never the hash;
-    `administrable` whether the viewer may change them (every organisation of theirs is the
-    viewer's). In words: `role_label`, `account` ("Active" or "Deactivated") and
-    `password_set` ("Yes" or "No")."""
+def user_table(*, session: Session, viewer: Viewer) -> tuple[AdminUser, ...]:
+    """The users in at least one of the viewer's organisations, by name (see AdminUser)."""
     in_scope = sa.select(col(UserOrganisation.user_id)).where(
         col(UserOrganisation.organisation_id).in_(list(viewer.organisation_ids))
     )
@@ -117,33 +119,82 @@ def user_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
         .where(col(UserOrganisation.user_id).in_(in_scope))
         .order_by(col(Organisation.name)),
     )
+    found = []
     for user in users:
         mine = [link for link in links if link["user_id"] == user["id"]]
         own = [link for link in mine if link["id"] in viewer.organisation_ids]
         others = len(mine) - len(own)
         names = ", ".join(link["name"] for link in own)
-        user["organisations"] = names + (f" (and {others} other)" if others else "")
-        user["organisation_ids"] = [int(link["id"]) for link in own]
-        user["role"] = Role(user["role"]).value
-        user["role_label"] = Role(user["role"]).label
-        user["active"] = bool(user["active"])
-        user["account"] = "Active" if user["active"] else "Deactivated"
-        user["local_password"] = bool(user["local_password"])
-        user["password_set"] = "Yes" if user["local_password"] else "No"
-        # tracker.permissions: only an administrator of every one of their organisations.
-        user["administrable"] = allowed(
-            viewer, Action.user_administer, organisations(link["id"] for link in mine)
+        role = Role(user["role"])
+        active, password = bool(user["active"]), bool(user["local_password"])
+        found.append(
+            AdminUser(
+                id=int(user["id"]),
+                version=int(user["version"]),
+                email=user["email"],
+                name=user["name"],
+                role=role.value,
+                role_label=role.label,
+                organisations=names + (f" (and {others} other)" if others else ""),
+                organisation_ids=tuple(int(link["id"]) for link in own),
+                staff_group=user["staff_group"] or "",
+                staff_group_id=user["staff_group_id"],
+                active=active,
+                account="Active" if active else "Deactivated",
+                local_password=password,
+                password_set="Yes" if password else "No",
+                # tracker.permissions: only an administrator of every one of their organisations.
+                administrable=allowed(
+                    viewer, Action.user_administer, organisations(link["id"] for link in mine)
+                ),
+            )
         )
-    return frame(users, USER_COLUMNS, optional=("staff_group_id", "organisation_ids"))
+    return tuple(found)
 
 
 def _count(table: type[Any], column: Any, key: Any) -> sa.ScalarSelect[int]:
     return sa.select(sa.func.count()).select_from(table).where(column == key).scalar_subquery()
 
 
-def organisation_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
-    """The viewer's organisations, by name, with how many staff groups, users and programmes
-    (owned) each has."""
+@dataclass(frozen=True)
+class OrganisationUse:
+    """An organisation the viewer administers, with how many staff groups, users and programmes
+    (owned) it has."""
+
+    id: int
+    version: int
+    name: str
+    short_name: str
+    staff_groups: int
+    users: int
+    programmes: int
+
+
+@dataclass(frozen=True)
+class StaffGroupUse:
+    """A staff group with what uses it: users, stakeholders and milestone impacts (what deleting
+    the group would change)."""
+
+    id: int
+    version: int
+    name: str
+    users: int
+    stakeholders: int
+    milestone_impacts: int
+
+    @property
+    def deletion_words(self) -> str:
+        """What deleting the group changes, in a sentence for the confirmation."""
+        return (
+            f"{self.users} user(s) lose their staff group (a staff user then needs a new one "
+            f"before their account can be saved); {self.stakeholders} stakeholder(s) keep their "
+            f"record without a group; {self.milestone_impacts} milestone impact(s) on it are "
+            "deleted, so it drops out of change load."
+        )
+
+
+def organisation_table(*, session: Session, viewer: Viewer) -> tuple[OrganisationUse, ...]:
+    """The viewer's organisations, by name, with what each has (OrganisationUse)."""
     statement = (
         sa.select(
             col(Organisation.id),
@@ -159,13 +210,11 @@ def organisation_table(*, session: Session, viewer: Viewer) -> pd.DataFrame:
         .where(col(Organisation.id).in_(list(viewer.organisation_ids)))
         .order_by(col(Organisation.name))
     )
-    columns = ["id", "version", "name", "short_name", "staff_groups", "users", "programmes"]
-    return frame(rows(session, statement), columns)
+    return tuple(OrganisationUse(**row) for row in rows(session, statement))
 
 
-def staff_group_table(*, session: Session, organisation_id: int) -> pd.DataFrame:
-    """One organisation's staff groups, by name, with what uses each: users, stakeholders and
-    milestone impacts (what deleting the group would change)."""
+def staff_group_table(*, session: Session, organisation_id: int) -> tuple[StaffGroupUse, ...]:
+    """One organisation's staff groups, by name, with what uses each (StaffGroupUse)."""
     statement = (
         sa.select(
             col(StaffGroup.id),
@@ -180,8 +229,7 @@ def staff_group_table(*, session: Session, organisation_id: int) -> pd.DataFrame
         .where(col(StaffGroup.organisation_id) == organisation_id)
         .order_by(col(StaffGroup.name))
     )
-    columns = ["id", "version", "name", "users", "stakeholders", "milestone_impacts"]
-    return frame(rows(session, statement), columns)
+    return tuple(StaffGroupUse(**row) for row in rows(session, statement))
 
 
 # --- The audit trail ----------------------------------------------------------------------------
