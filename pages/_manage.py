@@ -4,19 +4,20 @@ saving with a message a person can act on. Domain rules live in tracker/."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from pages import _common as common
-from tracker import db, permissions
+from tracker import access, db, permissions
 from tracker.access import Viewer, record_refusal
 from tracker.errors import ConflictError, DomainError
 from tracker.models import Role
 from tracker.safe_text import plain_text
+from tracker.services import records
 from tracker.words import key_words
 from tracker.workspace import ProgrammeChoice, TableEditError, managed_programmes
 
@@ -34,6 +35,35 @@ def require_manager() -> Viewer:
     return common.require_viewer(Role.admin, Role.manager)
 
 
+def asked_programme(
+    viewer: Viewer, codes: Collection[str], *, refused: str, warning: str
+) -> str | None:
+    """The programme code the URL asks for (?programme=CODE), or None when it names none or one
+    not in `codes`: that refusal is recorded (`refused` says what was asked for) and `warning`
+    is shown."""
+    asked = st.query_params.get("programme")
+    if asked is not None and asked not in codes:
+        record_refusal(viewer.email, refused.format(code=repr(asked)))
+        st.warning(warning)
+        return None
+    return asked
+
+
+def programme_selectbox(titles: dict[str, str], asked: str | None, *, key: str) -> str:
+    """A selector of programmes by title and code, opening on `asked` (else the first), kept in
+    the URL so a link reopens the same one. The Manage pages and the programme dashboard."""
+    codes = list(titles)
+    code: str = st.selectbox(
+        "Programme",
+        codes,
+        index=codes.index(asked) if asked else 0,
+        format_func=lambda c: f"{titles[c]} ({c})",
+        key=key,
+    )
+    st.query_params["programme"] = code
+    return code
+
+
 def choose_programme(viewer: Viewer) -> ProgrammeChoice:
     """The programme this page works on: a selector kept in the URL (?programme=CODE), so a
     link reopens it. A code the viewer may not change gets a short message and the first one."""
@@ -43,24 +73,24 @@ def choose_programme(viewer: Viewer) -> ProgrammeChoice:
         st.info("There are no programmes in your organisations yet.")
         st.stop()
     by_code = {choice.code: choice for choice in choices}
-    asked = st.query_params.get("programme")
-    if asked is not None and asked not in by_code:
-        record_refusal(viewer.email, f"programme {asked!r} to change")
-        st.warning(
-            "That link names a programme that does not exist or is not yours to change. "
-            "Showing the first one instead."
-        )
-        asked = None
-    codes = list(by_code)
-    code = st.selectbox(
-        "Programme",
-        codes,
-        index=codes.index(asked) if asked else 0,
-        format_func=lambda c: f"{by_code[c].title} ({c})",
-        key=PROGRAMME_CHOICE_KEY,
+    asked = asked_programme(
+        viewer,
+        by_code,
+        refused="programme {code} to change",
+        warning="That link names a programme that does not exist or is not yours to change. "
+        "Showing the first one instead.",
     )
-    st.query_params["programme"] = code
-    return by_code[code]
+    titles = {code: choice.title for code, choice in by_code.items()}
+    return by_code[programme_selectbox(titles, asked, key=PROGRAMME_CHOICE_KEY)]
+
+
+def open_page(title: str) -> tuple[Viewer, ProgrammeChoice]:
+    """The head of a Manage page that works on one programme: managers and administrators only,
+    its title, the message left by the last save, and the programme selector."""
+    viewer = require_manager()
+    st.title(title)
+    show_flash()
+    return viewer, choose_programme(viewer)
 
 
 def may_see_people(viewer: Viewer, programme_id: int) -> bool:
@@ -185,3 +215,23 @@ def save(
         reason = plain_text(error.reason)
         st.error(f"Not saved. {plain_text(where)}: {reason}" if where else f"Not saved. {reason}")
     return None
+
+
+def update_record(
+    session: Session,
+    viewer: Viewer,
+    programme_id: int,
+    service: Callable[..., Any],
+    model: type[SQLModel],
+    values: Mapping[str, Any],
+    *,
+    version: int,
+    **record_id: int,
+) -> int:
+    """Change one record of the programme through `service` (called with `record_id`, e.g.
+    metric_id=3, and `values` validated as `model` at the version the form was built from), after
+    checking again that the viewer manages the programme: the record's new version."""
+    access.require_manager(session, viewer, programme_id)
+    data = records.validated(model, {**values, "version": version})
+    changed = service(session=session, viewer=viewer, data=data, **record_id)
+    return int(changed.version)

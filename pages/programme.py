@@ -5,9 +5,9 @@ import streamlit as st
 
 from pages import _common as common
 from pages import _leadership as leadership
+from pages import _manage as manage
 from pages import _programme_views as views
 from tracker import charts, db, permissions, read, words
-from tracker.access import record_refusal
 from tracker.errors import DomainError
 from tracker.models import Audience, DeliveryConfidence, Role
 from tracker.safe_text import plain_text, safe_markdown
@@ -23,25 +23,16 @@ if rows.empty:
     st.info("There are no programmes in your organisations yet.")
     st.stop()
 
-codes = list(rows["code"])
 titles = dict(zip(rows["code"], rows["title"], strict=True))
-asked = st.query_params.get("programme")
-if asked is not None and asked not in titles:
-    record_refusal(viewer.email, f"programme {asked!r}")
-    st.warning(
-        "That link names a programme that does not exist or is not yours to see. "
-        "Showing the first one instead."
-    )
-    asked = None
-common.warn_unknown_params({"view": VIEWS})
-code = st.selectbox(
-    "Programme",
-    codes,
-    index=codes.index(asked) if asked else 0,
-    format_func=lambda c: f"{titles[c]} ({c})",
-    key="programme_choice",
+asked = manage.asked_programme(
+    viewer,
+    titles,
+    refused="programme {code}",
+    warning="That link names a programme that does not exist or is not yours to see. "
+    "Showing the first one instead.",
 )
-st.query_params["programme"] = code
+common.warn_unknown_params({"view": VIEWS})
+code = manage.programme_selectbox(titles, asked, key="programme_choice")
 row = rows.set_index("code").loc[code]
 programme_id = int(row["programme_id"])
 figures = common.cached(read.programme.programme_figures, programme_id=programme_id, today=today)
