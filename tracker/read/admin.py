@@ -193,13 +193,16 @@ class StaffGroupUse:
         )
 
 
+def _with_counts(table: type[Organisation] | type[StaffGroup], *columns: Any) -> Any:
+    """SELECT a record's id, version and name, then `columns` (what uses it, counted)."""
+    return sa.select(col(table.id), col(table.version), col(table.name), *columns)
+
+
 def organisation_table(*, session: Session, viewer: Viewer) -> tuple[OrganisationUse, ...]:
     """The viewer's organisations, by name, with what each has (OrganisationUse)."""
     statement = (
-        sa.select(
-            col(Organisation.id),
-            col(Organisation.version),
-            col(Organisation.name),
+        _with_counts(
+            Organisation,
             col(Organisation.short_name),
             _count(StaffGroup, StaffGroup.organisation_id, Organisation.id).label("staff_groups"),
             _count(UserOrganisation, UserOrganisation.organisation_id, Organisation.id).label(
@@ -216,10 +219,8 @@ def organisation_table(*, session: Session, viewer: Viewer) -> tuple[Organisatio
 def staff_group_table(*, session: Session, organisation_id: int) -> tuple[StaffGroupUse, ...]:
     """One organisation's staff groups, by name, with what uses each (StaffGroupUse)."""
     statement = (
-        sa.select(
-            col(StaffGroup.id),
-            col(StaffGroup.version),
-            col(StaffGroup.name),
+        _with_counts(
+            StaffGroup,
             _count(User, User.staff_group_id, StaffGroup.id).label("users"),
             _count(Stakeholder, Stakeholder.staff_group_id, StaffGroup.id).label("stakeholders"),
             _count(MilestoneImpact, MilestoneImpact.staff_group_id, StaffGroup.id).label(

@@ -553,6 +553,10 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+# The NewsStory fields taken as the statement reads them.
+_NEWS_AS_READ = ("narrative_id", "programme_id", "programme", "title", "body", "published_on")
+
+
 def published_narratives(
     *,
     session: Session,
@@ -610,18 +614,10 @@ def published_narratives(
         parts = [words.date_words(row["published_on"]), row["programme"]]
         if info is not None:
             parts.append(f"Stage {info.number}: {info.title}")
+        as_read = {name: row[name] for name in _NEWS_AS_READ}
+        stage_title = "" if info is None else info.title
         found.append(
-            NewsStory(
-                narrative_id=int(row["narrative_id"]),
-                programme_id=int(row["programme_id"]),
-                programme=row["programme"],
-                title=row["title"],
-                body=row["body"],
-                stage=stage,
-                stage_title="" if info is None else info.title,
-                published_on=row["published_on"],
-                byline=" · ".join(parts),
-            )
+            NewsStory(**as_read, stage=stage, stage_title=stage_title, byline=" · ".join(parts))
         )
     return tuple(found)
 
