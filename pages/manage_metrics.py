@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
+from pages import _manage_tables as tables
 from tracker import access, db, read, words
 from tracker.models import (
     MetricCreate,
@@ -21,7 +22,6 @@ from tracker.models import (
 from tracker.safe_text import plain_text
 from tracker.services import metrics, records
 from tracker.words import amount_text
-from tracker.workspace import TableEditCounts, apply_table_edits
 
 FIELDS = ("name", "unit", "baseline", "target", "target_date", "direction", "stage")
 LABELS = {"reading_on": "Date"}
@@ -63,17 +63,7 @@ def metric_fields(suffix: str, start: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def text_blanks(values: dict[str, Any]) -> dict[str, Any]:
-    """A cleared note arrives as None; the reading keeps it as empty text."""
-    return {
-        name: "" if value is None and name == "note" else value for name, value in values.items()
-    }
-
-
-viewer = manage.require_manager()
-st.title("Metrics")
-manage.show_flash()
-choice = manage.choose_programme(viewer)
+viewer, choice = manage.open_page("Metrics")
 programme_id = choice.programme_id
 table = common.cached(read.manage.metric_table, programme_id=programme_id)
 
@@ -127,14 +117,16 @@ with st.form(f"metrics_edit_{metric_id}"):
 if submitted:
 
     def update(session: Session) -> int:
-        access.require_manager(session, viewer, programme_id)
-        changed = metrics.update_metric(
-            session=session,
-            viewer=viewer,
+        return manage.update_record(
+            session,
+            viewer,
+            programme_id,
+            metrics.update_metric,
+            MetricUpdate,
+            values,
+            version=expected,
             metric_id=metric_id,
-            data=records.validated(MetricUpdate, values | {"version": expected}),
         )
-        return changed.version
 
     version = manage.save(viewer, update, labels=LABELS)
     if version is not None:
@@ -153,8 +145,7 @@ if expected != int(row["version"]):
 st.header("Readings")
 readings_key = f"metric_readings_{metric_id}"
 editor_key = f"metrics_readings_editor_{metric_id}"
-edits: dict[str, Any] = st.session_state.get(editor_key) or {}
-pending = any(edits.get(part) for part in ("edited_rows", "added_rows", "deleted_rows"))
+pending = tables.pending(editor_key)
 reading_keys = [f"metrics_reading_{field}_{metric_id}" for field in ("date", "value", "note")]
 manage.seed(reading_keys[0], common.today())
 manage.seed(reading_keys[1], None)
@@ -198,12 +189,9 @@ st.caption(
     "All readings, newest first: change, add or delete several at once, then save. One reading "
     "per date."
 )
-st.data_editor(
+tables.editor(
     readings,
     key=editor_key,
-    num_rows="dynamic",
-    hide_index=True,
-    width="stretch",
     column_order=["reading_on", "value", "note"],
     column_config={
         "reading_on": st.column_config.DateColumn("Date", format="D MMM YYYY", required=True),
@@ -211,38 +199,23 @@ st.data_editor(
         "note": st.column_config.TextColumn("Note", max_chars=500, width="large"),
     },
 )
-
-
-def save_readings(session: Session) -> TableEditCounts:
-    access.require_manager(session, viewer, programme_id)
-    return apply_table_edits(
-        session=session,
-        snapshot=readings.to_dict("records"),
-        changes=st.session_state.get(editor_key) or {},
-        columns=["reading_on", "value", "note"],
-        create=lambda values: metrics.record_reading(
-            session=session,
-            viewer=viewer,
-            data=records.validated(
-                MetricReadingCreate, text_blanks(values) | {"metric_id": metric_id}
-            ),
-        ),
-        update=lambda reading_id, version, values: metrics.update_reading(
-            session=session,
-            viewer=viewer,
-            reading_id=reading_id,
-            data=records.validated(MetricReadingUpdate, text_blanks(values) | {"version": version}),
-        ),
-        delete=lambda reading_id, version: metrics.delete_reading(
-            session=session, viewer=viewer, reading_id=reading_id, expected_version=version
-        ),
-    )
-
-
-if st.button("Save readings", type="primary", key="metrics_readings_save", disabled=not pending):
-    counts = manage.save(viewer, save_readings, labels=LABELS)
-    if counts is not None:
-        manage.forget(readings_key, [editor_key])
-        manage.flash(counts.describe(f"readings of “{plain_text(row['name'])}”"))
-        st.rerun()
-manage.reload_button(readings_key, [editor_key], key="metrics_readings_reload")
+tables.save_buttons(
+    viewer,
+    programme_id,
+    tables.EditTable(readings, readings_key, editor_key, ["reading_on", "value", "note"]),
+    tables.RowServices(
+        create=metrics.record_reading,
+        create_model=MetricReadingCreate,
+        update=metrics.update_reading,
+        update_model=MetricReadingUpdate,
+        delete=metrics.delete_reading,
+        id_name="reading_id",
+        parent={"metric_id": metric_id},
+        text_columns=("note",),
+    ),
+    what=f"readings of “{plain_text(row['name'])}”",
+    labels=LABELS,
+    save_label="Save readings",
+    save_key="metrics_readings_save",
+    reload_key="metrics_readings_reload",
+)
