@@ -101,14 +101,14 @@ def run(engine: Engine, label: str, rows: int) -> None:
 
     started = time.perf_counter()
     original = reading.read_table(
-        data, "milestones.csv", header_hints=imports.header_hints("milestones")
+        data, "milestones.csv", header_hints=reading.header_hints("milestones")
     )
-    mapping = imports.guess_mapping("milestones", original.headers)
+    mapping = reading.guess_mapping("milestones", original.headers)
     timings.append(f"read {time.perf_counter() - started:.2f} s")
     changed = reading.read_table(
         milestone_csv(rows, owners="New owner"),
         "milestones.csv",
-        header_hints=imports.header_hints("milestones"),
+        header_hints=reading.header_hints("milestones"),
     )
 
     for attempt, table in (

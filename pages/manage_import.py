@@ -45,7 +45,7 @@ choice = None if kind is ImportKind.programmes else manage.choose_programme(view
 programme_id = choice.programme_id if choice else None
 with db.read_session(common.get_engine()) as session:
     names = read.manage.organisation_choices(session=session)
-    organisation_id = imports.mapping_organisation(
+    organisation_id = read.imports.mapping_organisation(
         session=session, viewer=viewer, programme_id=programme_id
     )
 assert organisation_id is not None  # require_manager: a manager acts for an organisation
@@ -59,7 +59,7 @@ else:
     data = upload.getvalue()
     try:
         reading.check_size(len(data), upload.name)
-        table = reading.read_table(data, upload.name, header_hints=imports.header_hints(kind))
+        table = reading.read_table(data, upload.name, header_hints=reading.header_hints(kind))
     except DomainError as error:
         st.error(f"This file cannot be imported: {plain_text(error.reason)}")
         st.stop()
@@ -67,7 +67,7 @@ else:
     digest = hashlib.sha256(data).hexdigest()[:12]
     with db.read_session(common.get_engine()) as session:
         saved = imports.saved_mapping(session=session, organisation_id=organisation_id, kind=kind)
-    guessed = imports.guess_mapping(kind, table.headers, preferred=saved)
+    guessed = reading.guess_mapping(kind, table.headers, preferred=saved)
 
     st.header("Columns")
     st.markdown(
@@ -77,7 +77,7 @@ else:
     options = [NOT_IMPORTED, *table.headers]
     mapping: dict[str, str | None] = {}
     columns = st.columns(3)
-    for index, spec in enumerate(imports.fields_for(kind)):
+    for index, spec in enumerate(reading.fields_for(kind)):
         key = f"import_map_{kind.value}_{digest}_{spec.key}"
         manage.seed(key, guessed.get(spec.key) or NOT_IMPORTED)
         picked = columns[index % 3].selectbox(
@@ -118,7 +118,7 @@ else:
                         "Column": problem.column or "",
                         "Problem": problem.reason,
                         "Blocks the import": "Yes"
-                        if problem.severity is imports.Severity.error
+                        if problem.severity is reading.Severity.error
                         else "No",
                     }
                     for problem in checked.problems

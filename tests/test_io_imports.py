@@ -24,11 +24,11 @@ from sqlmodel import SQLModel, col, func, select
 
 from tests import factories
 from tests.factories import SYSTEM
-from tracker import db
+from tracker import db, read
 from tracker.access import Viewer
 from tracker.cli import main
 from tracker.errors import DomainError, PermissionDeniedError
-from tracker.io import imports
+from tracker.io import imports, reading
 from tracker.io.imports import ImportPreview, RowAction
 from tracker.io.reading import MAX_IMPORT_BYTES, SkipReason, Table, read_table
 from tracker.models import (
@@ -94,13 +94,13 @@ def _counts(engine: Engine) -> dict[str, int]:
 
 
 def _table(data: bytes, kind: ImportKind | str, filename: str = "upload.csv") -> Table:
-    return read_table(data, filename, header_hints=imports.header_hints(kind))
+    return read_table(data, filename, header_hints=reading.header_hints(kind))
 
 
 def _preview(
     world: World, kind: ImportKind | str, table: Table, **mapping: str | None
 ) -> ImportPreview:
-    guessed = imports.guess_mapping(kind, table.headers) | mapping
+    guessed = reading.guess_mapping(kind, table.headers) | mapping
     with db.read_session(world.engine) as session:
         return imports.preview(
             session=session,
@@ -115,7 +115,7 @@ def _preview(
 def _commit(
     world: World, kind: ImportKind | str, table: Table, **mapping: str | None
 ) -> imports.ImportResult:
-    guessed = imports.guess_mapping(kind, table.headers) | mapping
+    guessed = reading.guess_mapping(kind, table.headers) | mapping
     with db.write_session(world.engine, actor=world.viewer.email) as session:
         return imports.commit_import(
             session=session,
@@ -432,7 +432,7 @@ def test_blank_comment_and_notes_rows_are_skipped_and_each_is_reported(world: Wo
     ],
 )
 def test_dates_are_read_day_first(cell: Any, expected: dt.date) -> None:
-    assert imports.parse_date(cell) == expected
+    assert reading.parse_date(cell) == expected
 
 
 @pytest.mark.parametrize(
@@ -450,7 +450,7 @@ def test_dates_are_read_day_first(cell: Any, expected: dt.date) -> None:
 )
 def test_things_that_are_not_dates_are_refused_with_the_format(cell: Any, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
-        imports.parse_date(cell)
+        reading.parse_date(cell)
 
 
 @pytest.mark.parametrize(
@@ -471,13 +471,13 @@ def test_things_that_are_not_dates_are_refused_with_the_format(cell: Any, reason
     ],
 )
 def test_a_stage_is_read_by_number_key_or_title(cell: Any, stage: Stage) -> None:
-    assert imports.parse_stage(cell) is stage
+    assert reading.parse_stage(cell) is stage
 
 
 @pytest.mark.parametrize("cell", ["7", "0", "planning", "3 vision", "the"])
 def test_an_unknown_stage_is_refused(cell: str) -> None:
     with pytest.raises(ValueError):
-        imports.parse_stage(cell)
+        reading.parse_stage(cell)
 
 
 @pytest.mark.parametrize(
@@ -497,7 +497,7 @@ def test_an_unknown_stage_is_refused(cell: str) -> None:
     ],
 )
 def test_milestone_statuses_in_common_spellings(cell: str, status: MilestoneStatus) -> None:
-    spec = next(s for s in imports.fields_for("milestones") if s.key == "status")
+    spec = next(s for s in reading.fields_for("milestones") if s.key == "status")
     assert spec.parse(cell) is status
 
 
@@ -516,13 +516,13 @@ def test_milestone_statuses_in_common_spellings(cell: str, status: MilestoneStat
     ],
 )
 def test_stance_as_a_number_or_words(cell: Any, stance: int) -> None:
-    assert imports.parse_stance(cell) == stance
+    assert reading.parse_stance(cell) == stance
 
 
 @pytest.mark.parametrize("cell", ["3", "-3", "1.5", "fan", "kind of supportive"])
 def test_a_stance_out_of_scale_is_refused(cell: str) -> None:
     with pytest.raises(ValueError):
-        imports.parse_stance(cell)
+        reading.parse_stance(cell)
 
 
 RATING_SPELLINGS = {
@@ -547,12 +547,12 @@ RATING_SPELLINGS = {
 def test_delivery_confidence_in_every_common_spelling(
     cell: str, rating: DeliveryConfidence
 ) -> None:
-    assert imports.parse_rating(cell) is rating
+    assert reading.parse_rating(cell) is rating
 
 
 @pytest.mark.parametrize("cell", ["On track", "Good", "Green/Amber", "GAR", "tbc", "3"])
 def test_free_text_rating_is_not_guessed(cell: str) -> None:
-    assert isinstance(imports.parse_rating(cell), imports.Unrated)
+    assert isinstance(reading.parse_rating(cell), reading.Unrated)
 
 
 @pytest.mark.parametrize(
@@ -567,13 +567,13 @@ def test_free_text_rating_is_not_guessed(cell: str) -> None:
     ],
 )
 def test_numbers_in_common_spellings(cell: Any, value: float) -> None:
-    assert imports.parse_number(cell) == value
+    assert reading.parse_number(cell) == value
 
 
 @pytest.mark.parametrize("cell", ["12,5", "1,23", "ten", "nan", "1.2.3"])
 def test_ambiguous_or_wrong_numbers_are_refused(cell: str) -> None:
     with pytest.raises(ValueError):
-        imports.parse_number(cell)
+        reading.parse_number(cell)
 
 
 @pytest.mark.parametrize(
@@ -589,12 +589,12 @@ def test_ambiguous_or_wrong_numbers_are_refused(cell: str) -> None:
     ],
 )
 def test_cells_that_look_like_formulas_are_refused(cell: str) -> None:
-    assert imports.formula_problem(cell) == "looks like a spreadsheet formula; remove it"
+    assert reading.formula_problem(cell) == "looks like a spreadsheet formula; remove it"
 
 
 @pytest.mark.parametrize("cell", ["-2", "+1", "-12.5%", "-£5", "Smith-Jones", "a=b", "-", 5])
 def test_numbers_and_ordinary_text_are_not_formulas(cell: Any) -> None:
-    assert imports.formula_problem(cell) is None
+    assert reading.formula_problem(cell) is None
 
 
 @pytest.mark.parametrize(
@@ -618,7 +618,7 @@ def test_numbers_and_ordinary_text_are_not_formulas(cell: Any) -> None:
     ],
 )
 def test_headers_are_matched_by_their_synonyms(kind: str, header: str, field: str) -> None:
-    mapping = imports.guess_mapping(kind, ["Unrelated", header])
+    mapping = reading.guess_mapping(kind, ["Unrelated", header])
     assert mapping[field] == header
 
 
@@ -627,17 +627,17 @@ def test_no_header_names_two_fields_of_one_kind() -> None:
 
     for kind in ImportKind:
         seen: dict[str, str] = {}
-        for spec in imports.fields_for(kind):
+        for spec in reading.fields_for(kind):
             for name in (spec.key, *spec.synonyms):
                 assert seen.setdefault(header_key(name), spec.key) == spec.key, (kind, name)
 
 
 def test_a_saved_mapping_wins_where_its_columns_are_in_the_file() -> None:
     headers = ["Title", "When", "Deadline", "Stage"]
-    mapping = imports.guess_mapping("milestones", headers, preferred={"due_date": "When"})
+    mapping = reading.guess_mapping("milestones", headers, preferred={"due_date": "When"})
     assert mapping["due_date"] == "When"
     assert mapping["title"] == "Title"
-    elsewhere = imports.guess_mapping("milestones", headers, preferred={"due_date": "Gone"})
+    elsewhere = reading.guess_mapping("milestones", headers, preferred={"due_date": "Gone"})
     assert elsewhere["due_date"] == "Deadline"
 
 
@@ -916,7 +916,7 @@ def test_progress_is_reported_up_to_the_total(world: World) -> None:
             viewer=world.viewer,
             kind="milestones",
             table=table,
-            mapping=imports.guess_mapping("milestones", table.headers),
+            mapping=reading.guess_mapping("milestones", table.headers),
             programme_id=world.programme_id,
             progress=lambda done, total: calls.append((done, total)),
         )
@@ -1053,7 +1053,7 @@ def test_a_mapping_is_saved_per_organisation_and_kind_and_replaced_on_save(world
     assert none is None
     assert _count(world.engine, ImportMapping) == 1
     assert (
-        imports.mapping_from_json(imports.mapping_to_json("milestones", mapping), kind="milestones")
+        reading.mapping_from_json(reading.mapping_to_json("milestones", mapping), kind="milestones")
         == mapping
     )
 
@@ -1082,7 +1082,7 @@ def test_saving_a_mapping_for_another_organisation_is_refused(world: World) -> N
 )
 def test_a_bad_mapping_file_is_refused(text: str, reason: str) -> None:
     with pytest.raises(DomainError, match=reason):
-        imports.mapping_from_json(text, kind="milestones")
+        reading.mapping_from_json(text, kind="milestones")
 
 
 # --- Messy files at random --------------------------------------------------------------------
@@ -1351,7 +1351,7 @@ def test_cli_uses_a_mapping_file(
     text = "Thing;When;Bit;Who\r\nMapped by file;01/10/2026;equip;Ann\r\n"
     mapping = tmp_path / "mapping.json"
     mapping.write_text(
-        imports.mapping_to_json(
+        reading.mapping_to_json(
             "milestones", {"title": "Thing", "due_date": "When", "stage": "Bit", "owner": None}
         )
     )
@@ -1472,10 +1472,10 @@ def test_the_saved_column_choices_are_the_owners_when_the_viewer_acts_for_it(
     factories.user(engine, [beta, alpha], email=email)
     viewer = factories.viewer(engine, email)
     with db.read_session(engine) as session:
-        for_programme = imports.mapping_organisation(
+        for_programme = read.imports.mapping_organisation(
             session=session, viewer=viewer, programme_id=owned_by_beta
         )
-        for_programmes = imports.mapping_organisation(
+        for_programmes = read.imports.mapping_organisation(
             session=session, viewer=viewer, programme_id=None
         )
     assert (for_programme, for_programmes) == (beta, alpha)  # Alpha is first by name

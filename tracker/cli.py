@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from tracker import access, clock, db, faults
 from tracker.errors import DomainError, NotFoundError
-from tracker.models import Organisation, Programme, Role, StaffGroup, User
+from tracker.models import ImportKind, Organisation, Programme, Role, StaffGroup, User
 from tracker.models.organisation import OrganisationCreate, StaffGroupCreate, UserCreate, UserUpdate
 from tracker.seed import demo
 from tracker.services import records
@@ -265,10 +265,11 @@ def import_command(args: argparse.Namespace) -> int:
     """Import a spreadsheet (CSV or XLSX) of programmes, milestones, stakeholders, assessments or
     metric readings as the manager named by --as: print the mapping used and every problem, then
     write every row or none (none with --dry-run)."""
+    from tracker import read
     from tracker.io import imports, reading
 
-    kind = imports.ImportKind(args.kind)
-    if kind is not imports.ImportKind.programmes and not args.programme:
+    kind = ImportKind(args.kind)
+    if kind is not ImportKind.programmes and not args.programme:
         print(f"tracker import: importing {kind.value} needs --programme CODE", file=sys.stderr)
         return EXIT_USAGE
     path = Path(args.file)
@@ -286,22 +287,22 @@ def import_command(args: argparse.Namespace) -> int:
                 if programme is None or programme.id is None:
                     raise NotFoundError("programme", f"no programme has the code {code}")
                 programme_id = programme.id
-            table = reading.read_table(data, path.name, header_hints=imports.header_hints(kind))
-            guessed = imports.guess_mapping(kind, table.headers)
+            table = reading.read_table(data, path.name, header_hints=reading.header_hints(kind))
+            guessed = reading.guess_mapping(kind, table.headers)
             if written is not None:
                 # The file decides every field it names (null: not imported); others are guessed.
-                mapping = guessed | imports.mapping_from_json(written, kind=kind)
+                mapping = guessed | reading.mapping_from_json(written, kind=kind)
                 source = f"from {args.mapping}"
             else:
                 saved = None
-                organisation_id = imports.mapping_organisation(
+                organisation_id = read.imports.mapping_organisation(
                     session=session, viewer=viewer, programme_id=programme_id
                 )
                 if organisation_id is not None:
                     saved = imports.saved_mapping(
                         session=session, organisation_id=organisation_id, kind=kind
                     )
-                mapping = imports.guess_mapping(kind, table.headers, preferred=saved)
+                mapping = reading.guess_mapping(kind, table.headers, preferred=saved)
                 source = "saved for the organisation" if saved else "guessed from the headers"
             # What the preview checked is exactly what is written below.
             request: dict[str, Any] = {"kind": kind, "table": table, "mapping": mapping}
@@ -309,7 +310,7 @@ def import_command(args: argparse.Namespace) -> int:
             checked = imports.preview(session=session, viewer=viewer, **request)
         print(table.describe())
         print(f"Columns ({source}):")
-        for spec in imports.fields_for(kind):
+        for spec in reading.fields_for(kind):
             column = mapping.get(spec.key)
             print(f"  {spec.label:<22} <- {column if column else '(not imported)'}")
         for title, problems in (("Errors", checked.errors), ("Warnings", checked.warnings)):

@@ -5,10 +5,22 @@ and the shared SQL building blocks beside them (`sql`). Callers name the module 
 ``read.programme.forecast(...)``. Nothing here writes.
 """
 
-from tracker.read import admin, manage, people, portfolio, privacy, programme, settings, sql, staff
+from tracker.read import (
+    admin,
+    imports,
+    manage,
+    people,
+    portfolio,
+    privacy,
+    programme,
+    settings,
+    sql,
+    staff,
+)
 
 __all__ = [
     "admin",
+    "imports",
     "manage",
     "people",
     "portfolio",
