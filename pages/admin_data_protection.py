@@ -98,7 +98,7 @@ with retention_tab:
 
     if st.toggle("Preview a retention run", key="dp_retention_preview"):
         with db.read_session(engine) as session:
-            preview = read.admin.retention_preview(session=session, viewer=viewer, today=today)
+            preview = privacy.retention_preview(session=session, viewer=viewer, today=today)
         st.markdown(plain_text(preview.report.describe()))
         if not preview.programmes.empty:
             st.dataframe(
@@ -139,7 +139,7 @@ with retention_tab:
                         st.error("Nothing was anonymised. Tick the box to confirm first.")
                     else:
                         try:
-                            report = read.admin.apply_retention(engine, viewer=viewer, today=today)
+                            report = privacy.apply_retention(engine, viewer=viewer, today=today)
                         except DomainError as error:
                             st.error(f"Nothing was anonymised. {plain_text(error.reason)}")
                         else:
@@ -222,6 +222,6 @@ with erasure_tab:
                     st.error(f"Not erased. {plain_text(error.reason)}")
                 else:
                     st.session_state.pop(confirm_key, None)
-                    st.session_state[LAST_ERASURE] = read.admin.erasure_summary(erasure)
+                    st.session_state[LAST_ERASURE] = privacy.erasure_summary(erasure)
                     manage.flash(plain_text(erasure.describe()))
                     st.rerun()

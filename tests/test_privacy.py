@@ -23,8 +23,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, col, select
 
 from tests import factories
+from tests.admin_screen import OTHER, count_rows, two_councils_in
 from tests.factories import SYSTEM
-from tracker import access, db, privacy, read
+from tracker import access, clock, db, privacy, read
 from tracker.access import Viewer
 from tracker.errors import DomainError, NotFoundError, PermissionDeniedError
 from tracker.io import subject_access
@@ -1252,3 +1253,35 @@ def test_tracker_retention_dry_run_then_for_real(
     assert _with_token(engine, "Kim Retained") == []
     assert main(["retention", "--months", "0"]) == 1
     assert "between 1 and 240" in capsys.readouterr().err
+
+
+def test_retention_preview_flags_programmes_outside_the_admins_organisations(
+    sqlite_engine: Engine,
+) -> None:
+    two_councils = two_councils_in(sqlite_engine)
+    engine, viewer = two_councils["engine"], two_councils["viewer"]
+    pid = factories.programme(
+        engine,
+        two_councils["b"],
+        start_date=dt.date(2019, 1, 1),
+        target_end_date=dt.date(2020, 1, 1),
+    )
+    with db.write_session(engine, actor=OTHER) as session:
+        programmes.update_programme(
+            session=session,
+            viewer=SYSTEM,
+            programme_id=pid,
+            data=records.validated(
+                ProgrammeUpdate,
+                {"status": "closed", "closed_on": dt.date(2020, 1, 1), "version": 1},
+            ),
+        )
+    person = factories.stakeholder(engine, pid, name="Kept Person")
+    with db.read_session(engine) as session:
+        preview = privacy.retention_preview(session=session, viewer=viewer, today=clock.today())
+        code = session.get(Programme, pid)
+    assert code is not None and preview.outside == (code.code,)
+    assert preview.report.stakeholder_ids == (person,)
+    with pytest.raises(PermissionDeniedError):
+        privacy.apply_retention(engine, viewer=viewer, today=clock.today())
+    assert count_rows(engine, Stakeholder, Stakeholder.name == "Kept Person") == 1

@@ -14,17 +14,12 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests import factories
-from tests.admin_screen import LONG_PASSWORD, OTHER, count_rows, record_attempt, two_councils_in
+from tests.admin_screen import LONG_PASSWORD, OTHER, record_attempt, two_councils_in
 from tests.factories import SYSTEM
 from tracker import clock, db, read
-from tracker.errors import DomainError, PermissionDeniedError
-from tracker.models import (
-    Programme,
-    ProgrammeUpdate,
-    Stakeholder,
-)
+from tracker.errors import DomainError
 from tracker.models.organisation import StaffGroupCreate
-from tracker.services import organisations, programmes, records
+from tracker.services import organisations, records
 
 
 @pytest.fixture
@@ -120,37 +115,6 @@ def test_changes_text_reads_each_changed_field_and_never_shows_a_password_hash()
     assert read.admin.changes_text("erase", None, erased).endswith(
         "3 records rewritten, 0 audit events redacted"
     )
-
-
-def test_retention_preview_flags_programmes_outside_the_admins_organisations(
-    two_councils: dict[str, Any],
-) -> None:
-    engine, viewer = two_councils["engine"], two_councils["viewer"]
-    pid = factories.programme(
-        engine,
-        two_councils["b"],
-        start_date=dt.date(2019, 1, 1),
-        target_end_date=dt.date(2020, 1, 1),
-    )
-    with db.write_session(engine, actor=OTHER) as session:
-        programmes.update_programme(
-            session=session,
-            viewer=SYSTEM,
-            programme_id=pid,
-            data=records.validated(
-                ProgrammeUpdate,
-                {"status": "closed", "closed_on": dt.date(2020, 1, 1), "version": 1},
-            ),
-        )
-    person = factories.stakeholder(engine, pid, name="Kept Person")
-    with db.read_session(engine) as session:
-        preview = read.admin.retention_preview(session=session, viewer=viewer, today=clock.today())
-        code = session.get(Programme, pid)
-    assert code is not None and preview.outside == (code.code,)
-    assert preview.report.stakeholder_ids == (person,)
-    with pytest.raises(PermissionDeniedError):
-        read.admin.apply_retention(engine, viewer=viewer, today=clock.today())
-    assert count_rows(engine, Stakeholder, Stakeholder.name == "Kept Person") == 1
 
 
 def test_sign_in_attempts_of_people_outside_the_admins_organisations_are_not_shown(

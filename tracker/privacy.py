@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
@@ -35,7 +36,7 @@ from sqlmodel import Session, SQLModel, col, select
 from tracker import audit, clock, db, permissions
 from tracker.access import Viewer
 from tracker.errors import DomainError, NotFoundError, PermissionDeniedError
-from tracker.models import AuditAction, Programme, ProgrammeStatus
+from tracker.models import AuditAction, Programme, ProgrammeStatus, Role
 from tracker.read.privacy import (
     BATCH,
     ERASED,
@@ -46,6 +47,7 @@ from tracker.read.privacy import (
     own_events,
     personal_values,
     programme_of,
+    programmes_past_retention,
     record_history,
     require_person_data,
     search_for,
@@ -53,6 +55,7 @@ from tracker.read.privacy import (
     subject_of,
 )
 from tracker.read.settings import setting_value
+from tracker.read.sql import frame
 from tracker.services.settings import store_setting
 
 RETENTION_SETTING = "retention_months"
@@ -535,18 +538,65 @@ def run_retention(
     )
 
 
+@dataclass(frozen=True)
+class RetentionPreview:
+    """A dry run of retention: `programmes` lists the programmes past retention (code, title,
+    organisation, closed_on, stakeholders to anonymise); `outside` the codes of those owned by
+    organisations the viewer does not administer; `deleted` counts stakeholders whose record
+    was deleted but whose audit copies still hold personal data."""
+
+    report: RetentionReport
+    programmes: pd.DataFrame
+    outside: tuple[str, ...]
+    deleted: int
+
+
+def retention_preview(*, session: Session, viewer: Viewer, today: dt.date) -> RetentionPreview:
+    """What a retention run today would anonymise, with the stored retention period; writes
+    nothing."""
+    months = retention_months(session=session)
+    report = run_retention(session=session, today=today, months=months, dry_run=True)
+    found = programmes_past_retention(
+        session=session,
+        programme_ids=report.programme_ids,
+        stakeholder_ids=report.stakeholder_ids,
+    )
+    outside = tuple(r["code"] for r in found if r["organisation_id"] not in viewer.organisation_ids)
+    columns = ["code", "title", "organisation", "closed_on", "stakeholders"]
+    held = sum(int(r["stakeholders"]) for r in found)
+    return RetentionPreview(
+        report, frame(found, columns), outside, len(report.stakeholder_ids) - held
+    )
+
+
 def apply_retention(
     engine: Engine,
     *,
     today: dt.date,
     months: int | None = None,
     dry_run: bool = False,
-    actor: str = "system",
+    viewer: Viewer | None = None,
 ) -> RetentionReport:
     """run_retention in its own transaction (with the stored retention period unless `months`
-    is given), then `clean_up_storage` when anything was anonymised."""
-    with db.write_session(engine, actor=actor) as session:
+    is given), then `clean_up_storage` when anything was anonymised.
+
+    Without a viewer it runs as the installation (`tracker retention`). With one, it runs as that
+    administrator and is refused unless they administer every organisation with a programme past
+    retention: retention covers every organisation, so an administrator of all of them has to
+    run it."""
+    if viewer is not None and viewer.role is not Role.admin:
+        raise PermissionDeniedError(None, "Only administrators can run retention.")
+    with db.write_session(engine, actor=viewer.email if viewer else "system") as session:
         period = retention_months(session=session) if months is None else months
+        if viewer is not None:
+            outside = retention_preview(session=session, viewer=viewer, today=today).outside
+            if outside:
+                raise PermissionDeniedError(
+                    None,
+                    "Retention covers every organisation, and these programmes past retention "
+                    f"belong to organisations you do not administer: {', '.join(outside)}. "
+                    "Ask an administrator of those organisations to run it.",
+                )
         report = run_retention(session=session, today=today, months=period, dry_run=dry_run)
     if report.erasures:
         clean_up_storage(engine, report.tables)
@@ -566,3 +616,11 @@ def record_subject_access(
     _values, programme, _current = subject_of(session, viewer, stakeholder_id)
     details = {"programme_id": programme.id, "format": file_format}
     return _write_event(session, AuditAction.subject_access, stakeholder_id, details)
+
+
+def erasure_summary(report: ErasureReport) -> list[Mapping[str, Any]]:
+    """An erasure's rewritten records per table, as rows for a table on screen."""
+    return [
+        {"Record type": table.replace("_", " "), "Records rewritten": count}
+        for table, count in report.records_changed.items()
+    ]

@@ -6,19 +6,16 @@ would anonymise."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
-from tracker import audit, db, privacy, words
+from tracker import audit, words
 from tracker.access import Viewer, people_programme_ids, visible_programme_ids
-from tracker.errors import DomainError, PermissionDeniedError
+from tracker.errors import DomainError
 from tracker.models import (
     AuditAction,
     AuditEvent,
@@ -36,7 +33,7 @@ from tracker.models import (
 )
 from tracker.ownership import PEOPLE_TABLES
 from tracker.permissions import Action, allowed, organisations, require
-from tracker.read.sql import frame, rows
+from tracker.read.sql import rows
 
 # --- Users and organisations --------------------------------------------------------------------
 
@@ -525,82 +522,3 @@ def sign_in_attempts(
         )
         for attempt in _newest(session, SignInAttempt, where.conditions(viewer), limit)
     )
-
-
-# --- Retention ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetentionPreview:
-    """A dry run of retention: `programmes` lists the programmes past retention (code, title,
-    organisation, closed_on, stakeholders to anonymise); `outside` the codes of those owned by
-    organisations the viewer does not administer; `deleted` counts stakeholders whose record
-    was deleted but whose audit copies still hold personal data."""
-
-    report: privacy.RetentionReport
-    programmes: pd.DataFrame
-    outside: tuple[str, ...]
-    deleted: int
-
-
-def retention_preview(*, session: Session, viewer: Viewer, today: dt.date) -> RetentionPreview:
-    """What a retention run today would anonymise, with the stored retention period; writes
-    nothing."""
-    months = privacy.retention_months(session=session)
-    report = privacy.run_retention(session=session, today=today, months=months, dry_run=True)
-    due = sa.select(sa.func.count()).where(
-        col(Stakeholder.programme_id) == col(Programme.id),
-        col(Stakeholder.id).in_(list(report.stakeholder_ids)),
-    )
-    found = rows(
-        session,
-        sa.select(
-            col(Programme.code),
-            col(Programme.title),
-            col(Organisation.name).label("organisation"),
-            col(Programme.organisation_id),
-            col(Programme.closed_on),
-            due.scalar_subquery().label("stakeholders"),
-        )
-        .join(Organisation, col(Organisation.id) == col(Programme.organisation_id))
-        .where(col(Programme.id).in_(list(report.programme_ids)))
-        .order_by(col(Programme.closed_on), col(Programme.code)),
-    )
-    outside = tuple(r["code"] for r in found if r["organisation_id"] not in viewer.organisation_ids)
-    columns = ["code", "title", "organisation", "closed_on", "stakeholders"]
-    held = sum(int(r["stakeholders"]) for r in found)
-    return RetentionPreview(
-        report, frame(found, columns), outside, len(report.stakeholder_ids) - held
-    )
-
-
-def apply_retention(engine: Engine, *, viewer: Viewer, today: dt.date) -> privacy.RetentionReport:
-    """Run retention now, as this administrator, with the stored period (then compact storage,
-    as `tracker.privacy.apply_retention` does). Refused when a programme past retention belongs
-    to an organisation the administrator does not administer: retention covers every
-    organisation, so an administrator of all of them has to run it."""
-    if viewer.role is not Role.admin:
-        raise PermissionDeniedError(None, "Only administrators can run retention.")
-    with db.write_session(engine, actor=viewer.email) as session:
-        preview = retention_preview(session=session, viewer=viewer, today=today)
-        if preview.outside:
-            raise PermissionDeniedError(
-                None,
-                "Retention covers every organisation, and these programmes past retention "
-                f"belong to organisations you do not administer: {', '.join(preview.outside)}. "
-                "Ask an administrator of those organisations to run it.",
-            )
-        report = privacy.run_retention(
-            session=session, today=today, months=preview.report.months, dry_run=False
-        )
-    if report.erasures:
-        privacy.clean_up_storage(engine, report.tables)
-    return report
-
-
-def erasure_summary(report: privacy.ErasureReport) -> list[Mapping[str, Any]]:
-    """An erasure's rewritten records per table, as rows for a table on screen."""
-    return [
-        {"Record type": table.replace("_", " "), "Records rewritten": count}
-        for table, count in report.records_changed.items()
-    ]

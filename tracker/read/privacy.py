@@ -783,3 +783,28 @@ def subject_access_export(
     own_name = str(values.get("name") or "")
     other_names = _other_names(connection, programme.id or 0, stakeholder_id, own_name)
     return dict(_anonymised(export, matcher(other_names)))
+
+
+def programmes_past_retention(
+    *, session: Session, programme_ids: Iterable[int], stakeholder_ids: Iterable[int]
+) -> list[dict[str, Any]]:
+    """The programmes a retention run would reach (code, title, organisation, organisation_id,
+    closed_on), oldest closed first, each with how many of `stakeholder_ids` it still holds."""
+    due = sa.select(sa.func.count()).where(
+        col(Stakeholder.programme_id) == col(Programme.id),
+        col(Stakeholder.id).in_(list(stakeholder_ids)),
+    )
+    query = (
+        sa.select(
+            col(Programme.code),
+            col(Programme.title),
+            col(Organisation.name).label("organisation"),
+            col(Programme.organisation_id),
+            col(Programme.closed_on),
+            due.scalar_subquery().label("stakeholders"),
+        )
+        .join(Organisation, col(Organisation.id) == col(Programme.organisation_id))
+        .where(col(Programme.id).in_(list(programme_ids)))
+        .order_by(col(Programme.closed_on), col(Programme.code))
+    )
+    return [dict(row) for row in session.execute(query).mappings()]
