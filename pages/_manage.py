@@ -224,6 +224,7 @@ def update_record(
     service: Callable[..., Any],
     model: type[SQLModel],
     values: Mapping[str, Any],
+    /,
     *,
     version: int,
     **record_id: int,

@@ -1,7 +1,6 @@
 """Manage: Programme details. Start a new programme, or keep the open programme's details and
 partners current."""
 
-import datetime as dt
 from decimal import Decimal
 
 import streamlit as st
@@ -9,11 +8,11 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
+from pages import _manage_new_programme as new_programme
 from tracker import access, db, read
-from tracker.errors import PermissionDeniedError
-from tracker.models import LawfulBasis, ProgrammeCreate, ProgrammeStatus, ProgrammeUpdate
+from tracker.models import LawfulBasis, ProgrammeStatus, ProgrammeUpdate
 from tracker.safe_text import plain_text
-from tracker.services import programmes, records
+from tracker.services import programmes
 from tracker.words import key_words
 
 LABELS = {
@@ -34,7 +33,7 @@ LABELS = {
     "expected_benefits": "Expected benefits",
     "partners": "Partners",
 }
-DATES = {"min_value": dt.date(2000, 1, 1), "max_value": dt.date(2100, 12, 31)}
+DATES = new_programme.DATES
 LAWFUL_BASIS_HELP = (
     "UK GDPR lets you hold personal data only with a lawful basis. Stakeholders' stance and "
     "notes are personal data, so the programme records which basis it relies on; for a "
@@ -43,8 +42,16 @@ LAWFUL_BASIS_HELP = (
 )
 
 
-def words(value: str) -> str:
-    return key_words(value)
+def partner_choice(label: str, key: str, help: str) -> None:
+    """Organisations this programme may be pooled with; only the owner's managers choose."""
+    st.multiselect(
+        label,
+        pool.offered,
+        format_func=organisations.__getitem__,
+        key=key,
+        disabled=not shares,
+        help=help,
+    )
 
 
 def pounds(value: float | None) -> Decimal | None:
@@ -59,55 +66,7 @@ with db.read_session(engine) as session:
     organisations = read.manage.organisation_choices(session=session)
 
 # Above the selector, so someone whose organisations have no programme yet can start one.
-own = [org_id for org_id in organisations if org_id in viewer.organisation_ids]
-with st.expander("Start a new programme", icon=":material/add:"):
-    manage.seed("programme_new_start", common.today())
-    manage.seed("programme_new_end", common.today() + dt.timedelta(days=730))
-    with st.form("programme_new"):
-        new_code = st.text_input(
-            "Code",
-            key="programme_new_code",
-            max_chars=20,
-            help="A short reference people type and import by, in capital letters, digits and "
-            "hyphens, e.g. NCC-CARE-RECORD. It cannot be changed later.",
-        )
-        new_title = st.text_input("Title", key="programme_new_title", max_chars=160)
-        new_owner = st.selectbox(
-            "Owning organisation",
-            own,
-            format_func=organisations.__getitem__,
-            key="programme_new_owner",
-        )
-        left, right = st.columns(2)
-        new_start = left.date_input(
-            "Start date", key="programme_new_start", format="DD/MM/YYYY", **DATES
-        )
-        new_end = right.date_input(
-            "Target end date", key="programme_new_end", format="DD/MM/YYYY", **DATES
-        )
-        if st.form_submit_button("Create programme", icon=":material/add:"):
-            code = new_code.strip().upper()
-
-            def create(session: Session) -> str:
-                if new_owner not in viewer.organisation_ids:
-                    raise PermissionDeniedError(
-                        "organisation_id", "you can start programmes only for your organisations"
-                    )
-                data = {"code": code, "title": new_title.strip(), "organisation_id": new_owner}
-                data |= {"start_date": new_start, "target_end_date": new_end}
-                new = records.validated(ProgrammeCreate, data)
-                return programmes.create_programme(session=session, viewer=viewer, data=new).title
-
-            created = manage.save(viewer, create, labels=LABELS)
-            if created is not None:
-                manage.open_programme(code)
-                for key in ("programme_new_code", "programme_new_title"):
-                    st.session_state.pop(key, None)
-                manage.flash(
-                    f"Created {plain_text(created)} ({plain_text(code)}) with its six stages. "
-                    "Fill in its details below."
-                )
-                st.rerun()
+new_programme.new_programme_form(viewer, organisations, LABELS)
 
 choice = manage.choose_programme(viewer)
 pid = choice.programme_id
@@ -173,7 +132,7 @@ with st.form(f"programme_details_{pid}"):
     left.date_input("Start date", key=keys["start_date"], format="DD/MM/YYYY", **DATES)
     right.date_input("Target end date", key=keys["target_end_date"], format="DD/MM/YYYY", **DATES)
     left.selectbox(
-        "Status", [s.value for s in ProgrammeStatus], format_func=words, key=keys["status"]
+        "Status", [s.value for s in ProgrammeStatus], format_func=key_words, key=keys["status"]
     )
     right.date_input(
         "Closed on (only when the status is closed)",
@@ -185,7 +144,7 @@ with st.form(f"programme_details_{pid}"):
     st.selectbox(
         "Lawful basis for holding stakeholder data",
         [basis.value for basis in LawfulBasis],
-        format_func=words,
+        format_func=key_words,
         key=keys["lawful_basis"],
         help="The UK GDPR Article 6 basis: public task, legitimate interests, legal "
         "obligation, consent, contract or vital interests.",
@@ -202,23 +161,17 @@ with st.form(f"programme_details_{pid}"):
         format="%.2f",
         help="The financial benefits the business case expects, in pounds.",
     )
-    st.multiselect(
+    partner_choice(
         "Partners",
-        pool.offered,
-        format_func=organisations.__getitem__,
-        key=keys["partners"],
-        disabled=not shares,
-        help="Other organisations pooling resources into this programme. Their managers can "
+        keys["partners"],
+        "Other organisations pooling resources into this programme. Their managers can "
         "change its plan too, and milestones can land on their staff groups. Only the owning "
         "organisation's managers choose partners, and only organisations they act for.",
     )
-    st.multiselect(
+    partner_choice(
         "Partners with a data-sharing agreement",
-        pool.offered,
-        format_func=organisations.__getitem__,
-        key=keys["sharing"],
-        disabled=not shares,
-        help="Only these partners' managers see and keep the programme's stakeholders (stance, "
+        keys["sharing"],
+        "Only these partners' managers see and keep the programme's stakeholders (stance, "
         "notes, engagements). Record one only when the agreement is signed.",
     )
     if not shares:
@@ -239,12 +192,15 @@ if submitted:
     changes["expected_benefits"] = pounds(draft["expected_benefits"])
 
     def save_details(session: Session) -> int:
-        access.require_manager(session, viewer, pid)
-        saved = programmes.update_programme(
-            session=session,
-            viewer=viewer,
+        version_now = manage.update_record(
+            session,
+            viewer,
+            pid,
+            programmes.update_programme,
+            ProgrammeUpdate,
+            changes,
+            version=version,
             programme_id=pid,
-            data=records.validated(ProgrammeUpdate, changes | {"version": version}),
         )
         if (draft["partners"], draft["sharing"]) != (partners, sharing):
             programmes.set_partners(
@@ -254,7 +210,7 @@ if submitted:
                 organisation_ids=draft["partners"],
                 sharing_ids=draft["sharing"],
             )
-        return saved.version
+        return version_now
 
     new_version = manage.save(viewer, save_details, labels=LABELS)
     if new_version is not None:
