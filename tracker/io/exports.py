@@ -13,48 +13,28 @@ type, with human column headers that the spreadsheet import reads back.
   manager or administrator of every programme exported (tracker.access.require_manager). Without
   it those record types, and the names milestones depend on, are left out. Staff never export.
 
-Each table is read with one query for all the programmes at once.
+Each table is read (tracker.read.exports) with one query for all the programmes at once; this
+module decides who may export what and lays the rows out as files.
 """
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Executable
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from tracker import access, permissions, read
 from tracker.access import Viewer
 from tracker.errors import PermissionDeniedError
 from tracker.io.tables import Cell, Sheet, csv_bytes, xlsx_bytes
 from tracker.models import (
-    Assessment,
-    Barrier,
-    Engagement,
-    EngagementStakeholder,
-    ExitCriterion,
-    InfluenceLink,
-    Metric,
-    MetricReading,
-    Milestone,
-    MilestoneDependency,
-    MilestoneImpact,
-    Narrative,
-    Organisation,
-    Programme,
-    ProgrammePartner,
     Role,
-    StaffGroup,
     Stage,
-    StageRecord,
-    Stakeholder,
 )
+from tracker.read.exports import Rows
 from tracker.stages import stage_title
 from tracker.vocabulary import ADKAR
 
@@ -290,27 +270,27 @@ def export_tables(
     personal data without the right to manage a programme.
     """
     ids = _allowed(session, viewer, programme_ids, personal_data=personal_data)
-    reader = _Reader(session, ids)
+    layout = _Layout(session, ids)
     tables = [
-        Table(PROGRAMMES, reader.programmes()),
-        Table(STAGES, reader.stages()),
-        Table(EXIT_CRITERIA, reader.exit_criteria()),
-        _milestones_table(reader.milestones(), personal_data=personal_data),
+        Table(PROGRAMMES, layout.programmes()),
+        Table(STAGES, layout.stages()),
+        Table(EXIT_CRITERIA, layout.exit_criteria()),
+        _milestones_table(layout.milestones(), personal_data=personal_data),
     ]
     if personal_data:
         tables += [
-            Table(STAKEHOLDERS, reader.stakeholders()),
-            Table(ASSESSMENTS, reader.assessments()),
-            Table(ENGAGEMENTS, reader.engagements()),
+            Table(STAKEHOLDERS, layout.stakeholders()),
+            Table(ASSESSMENTS, layout.assessments()),
+            Table(ENGAGEMENTS, layout.engagements()),
         ]
     tables += [
-        Table(BARRIERS, reader.barriers()),
-        Table(METRICS, reader.metrics()),
-        Table(METRIC_READINGS, reader.metric_readings()),
-        Table(NARRATIVES, reader.narratives()),
+        Table(BARRIERS, layout.barriers()),
+        Table(METRICS, layout.metrics()),
+        Table(METRIC_READINGS, layout.metric_readings()),
+        Table(NARRATIVES, layout.narratives()),
     ]
     if personal_data:
-        tables.append(Table(INFLUENCE_LINKS, reader.influence_links()))
+        tables.append(Table(INFLUENCE_LINKS, layout.influence_links()))
     return tables
 
 
@@ -355,10 +335,6 @@ def export_xlsx(
     return xlsx_bytes(table.sheet for table in tables)
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
 def _joined(values: Iterable[str]) -> str:
     return LIST_SEPARATOR.join(values)
 
@@ -374,8 +350,7 @@ def _allowed(
             None, "Exports are for managers, administrators and leadership, not staff accounts."
         )
     if programme_ids is None:
-        visible = session.exec(access.visible_programme_ids(viewer)).all()
-        ids = sorted({int(programme_id) for programme_id in visible})
+        ids = read.exports.visible_programme_ids(session, viewer)
     else:
         ids = sorted(set(programme_ids))
     for programme_id in ids:
@@ -395,55 +370,39 @@ def _allowed(
     return ids
 
 
-# --- Reading the tables -----------------------------------------------------------------------
+# --- Laying the tables out --------------------------------------------------------------------
 
 
-class _Reader:
-    """Reads each table once for all the programmes, as rows in their record type's order."""
+class _Layout:
+    """Lays out each table (read once for all the programmes by tracker.read.exports) as rows in
+    their record type's order."""
 
     def __init__(self, session: Session, programme_ids: Sequence[int]) -> None:
         self.session = session
         self.ids = list(programme_ids)
-        self.codes: dict[int, str] = {}
-        if self.ids:
-            statement: Executable = sa.select(col(Programme.id), col(Programme.code)).where(
-                col(Programme.id).in_(self.ids)
-            )
-            self.codes = {row["id"]: row["code"] for row in self._rows(statement)}
+        self.codes = read.exports.programme_codes(session, self.ids)
 
-    def _rows(self, statement: Executable) -> list[dict[str, Any]]:
-        if not self.ids:
-            return []
-        return [
-            {name: _plain(value) for name, value in row.items()}
-            for row in read.sql.rows(self.session, statement)
-        ]
+    def _read(self, reader: Callable[[Session, Sequence[int]], Rows]) -> Rows:
+        return reader(self.session, self.ids)
 
     def _code(self, row: dict[str, Any]) -> str:
         return self.codes[row["programme_id"]]
 
-    def _cells(self, statement: Executable, names: Sequence[str]) -> list[tuple[Cell, ...]]:
-        """The statement's rows sorted by programme code (then in the statement's order), each as
-        its programme's code followed by the named columns."""
-        rows = sorted(self._rows(statement), key=self._code)
-        return [(self._code(row), *(row[name] for name in names)) for row in rows]
+    def _cells(self, rows: Rows, names: Sequence[str]) -> list[tuple[Cell, ...]]:
+        """The rows sorted by programme code (then in the order read), each as its programme's
+        code followed by the named columns."""
+        return [(self._code(row), *(row[name] for name in names)) for row in self._by_code(rows)]
+
+    def _by_code(self, rows: Rows) -> Rows:
+        return sorted(rows, key=self._code)
+
+    def _by_stage(self, rows: Rows) -> Rows:
+        return sorted(rows, key=lambda r: (self._code(r), _STAGE_ORDER[Stage(r["stage"])]))
 
     def programmes(self) -> list[tuple[Cell, ...]]:
         partners: defaultdict[int, list[str]] = defaultdict(list)
-        statement: Executable = (
-            sa.select(col(ProgrammePartner.programme_id), col(Organisation.short_name))
-            .join(Organisation, col(Organisation.id) == col(ProgrammePartner.organisation_id))
-            .where(col(ProgrammePartner.programme_id).in_(self.ids))
-            .order_by(col(Organisation.short_name))
-        )
-        for row in self._rows(statement):
+        for row in self._read(read.exports.programme_partners):
             partners[row["programme_id"]].append(row["short_name"])
-        statement = (
-            sa.select(Programme.__table__, col(Organisation.short_name).label("owner"))  # type: ignore[attr-defined]
-            .join(Organisation, col(Organisation.id) == col(Programme.organisation_id))
-            .where(col(Programme.id).in_(self.ids))
-            .order_by(col(Programme.code))
-        )
         return [
             (
                 row["code"],
@@ -462,16 +421,10 @@ class _Reader:
                 row["summary"],
                 row["vision_statement"],
             )
-            for row in self._rows(statement)
+            for row in self._read(read.exports.programmes)
         ]
 
     def stages(self) -> list[tuple[Cell, ...]]:
-        statement: Executable = sa.select(StageRecord.__table__).where(  # type: ignore[attr-defined]
-            col(StageRecord.programme_id).in_(self.ids)
-        )
-        rows = sorted(
-            self._rows(statement), key=lambda r: (self._code(r), _STAGE_ORDER[Stage(r["stage"])])
-        )
         return [
             (
                 self._code(row),
@@ -483,65 +436,23 @@ class _Reader:
                 row["actual_end"],
                 row["narrative"],
             )
-            for row in rows
+            for row in self._by_stage(self._read(read.exports.stages))
         ]
 
     def exit_criteria(self) -> list[tuple[Cell, ...]]:
-        statement: Executable = (
-            sa.select(
-                ExitCriterion.__table__,  # type: ignore[attr-defined]
-                col(StageRecord.programme_id),
-                col(StageRecord.stage),
-            )
-            .join(StageRecord, col(StageRecord.id) == col(ExitCriterion.stage_record_id))
-            .where(col(StageRecord.programme_id).in_(self.ids))
-            .order_by(col(ExitCriterion.position), col(ExitCriterion.id))
-        )
-        rows = sorted(
-            self._rows(statement), key=lambda r: (self._code(r), _STAGE_ORDER[Stage(r["stage"])])
-        )
         return [
             (self._code(row), row["stage"], row["position"], row["text"], row["met"])
-            for row in rows
+            for row in self._by_stage(self._read(read.exports.exit_criteria))
         ]
 
     def milestones(self) -> list[tuple[Cell, ...]]:
-        in_programmes = col(Milestone.programme_id).in_(self.ids)
         impacts: defaultdict[int, list[str]] = defaultdict(list)
-        statement: Executable = (
-            sa.select(
-                col(MilestoneImpact.milestone_id),
-                col(MilestoneImpact.impact),
-                col(StaffGroup.name),
-                col(Organisation.short_name),
-            )
-            .join(Milestone, col(Milestone.id) == col(MilestoneImpact.milestone_id))
-            .join(StaffGroup, col(StaffGroup.id) == col(MilestoneImpact.staff_group_id))
-            .join(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
-            .where(in_programmes)
-            .order_by(col(Organisation.short_name), col(StaffGroup.name))
-        )
-        for row in self._rows(statement):
+        for row in self._read(read.exports.milestone_impacts):
             label = staff_group_label(row["short_name"], row["name"])
             impacts[row["milestone_id"]].append(f"{label} ({row['impact']})")
         needs: defaultdict[int, list[str]] = defaultdict(list)
-        statement = (
-            sa.select(col(MilestoneDependency.milestone_id), col(Stakeholder.name))
-            .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
-            .join(Stakeholder, col(Stakeholder.id) == col(MilestoneDependency.stakeholder_id))
-            .where(in_programmes)
-            .order_by(col(Stakeholder.name))
-        )
-        for row in self._rows(statement):
+        for row in self._read(read.exports.milestone_needs):
             needs[row["milestone_id"]].append(row["name"])
-        statement = (
-            sa.select(Milestone.__table__)  # type: ignore[attr-defined]
-            .where(in_programmes)
-            .order_by(col(Milestone.due_date), col(Milestone.title), col(Milestone.id))
-        )
-        rows = sorted(
-            self._rows(statement), key=lambda r: (self._code(r), _STAGE_ORDER[Stage(r["stage"])])
-        )
         return [
             (
                 self._code(row),
@@ -555,22 +466,10 @@ class _Reader:
                 _joined(impacts[row["id"]]),
                 _joined(needs[row["id"]]),
             )
-            for row in rows
+            for row in self._by_stage(self._read(read.exports.milestones))
         ]
 
     def stakeholders(self) -> list[tuple[Cell, ...]]:
-        statement: Executable = (
-            sa.select(
-                Stakeholder.__table__,  # type: ignore[attr-defined]
-                col(StaffGroup.name).label("group_name"),
-                col(Organisation.short_name).label("group_organisation"),
-            )
-            .outerjoin(StaffGroup, col(StaffGroup.id) == col(Stakeholder.staff_group_id))
-            .outerjoin(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
-            .where(col(Stakeholder.programme_id).in_(self.ids))
-            .order_by(col(Stakeholder.name))
-        )
-        rows = sorted(self._rows(statement), key=self._code)
         return [
             (
                 self._code(row),
@@ -586,22 +485,12 @@ class _Reader:
                 row["relationship_owner"],
                 row["notes"],
             )
-            for row in rows
+            for row in self._by_code(self._read(read.exports.stakeholders))
         ]
 
     def assessments(self) -> list[tuple[Cell, ...]]:
-        statement: Executable = (
-            sa.select(
-                Assessment.__table__,  # type: ignore[attr-defined]
-                col(Stakeholder.programme_id),
-                col(Stakeholder.name).label("stakeholder_name"),
-            )
-            .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
-            .where(col(Stakeholder.programme_id).in_(self.ids))
-            .order_by(col(Stakeholder.name), col(Assessment.assessed_on), col(Assessment.id))
-        )
         return self._cells(
-            statement,
+            self._read(read.exports.assessments),
             (
                 "stakeholder_name",
                 "assessed_on",
@@ -614,23 +503,9 @@ class _Reader:
         )
 
     def engagements(self) -> list[tuple[Cell, ...]]:
-        in_programmes = col(Engagement.programme_id).in_(self.ids)
         attendees: defaultdict[int, list[str]] = defaultdict(list)
-        statement: Executable = (
-            sa.select(col(EngagementStakeholder.engagement_id), col(Stakeholder.name))
-            .join(Engagement, col(Engagement.id) == col(EngagementStakeholder.engagement_id))
-            .join(Stakeholder, col(Stakeholder.id) == col(EngagementStakeholder.stakeholder_id))
-            .where(in_programmes)
-            .order_by(col(Stakeholder.name))
-        )
-        for row in self._rows(statement):
+        for row in self._read(read.exports.engagement_attendees):
             attendees[row["engagement_id"]].append(row["name"])
-        statement = (
-            sa.select(Engagement.__table__)  # type: ignore[attr-defined]
-            .where(in_programmes)
-            .order_by(col(Engagement.occurred_on), col(Engagement.id))
-        )
-        rows = sorted(self._rows(statement), key=self._code)
         return [
             (
                 self._code(row),
@@ -642,66 +517,33 @@ class _Reader:
                 row["follow_up_done"],
                 _joined(attendees[row["id"]]),
             )
-            for row in rows
+            for row in self._by_code(self._read(read.exports.engagements))
         ]
 
     def barriers(self) -> list[tuple[Cell, ...]]:
-        statement: Executable = (
-            sa.select(Barrier.__table__)  # type: ignore[attr-defined]
-            .where(col(Barrier.programme_id).in_(self.ids))
-            .order_by(col(Barrier.title), col(Barrier.id))
-        )
         return self._cells(
-            statement,
+            self._read(read.exports.barriers),
             ("title", "kind", "category", "likelihood", "impact", "owner", "mitigation", "status"),
         )
 
     def metrics(self) -> list[tuple[Cell, ...]]:
-        statement: Executable = (
-            sa.select(Metric.__table__)  # type: ignore[attr-defined]
-            .where(col(Metric.programme_id).in_(self.ids))
-            .order_by(col(Metric.name))
-        )
         return self._cells(
-            statement, ("name", "unit", "baseline", "target", "target_date", "direction", "stage")
+            self._read(read.exports.metrics),
+            ("name", "unit", "baseline", "target", "target_date", "direction", "stage"),
         )
 
     def metric_readings(self) -> list[tuple[Cell, ...]]:
-        statement: Executable = (
-            sa.select(
-                MetricReading.__table__,  # type: ignore[attr-defined]
-                col(Metric.programme_id),
-                col(Metric.name).label("metric_name"),
-            )
-            .join(Metric, col(Metric.id) == col(MetricReading.metric_id))
-            .where(col(Metric.programme_id).in_(self.ids))
-            .order_by(col(Metric.name), col(MetricReading.reading_on))
+        return self._cells(
+            self._read(read.exports.metric_readings), ("metric_name", "reading_on", "value", "note")
         )
-        return self._cells(statement, ("metric_name", "reading_on", "value", "note"))
 
     def narratives(self) -> list[tuple[Cell, ...]]:
-        statement: Executable = (
-            sa.select(Narrative.__table__)  # type: ignore[attr-defined]
-            .where(col(Narrative.programme_id).in_(self.ids))
-            .order_by(col(Narrative.title), col(Narrative.id))
-        )
         return self._cells(
-            statement, ("title", "stage", "audience", "status", "author", "published_on", "body")
+            self._read(read.exports.narratives),
+            ("title", "stage", "audience", "status", "author", "published_on", "body"),
         )
 
     def influence_links(self) -> list[tuple[Cell, ...]]:
-        source = aliased(Stakeholder)
-        target = aliased(Stakeholder)
-        statement: Executable = (
-            sa.select(
-                col(source.programme_id),
-                col(source.name).label("from_name"),
-                col(target.name).label("to_name"),
-                col(InfluenceLink.strength),
-            )
-            .join(source, col(source.id) == col(InfluenceLink.from_stakeholder_id))
-            .join(target, col(target.id) == col(InfluenceLink.to_stakeholder_id))
-            .where(col(source.programme_id).in_(self.ids))
-            .order_by(col(source.name), col(target.name))
+        return self._cells(
+            self._read(read.exports.influence_links), ("from_name", "to_name", "strength")
         )
-        return self._cells(statement, ("from_name", "to_name", "strength"))

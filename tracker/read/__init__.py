@@ -7,6 +7,7 @@ and the shared SQL building blocks beside them (`sql`). Callers name the module 
 
 from tracker.read import (
     admin,
+    exports,
     imports,
     manage,
     people,
@@ -20,6 +21,7 @@ from tracker.read import (
 
 __all__ = [
     "admin",
+    "exports",
     "imports",
     "manage",
     "people",
