@@ -4,8 +4,10 @@ record's own services."""
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -42,24 +44,17 @@ def one_to_five(label: str, **settings: Any) -> Any:
     return st.column_config.NumberColumn(label, min_value=1, max_value=5, step=1, **settings)
 
 
-def editor(rows: pd.DataFrame, *, key: str, **settings: Any) -> None:
-    """A table the user edits in place: rows can be added at its foot and deleted."""
-    st.data_editor(rows, key=key, num_rows="dynamic", hide_index=True, width="stretch", **settings)
-
-
 @dataclass(frozen=True)
 class RowServices:
-    """The services that save a table's rows, and how an edited row becomes their input."""
+    """The services that save a table's rows. Each takes session= and viewer=; create and update
+    take data= (the input model their signature names), update and delete the row's id (their
+    one other keyword, e.g. barrier_id=) and delete expected_version=."""
 
-    create: Callable[..., object]  # service(session=, viewer=, data=create_model)
-    create_model: type[SQLModel]
-    update: Callable[..., object]  # service(session=, viewer=, <id_name>=, data=update_model)
-    update_model: type[SQLModel]
-    delete: Callable[..., object]  # service(session=, viewer=, <id_name>=, expected_version=)
-    id_name: str
-    parent: Mapping[str, int]  # what every new row belongs to, e.g. {"programme_id": 7}
+    create: Callable[..., object]
+    update: Callable[..., object]
+    delete: Callable[..., object]
     # A cleared text cell arrives as None; these columns keep it as empty text.
-    text_columns: tuple[str, ...] = field(default=())
+    text_columns: tuple[str, ...] = ()
 
     def values(self, row: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -67,27 +62,43 @@ class RowServices:
             for name, value in row.items()
         }
 
+    @property
+    def id_name(self) -> str:
+        common = {"session", "viewer", "data", "expected_version"}
+        (name,) = (p for p in inspect.signature(self.delete).parameters if p not in common)
+        return name
+
+
+def input_model(service: Callable[..., object]) -> type[SQLModel]:
+    """The model a service's data= takes, read from its signature (written there once)."""
+    model: type[SQLModel] = typing.get_type_hints(service)["data"]
+    return model
+
 
 @dataclass(frozen=True)
 class EditTable:
-    """One bulk-edit table on a page: its rows as opened and the keys of its state."""
+    """One bulk-edit table on a page: its rows as opened, the keys of its state, the columns
+    passed to the services, the services, and what every new row belongs to."""
 
     rows: pd.DataFrame
     record_key: str  # the snapshot's key (pages/_manage.snapshot)
     editor_key: str
-    columns: Sequence[str]  # the columns passed to the services
+    columns: Sequence[str]
+    services: RowServices
+    parent: Mapping[str, int]  # e.g. {"programme_id": 7}
 
-    def apply(self, session: Session, viewer: Viewer, services: RowServices) -> TableEditCounts:
-        """Every edit saved through `services`, all or nothing (TableEditError otherwise)."""
+    def apply(self, session: Session, viewer: Viewer) -> TableEditCounts:
+        """Every edit saved through the services, all or nothing (TableEditError otherwise)."""
+        services = self.services
 
         def create(values: dict[str, Any]) -> object:
-            data = services.values(values) | dict(services.parent)
-            model = records.validated(services.create_model, data)
+            data = services.values(values) | dict(self.parent)
+            model = records.validated(input_model(services.create), data)
             return services.create(session=session, viewer=viewer, data=model)
 
         def update(row_id: int, version: int, values: dict[str, Any]) -> object:
             data = services.values(values) | {"version": version}
-            model = records.validated(services.update_model, data)
+            model = records.validated(input_model(services.update), data)
             return services.update(
                 session=session, viewer=viewer, data=model, **{services.id_name: row_id}
             )
@@ -111,29 +122,38 @@ class EditTable:
         )
 
 
-def save_buttons(
+def editor(table: EditTable, **settings: Any) -> None:
+    """The table for the user to edit in place: rows can be added at its foot and deleted."""
+    st.data_editor(
+        table.rows,
+        key=table.editor_key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        **settings,
+    )
+
+
+def save_button(
     viewer: Viewer,
     programme_id: int,
     table: EditTable,
-    services: RowServices,
+    label: str,
     *,
-    what: str,
+    key: str,
     labels: dict[str, str],
-    save_label: str,
-    save_key: str,
-    reload_key: str,
+    what: str,
 ) -> None:
-    """The table's save button (every row or none, then a message counting `what` changed) and
-    its reload button (discard the edits and show the rows as saved now)."""
-    if st.button(save_label, type="primary", key=save_key, disabled=not pending(table.editor_key)):
+    """The table's save button: every row or none, then a message counting `what` changed (a
+    refusal names the rows and columns, in `labels`' words). Enabled while edits are pending."""
+    if st.button(label, type="primary", key=key, disabled=not pending(table.editor_key)):
 
         def save_rows(session: Session) -> TableEditCounts:
             access.require_manager(session, viewer, programme_id)
-            return table.apply(session, viewer, services)
+            return table.apply(session, viewer)
 
         counts = manage.save(viewer, save_rows, labels=labels)
         if counts is not None:
             manage.forget(table.record_key, [table.editor_key])
             manage.flash(counts.describe(what))
             st.rerun()
-    manage.reload_button(table.record_key, [table.editor_key], key=reload_key)

@@ -8,7 +8,6 @@ from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_tables as tables
 from tracker import db, read
-from tracker.models import BarrierCreate, BarrierUpdate
 from tracker.services import barriers
 
 COLUMNS = ["title", "kind", "category", "likelihood", "impact", "owner", "mitigation", "status"]
@@ -22,7 +21,12 @@ LABELS = {
     "mitigation": "Mitigation",
     "status": "Status",
 }
-TEXT_COLUMNS = ("title", "owner", "mitigation")
+SERVICES = tables.RowServices(
+    barriers.create_barrier,
+    barriers.update_barrier,
+    barriers.delete_barrier,
+    text_columns=("title", "owner", "mitigation"),
+)
 
 viewer, choice = manage.open_page("Barriers")
 programme_id = choice.programme_id
@@ -70,9 +74,11 @@ st.caption(
     "Add a row at the foot of the table; select rows and press Delete to remove them. "
     "Nothing is saved until you press **Save changes**."
 )
+edit = tables.EditTable(
+    view, record_key, editor_key, COLUMNS, SERVICES, {"programme_id": programme_id}
+)
 tables.editor(
-    view,
-    key=editor_key,
+    edit,
     column_order=[
         "title",
         "kind",
@@ -114,23 +120,7 @@ tables.editor(
     },
 )
 
-tables.save_buttons(
-    viewer,
-    programme_id,
-    tables.EditTable(view, record_key, editor_key, COLUMNS),
-    tables.RowServices(
-        create=barriers.create_barrier,
-        create_model=BarrierCreate,
-        update=barriers.update_barrier,
-        update_model=BarrierUpdate,
-        delete=barriers.delete_barrier,
-        id_name="barrier_id",
-        parent={"programme_id": programme_id},
-        text_columns=TEXT_COLUMNS,
-    ),
-    what="barriers",
-    labels=LABELS,
-    save_label="Save changes",
-    save_key="barriers_save",
-    reload_key="barriers_reload",
+tables.save_button(
+    viewer, programme_id, edit, "Save changes", key="barriers_save", labels=LABELS, what="barriers"
 )
+manage.reload_button(record_key, [editor_key], key="barriers_reload")

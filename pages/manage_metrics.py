@@ -15,7 +15,6 @@ from tracker import access, db, read, words
 from tracker.models import (
     MetricCreate,
     MetricReadingCreate,
-    MetricReadingUpdate,
     MetricUpdate,
     Stage,
 )
@@ -23,6 +22,10 @@ from tracker.safe_text import plain_text
 from tracker.services import metrics, records
 from tracker.words import amount_text
 
+READING_COLUMNS = ["reading_on", "value", "note"]
+READINGS = tables.RowServices(
+    metrics.record_reading, metrics.update_reading, metrics.delete_reading, text_columns=("note",)
+)
 FIELDS = ("name", "unit", "baseline", "target", "target_date", "direction", "stage")
 LABELS = {"reading_on": "Date"}
 NEW = {"name": "", "unit": "", "baseline": 0.0, "target": 0.0, "direction": "up"}
@@ -189,33 +192,26 @@ st.caption(
     "All readings, newest first: change, add or delete several at once, then save. One reading "
     "per date."
 )
+edit = tables.EditTable(
+    readings, readings_key, editor_key, READING_COLUMNS, READINGS, {"metric_id": metric_id}
+)
 tables.editor(
-    readings,
-    key=editor_key,
-    column_order=["reading_on", "value", "note"],
+    edit,
+    column_order=READING_COLUMNS,
     column_config={
         "reading_on": st.column_config.DateColumn("Date", format="D MMM YYYY", required=True),
         "value": st.column_config.NumberColumn("Value", required=True),
         "note": st.column_config.TextColumn("Note", max_chars=500, width="large"),
     },
 )
-tables.save_buttons(
+what = f"readings of “{plain_text(row['name'])}”"
+tables.save_button(
     viewer,
     programme_id,
-    tables.EditTable(readings, readings_key, editor_key, ["reading_on", "value", "note"]),
-    tables.RowServices(
-        create=metrics.record_reading,
-        create_model=MetricReadingCreate,
-        update=metrics.update_reading,
-        update_model=MetricReadingUpdate,
-        delete=metrics.delete_reading,
-        id_name="reading_id",
-        parent={"metric_id": metric_id},
-        text_columns=("note",),
-    ),
-    what=f"readings of “{plain_text(row['name'])}”",
+    edit,
+    "Save readings",
+    key="metrics_readings_save",
     labels=LABELS,
-    save_label="Save readings",
-    save_key="metrics_readings_save",
-    reload_key="metrics_readings_reload",
+    what=what,
 )
+manage.reload_button(readings_key, [editor_key], key="metrics_readings_reload")

@@ -11,7 +11,7 @@ from pages import _manage_milestone_links as links
 from pages import _manage_tables as tables
 from pages._manage_milestone_links import stage_label
 from tracker import access, db, read
-from tracker.models import MilestoneCreate, MilestoneStatus, MilestoneUpdate, Stage
+from tracker.models import MilestoneStatus, Stage
 from tracker.services import milestones
 from tracker.words import key_words
 
@@ -27,6 +27,9 @@ LABELS = {
     "dependencies": "Stakeholders",
 }
 EDITABLE = ("title", "stage", "owner", "due_date", "status", "weight")
+SERVICES = tables.RowServices(
+    milestones.create_milestone, milestones.update_milestone, milestones.delete_milestone
+)
 
 
 def words(value: str) -> str:
@@ -86,9 +89,9 @@ st.caption(shown)
 
 # --- The table -------------------------------------------------------------------------------
 dates = {"format": "D MMM YYYY"}
+edit = tables.EditTable(view, record_key, editor_key, EDITABLE, SERVICES, {"programme_id": pid})
 tables.editor(
-    view,
-    key=editor_key,
+    edit,
     alt="The programme's milestones, editable: one row per milestone",
     column_order=("row", *EDITABLE, "completed_date"),
     disabled=("row", "completed_date"),
@@ -122,25 +125,10 @@ st.caption(
     "Nothing is saved until you press Save changes, and then either every change is saved or "
     "none is."
 )
-tables.save_buttons(
-    viewer,
-    pid,
-    tables.EditTable(view, record_key, editor_key, EDITABLE),
-    tables.RowServices(
-        create=milestones.create_milestone,
-        create_model=MilestoneCreate,
-        update=milestones.update_milestone,
-        update_model=MilestoneUpdate,
-        delete=milestones.delete_milestone,
-        id_name="milestone_id",
-        parent={"programme_id": pid},
-    ),
-    what="milestones",
-    labels=LABELS,
-    save_label="Save changes",
-    save_key="milestones_save",
-    reload_key=f"milestones_reload_{pid}",
+tables.save_button(
+    viewer, pid, edit, "Save changes", key="milestones_save", labels=LABELS, what="milestones"
 )
+manage.reload_button(record_key, [editor_key], key=f"milestones_reload_{pid}")
 
 # --- One milestone: the staff groups it lands on and the stakeholders it needs -----------------
 st.header("Who a milestone affects and whose support it needs")
