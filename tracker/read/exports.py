@@ -55,6 +55,38 @@ def _rows(session: Session, ids: Sequence[int], statement: Executable) -> Rows:
     ]
 
 
+def _whole(session: Session, ids: Sequence[int], model: Any, *order: Any) -> Rows:
+    """Every column of the programmes' records of `model` (a table with a programme_id)."""
+    statement: Executable = (
+        sa.select(model.__table__).where(col(model.programme_id).in_(ids)).order_by(*order)
+    )
+    return _rows(session, ids, statement)
+
+
+def _names(session: Session, ids: Sequence[int], link: Any, parent: Any, via: str) -> Rows:
+    """(<parent>_id, name) of each stakeholder `link` ties to a record of `parent` (through its
+    column `via`, e.g. milestone_id), by name."""
+    link_id = getattr(link, via)
+    statement: Executable = (
+        sa.select(col(link_id), col(Stakeholder.name))
+        .join(parent, col(parent.id) == col(link_id))
+        .join(Stakeholder, col(Stakeholder.id) == col(link.stakeholder_id))
+        .where(col(parent.programme_id).in_(ids))
+        .order_by(col(Stakeholder.name))
+    )
+    return _rows(session, ids, statement)
+
+
+def _with_parent(ids: Sequence[int], model: Any, parent: Any, via: str, label: str) -> Any:
+    """Every column of `model`'s records whose `parent` (reached through the column `via`)
+    belongs to the programmes, with the parent's programme_id and name (as `label`)."""
+    return (
+        sa.select(model.__table__, col(parent.programme_id), col(parent.name).label(label))
+        .join(parent, col(parent.id) == col(getattr(model, via)))
+        .where(col(parent.programme_id).in_(ids))
+    )
+
+
 def visible_programme_ids(session: Session, viewer: Viewer) -> list[int]:
     """The ids of every programme the viewer may see, in order."""
     visible = session.exec(access.visible_programme_ids(viewer)).all()
@@ -93,10 +125,7 @@ def programmes(session: Session, ids: Sequence[int]) -> Rows:
 
 def stages(session: Session, ids: Sequence[int]) -> Rows:
     """Every column of the programmes' stage records."""
-    statement: Executable = sa.select(StageRecord.__table__).where(  # type: ignore[attr-defined]
-        col(StageRecord.programme_id).in_(ids)
-    )
-    return _rows(session, ids, statement)
+    return _whole(session, ids, StageRecord)
 
 
 def exit_criteria(session: Session, ids: Sequence[int]) -> Rows:
@@ -136,24 +165,13 @@ def milestone_impacts(session: Session, ids: Sequence[int]) -> Rows:
 
 def milestone_needs(session: Session, ids: Sequence[int]) -> Rows:
     """(milestone_id, name) of each stakeholder a milestone depends on, by name."""
-    statement: Executable = (
-        sa.select(col(MilestoneDependency.milestone_id), col(Stakeholder.name))
-        .join(Milestone, col(Milestone.id) == col(MilestoneDependency.milestone_id))
-        .join(Stakeholder, col(Stakeholder.id) == col(MilestoneDependency.stakeholder_id))
-        .where(col(Milestone.programme_id).in_(ids))
-        .order_by(col(Stakeholder.name))
-    )
-    return _rows(session, ids, statement)
+    return _names(session, ids, MilestoneDependency, Milestone, "milestone_id")
 
 
 def milestones(session: Session, ids: Sequence[int]) -> Rows:
     """Every column of the milestones, by due date then title."""
-    statement: Executable = (
-        sa.select(Milestone.__table__)  # type: ignore[attr-defined]
-        .where(col(Milestone.programme_id).in_(ids))
-        .order_by(col(Milestone.due_date), col(Milestone.title), col(Milestone.id))
-    )
-    return _rows(session, ids, statement)
+    order = (col(Milestone.due_date), col(Milestone.title), col(Milestone.id))
+    return _whole(session, ids, Milestone, *order)
 
 
 def stakeholders(session: Session, ids: Sequence[int]) -> Rows:
@@ -176,85 +194,44 @@ def stakeholders(session: Session, ids: Sequence[int]) -> Rows:
 def assessments(session: Session, ids: Sequence[int]) -> Rows:
     """Every column of the assessments, with the stakeholder's programme_id and name
     (`stakeholder_name`), by stakeholder then date."""
-    statement: Executable = (
-        sa.select(
-            Assessment.__table__,  # type: ignore[attr-defined]
-            col(Stakeholder.programme_id),
-            col(Stakeholder.name).label("stakeholder_name"),
-        )
-        .join(Stakeholder, col(Stakeholder.id) == col(Assessment.stakeholder_id))
-        .where(col(Stakeholder.programme_id).in_(ids))
-        .order_by(col(Stakeholder.name), col(Assessment.assessed_on), col(Assessment.id))
-    )
+    statement = _with_parent(
+        ids, Assessment, Stakeholder, "stakeholder_id", "stakeholder_name"
+    ).order_by(col(Stakeholder.name), col(Assessment.assessed_on), col(Assessment.id))
     return _rows(session, ids, statement)
 
 
 def engagement_attendees(session: Session, ids: Sequence[int]) -> Rows:
     """(engagement_id, name) of each stakeholder at an engagement, by name."""
-    statement: Executable = (
-        sa.select(col(EngagementStakeholder.engagement_id), col(Stakeholder.name))
-        .join(Engagement, col(Engagement.id) == col(EngagementStakeholder.engagement_id))
-        .join(Stakeholder, col(Stakeholder.id) == col(EngagementStakeholder.stakeholder_id))
-        .where(col(Engagement.programme_id).in_(ids))
-        .order_by(col(Stakeholder.name))
-    )
-    return _rows(session, ids, statement)
+    return _names(session, ids, EngagementStakeholder, Engagement, "engagement_id")
 
 
 def engagements(session: Session, ids: Sequence[int]) -> Rows:
     """Every column of the engagements, by date."""
-    statement: Executable = (
-        sa.select(Engagement.__table__)  # type: ignore[attr-defined]
-        .where(col(Engagement.programme_id).in_(ids))
-        .order_by(col(Engagement.occurred_on), col(Engagement.id))
-    )
-    return _rows(session, ids, statement)
+    return _whole(session, ids, Engagement, col(Engagement.occurred_on), col(Engagement.id))
 
 
 def barriers(session: Session, ids: Sequence[int]) -> Rows:
     """Every column of the barriers, by title."""
-    statement: Executable = (
-        sa.select(Barrier.__table__)  # type: ignore[attr-defined]
-        .where(col(Barrier.programme_id).in_(ids))
-        .order_by(col(Barrier.title), col(Barrier.id))
-    )
-    return _rows(session, ids, statement)
+    return _whole(session, ids, Barrier, col(Barrier.title), col(Barrier.id))
 
 
 def metrics(session: Session, ids: Sequence[int]) -> Rows:
     """Every column of the metrics, by name."""
-    statement: Executable = (
-        sa.select(Metric.__table__)  # type: ignore[attr-defined]
-        .where(col(Metric.programme_id).in_(ids))
-        .order_by(col(Metric.name))
-    )
-    return _rows(session, ids, statement)
+    return _whole(session, ids, Metric, col(Metric.name))
 
 
 def metric_readings(session: Session, ids: Sequence[int]) -> Rows:
     """Every column of the readings, with the metric's programme_id and name (`metric_name`),
     by metric then date."""
-    statement: Executable = (
-        sa.select(
-            MetricReading.__table__,  # type: ignore[attr-defined]
-            col(Metric.programme_id),
-            col(Metric.name).label("metric_name"),
-        )
-        .join(Metric, col(Metric.id) == col(MetricReading.metric_id))
-        .where(col(Metric.programme_id).in_(ids))
-        .order_by(col(Metric.name), col(MetricReading.reading_on))
+    statement = _with_parent(ids, MetricReading, Metric, "metric_id", "metric_name").order_by(
+        col(Metric.name), col(MetricReading.reading_on)
     )
     return _rows(session, ids, statement)
 
 
 def narratives(session: Session, ids: Sequence[int]) -> Rows:
     """Every column of the narratives, by title."""
-    statement: Executable = (
-        sa.select(Narrative.__table__)  # type: ignore[attr-defined]
-        .where(col(Narrative.programme_id).in_(ids))
-        .order_by(col(Narrative.title), col(Narrative.id))
-    )
-    return _rows(session, ids, statement)
+    return _whole(session, ids, Narrative, col(Narrative.title), col(Narrative.id))
 
 
 def influence_links(session: Session, ids: Sequence[int]) -> Rows:
