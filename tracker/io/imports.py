@@ -263,6 +263,30 @@ class _Importer:
         changes = records.validated(self.update_input, {**plan.data, **version})
         self.update_with(**given, **{self.record_key: plan.record_id}, data=changes)
 
+    # For kinds whose rows name a record on a day: the two fields, and the reasons when no
+    # record or several have the name ({name} and {count} filled in).
+    named: ClassVar[tuple[str, str, str, str]]
+
+    def named_on_day(
+        self, row: int, values: Mapping[str, Any], by_name: Mapping[str, Sequence[_T]]
+    ) -> tuple[str, _T | None, dt.date | None]:
+        """For a row naming a record on a day (`named`): how a person reads the row ("name,
+        31/03/2026"), the one record of `by_name` it names, and the day; the record is None
+        when the name or day is missing, or after reporting that no record or several have
+        the name."""
+        name_field, day_field, none, several = self.named
+        name = str(values.get(name_field) or "")
+        day = values.get(day_field)
+        label = f"{name}, {day:%d/%m/%Y}" if isinstance(day, dt.date) else name
+        found = by_name.get(_fold(name), [])
+        if name and len(found) != 1:
+            reason = (several if found else none).format(name=name, count=len(found))
+            self.report.error(row, name_field, reason)
+            return label, None, None
+        if not found or not isinstance(day, dt.date):
+            return label, None, None
+        return label, found[0], day
+
     def first_time(self, row: int, key: Any, field: str, what: str) -> bool:
         """False (and an error) when an earlier row of the file has the same natural key."""
         earlier = self.seen.setdefault(key, row)
@@ -551,6 +575,12 @@ class _Assessments(_Importer):
     update_input = AssessmentUpdate
     record_key = "assessment_id"
     field_of = {"stakeholder_id": "stakeholder"}
+    named = (
+        "stakeholder",
+        "assessed_on",
+        "no stakeholder of this programme is called '{name}' (import stakeholders first)",
+        "{count} stakeholders are called '{name}'",
+    )
 
     def load(self, rows: Sequence[Mapping[str, Any]]) -> None:
         self.people = self.stakeholders_by_name()
@@ -559,21 +589,9 @@ class _Assessments(_Importer):
             self.by_day[(assessment.stakeholder_id, assessment.assessed_on)].append(assessment)
 
     def plan(self, row: int, values: Mapping[str, Any], failed: set[str]) -> RowPlan:
-        name = str(values.get("stakeholder") or "")
-        day = values.get("assessed_on")
-        label = f"{name}, {day:%d/%m/%Y}" if isinstance(day, dt.date) else name
-        people = self.people.get(_fold(name), [])
-        if name and len(people) != 1:
-            reason = (
-                f"no stakeholder of this programme is called '{name}' (import stakeholders first)"
-                if not people
-                else f"{len(people)} stakeholders are called '{name}'"
-            )
-            self.report.error(row, "stakeholder", reason)
+        label, person, day = self.named_on_day(row, values, self.people)
+        if person is None or day is None:
             return RowPlan(row, RowAction.invalid, label)
-        if not people or not isinstance(day, dt.date):
-            return RowPlan(row, RowAction.invalid, label)
-        person = people[0]
         assert person.id is not None
         try:
             stakeholders.check_assessed_on(day)
@@ -611,6 +629,12 @@ class _Readings(_Importer):
     update_input = MetricReadingUpdate
     record_key = "reading_id"
     field_of = {"metric_id": "metric"}
+    named = (
+        "metric",
+        "reading_on",
+        "no metric of this programme is called '{name}'",
+        "{count} metrics are called '{name}'",
+    )
 
     def load(self, rows: Sequence[Mapping[str, Any]]) -> None:
         self.metrics = _by_name(read.imports.metrics(self.session, self.programme_id), "name")
@@ -619,22 +643,9 @@ class _Readings(_Importer):
             self.by_day[(reading.metric_id, reading.reading_on)] = reading
 
     def plan(self, row: int, values: Mapping[str, Any], failed: set[str]) -> RowPlan:
-        name = str(values.get("metric") or "")
-        day = values.get("reading_on")
-        label = f"{name}, {day:%d/%m/%Y}" if isinstance(day, dt.date) else name
-        found = self.metrics.get(_fold(name), [])
-        if name and len(found) != 1:
-            self.report.error(
-                row,
-                "metric",
-                f"no metric of this programme is called '{name}'"
-                if not found
-                else f"{len(found)} metrics are called '{name}'",
-            )
+        label, metric, day = self.named_on_day(row, values, self.metrics)
+        if metric is None or day is None:
             return RowPlan(row, RowAction.invalid, label)
-        if not found or not isinstance(day, dt.date):
-            return RowPlan(row, RowAction.invalid, label)
-        metric = found[0]
         assert metric.id is not None
         key = (metric.id, day)
         if not self.first_time(row, key, "reading_on", "each metric and date"):
@@ -676,7 +687,6 @@ def _check_permission(
 
 
 def _run(
-    *,
     session: Session,
     viewer: Viewer,
     kind: ImportKind | str,
@@ -759,14 +769,7 @@ def preview(
     Raises PermissionDeniedError unless the viewer manages that programme (for programmes: is a
     manager or administrator), and DomainError for an unknown kind or a missing programme.
     """
-    result, _importer = _run(
-        session=session,
-        viewer=viewer,
-        kind=kind,
-        table=table,
-        mapping=mapping,
-        programme_id=programme_id,
-    )
+    result, _importer = _run(session, viewer, kind, table, mapping, programme_id)
     return result
 
 
@@ -788,14 +791,7 @@ def commit_import(
     record's current version). `progress(done, total)` is called as rows are written (total
     counts the rows to create or update) and once at the end with done == total.
     """
-    checked, importer = _run(
-        session=session,
-        viewer=viewer,
-        kind=kind,
-        table=table,
-        mapping=mapping,
-        programme_id=programme_id,
-    )
+    checked, importer = _run(session, viewer, kind, table, mapping, programme_id)
     if checked.errors:
         count = len(checked.errors)
         raise DomainError(
