@@ -4,7 +4,9 @@ saving with a message a person can act on. Domain rules live in tracker/."""
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -91,6 +93,18 @@ def open_page(title: str) -> tuple[Viewer, ProgrammeChoice]:
     st.title(title)
     show_flash()
     return viewer, choose_programme(viewer)
+
+
+def listing(
+    loader: Callable[..., pd.DataFrame], programme_id: int, *, header: str, empty: str
+) -> pd.DataFrame:
+    """The programme's records through the cached `loader`, under `header`; when there are none,
+    `empty` says so (the page shows the records themselves)."""
+    table = common.cached(loader, programme_id=programme_id)
+    st.header(header)
+    if table.empty:
+        st.info(empty)
+    return table
 
 
 def may_see_people(viewer: Viewer, programme_id: int) -> bool:
@@ -217,22 +231,51 @@ def save(
     return None
 
 
-def update_record(
-    session: Session,
+def input_model(service: Callable[..., object]) -> type[SQLModel]:
+    """The model a service's data= takes, read from its signature (written there once)."""
+    model: type[SQLModel] = typing.get_type_hints(service)["data"]
+    return model
+
+
+@dataclass(frozen=True)
+class RecordForm:
+    """A form that changes one record of the programme through its update service, standing on
+    the version the form was built from (RELIABILITY.md #8)."""
+
+    viewer: Viewer
+    programme_id: int
+    record_key: str
+    version: int  # the version the form was built from
+    service: Callable[..., Any]  # service(session=, viewer=, data=, **record_id)
+    record_id: Mapping[str, int]  # e.g. {"metric_id": 3}
+
+    def update(self, session: Session, values: Mapping[str, Any]) -> int:
+        """Check again that the viewer manages the programme, then change the record to
+        `values`: its new version."""
+        access.require_manager(session, self.viewer, self.programme_id)
+        data = records.validated(input_model(self.service), {**values, "version": self.version})
+        changed = self.service(session=session, viewer=self.viewer, data=data, **self.record_id)
+        return int(changed.version)
+
+    def save(self, values: Mapping[str, Any], *, labels: dict[str, str]) -> bool:
+        """Save `values` (a refusal is shown here, naming the field in `labels`' words); after a
+        save the form stands on the version just written."""
+        new_version = save(self.viewer, lambda session: self.update(session, values), labels=labels)
+        if new_version is None:
+            return False
+        saved(self.record_key, new_version)
+        return True
+
+
+def record_form(
     viewer: Viewer,
     programme_id: int,
-    service: Callable[..., Any],
-    model: type[SQLModel],
-    values: Mapping[str, Any],
-    /,
-    *,
+    record_key: str,
     version: int,
+    service: Callable[..., Any],
+    /,
     **record_id: int,
-) -> int:
-    """Change one record of the programme through `service` (called with `record_id`, e.g.
-    metric_id=3, and `values` validated as `model` at the version the form was built from), after
-    checking again that the viewer manages the programme: the record's new version."""
-    access.require_manager(session, viewer, programme_id)
-    data = records.validated(model, {**values, "version": version})
-    changed = service(session=session, viewer=viewer, data=data, **record_id)
-    return int(changed.version)
+) -> RecordForm:
+    """The form of one record now at `version`, built from the version it was first shown at."""
+    built = built_from(record_key, version)
+    return RecordForm(viewer, programme_id, record_key, built, service, record_id)

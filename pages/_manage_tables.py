@@ -5,14 +5,13 @@ record's own services."""
 from __future__ import annotations
 
 import inspect
-import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from pages import _manage as manage
 from tracker import access
@@ -69,12 +68,6 @@ class RowServices:
         return name
 
 
-def input_model(service: Callable[..., object]) -> type[SQLModel]:
-    """The model a service's data= takes, read from its signature (written there once)."""
-    model: type[SQLModel] = typing.get_type_hints(service)["data"]
-    return model
-
-
 @dataclass(frozen=True)
 class EditTable:
     """One bulk-edit table on a page: its rows as opened, the keys of its state, the columns
@@ -93,12 +86,12 @@ class EditTable:
 
         def create(values: dict[str, Any]) -> object:
             data = services.values(values) | dict(self.parent)
-            model = records.validated(input_model(services.create), data)
+            model = records.validated(manage.input_model(services.create), data)
             return services.create(session=session, viewer=viewer, data=model)
 
         def update(row_id: int, version: int, values: dict[str, Any]) -> object:
             data = services.values(values) | {"version": version}
-            model = records.validated(input_model(services.update), data)
+            model = records.validated(manage.input_model(services.update), data)
             return services.update(
                 session=session, viewer=viewer, data=model, **{services.id_name: row_id}
             )

@@ -21,6 +21,11 @@ LABELS = {
     "mitigation": "Mitigation",
     "status": "Status",
 }
+# The filters above the table: column -> (label, its words, what an empty choice shows).
+FILTERS = {
+    "status": ("Show status", barriers.STATUS_WORDS, "All statuses"),
+    "category": ("Show category", barriers.CATEGORY_WORDS, "All categories"),
+}
 SERVICES = tables.RowServices(
     barriers.create_barrier,
     barriers.update_barrier,
@@ -44,38 +49,30 @@ pending = tables.pending(editor_key)
 
 # Changing a filter while edits are pending would move the rows under them: filters wait.
 wait = "Save or reload your changes before changing the filter." if pending else None
-left, right = st.columns(2)
-statuses = left.multiselect(
-    "Show status",
-    **tables.choices(barriers.STATUS_WORDS),
-    placeholder="All statuses",
-    key="barriers_status_filter",
-    disabled=pending,
-    help=wait,
-)
-categories = right.multiselect(
-    "Show category",
-    **tables.choices(barriers.CATEGORY_WORDS),
-    placeholder="All categories",
-    key="barriers_category_filter",
-    disabled=pending,
-    help=wait,
-)
 view = table
-if statuses:
-    view = view[view["status"].isin(statuses)]
-if categories:
-    view = view[view["category"].isin(categories)]
+for column, (field, (label, words, placeholder)) in zip(
+    st.columns(2), FILTERS.items(), strict=True
+):
+    chosen = column.multiselect(
+        label,
+        **tables.choices(words),
+        placeholder=placeholder,
+        key=f"barriers_{field}_filter",
+        disabled=pending,
+        help=wait,
+    )
+    if chosen:
+        view = view[view[field].isin(chosen)]
 view = view.reset_index(drop=True)
+edit = tables.EditTable(
+    view, record_key, editor_key, COLUMNS, SERVICES, {"programme_id": programme_id}
+)
 
 shown = f"{len(view)} of {len(table)}" if len(view) != len(table) else f"{len(table)}"
 st.caption(
     f"Showing {shown} barriers, highest score first. Score is likelihood × impact (1 to 25). "
     "Add a row at the foot of the table; select rows and press Delete to remove them. "
     "Nothing is saved until you press **Save changes**."
-)
-edit = tables.EditTable(
-    view, record_key, editor_key, COLUMNS, SERVICES, {"programme_id": programme_id}
 )
 tables.editor(
     edit,

@@ -3,6 +3,7 @@ and the programme exchange file that a partner organisation can import whole."""
 
 import io
 import zipfile
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -77,6 +78,20 @@ def _exchange() -> bytes:
     return exchange.to_json(document).encode("utf-8")
 
 
+# Each download: its button's icon and widget key, by the file's media type.
+BUTTONS = {
+    tables.XLSX_MEDIA_TYPE: (":material/table_view:", "export_xlsx"),
+    "application/zip": (":material/folder_zip:", "export_csv"),
+    exchange.MEDIA_TYPE: (":material/swap_horiz:", "export_exchange"),
+}
+
+
+def download(label: str, build: Callable[[], bytes], file_name: str, mime: str) -> None:
+    """A button that builds the file when pressed and downloads it."""
+    icon, key = BUTTONS[mime]
+    st.download_button(label, data=build, file_name=file_name, mime=mime, icon=icon, key=key)
+
+
 st.header("Spreadsheets")
 st.markdown(
     "One sheet (or CSV file) per kind of record. Cells that a spreadsheet would run as a "
@@ -84,22 +99,8 @@ st.markdown(
 )
 try:
     with st.container(horizontal=True):
-        st.download_button(
-            "Download XLSX workbook",
-            data=_xlsx,
-            file_name=f"{stem}-{today}.xlsx",
-            mime=tables.XLSX_MEDIA_TYPE,
-            icon=":material/table_view:",
-            key="export_xlsx",
-        )
-        st.download_button(
-            "Download CSV files (ZIP)",
-            data=_csv_zip,
-            file_name=f"{stem}-csv-{today}.zip",
-            mime="application/zip",
-            icon=":material/folder_zip:",
-            key="export_csv",
-        )
+        download("Download XLSX workbook", _xlsx, f"{stem}-{today}.xlsx", tables.XLSX_MEDIA_TYPE)
+        download("Download CSV files (ZIP)", _csv_zip, f"{stem}-csv-{today}.zip", "application/zip")
     names = ", ".join(
         record.title.lower() for record in exports.RECORD_TYPES if personal or not record.personal
     )
@@ -112,13 +113,11 @@ try:
         "recreate the programme exactly. The format is described in `docs/exchange-format.md` "
         f"(version {exchange.VERSION}). It always includes people's data."
     )
-    st.download_button(
+    download(
         "Download exchange file (JSON)",
-        data=_exchange,
-        file_name=f"{choice.code}-exchange-{today}.json",
-        mime=exchange.MEDIA_TYPE,
-        icon=":material/swap_horiz:",
-        key="export_exchange",
+        _exchange,
+        f"{choice.code}-exchange-{today}.json",
+        exchange.MEDIA_TYPE,
     )
 except DomainError as error:
     st.error(plain_text(error.reason))

@@ -15,7 +15,6 @@ from tracker import access, db, read, words
 from tracker.models import (
     MetricCreate,
     MetricReadingCreate,
-    MetricUpdate,
     Stage,
 )
 from tracker.safe_text import plain_text
@@ -68,12 +67,13 @@ def metric_fields(suffix: str, start: Mapping[str, Any]) -> dict[str, Any]:
 
 viewer, choice = manage.open_page("Metrics")
 programme_id = choice.programme_id
-table = common.cached(read.manage.metric_table, programme_id=programme_id)
-
-st.header("Metrics and how far they have moved")
-if table.empty:
-    st.info("This programme has no metrics yet. Define the first one below.")
-else:
+table = manage.listing(
+    read.manage.metric_table,
+    programme_id,
+    header="Metrics and how far they have moved",
+    empty="This programme has no metrics yet. Define the first one below.",
+)
+if not table.empty:
     st.dataframe(read.manage.metric_listing(table), hide_index=True, width="stretch")
     st.caption(
         "Attainment is (latest − baseline) ÷ (target − baseline): 100% means the target is met, "
@@ -108,7 +108,14 @@ metric_id = st.selectbox(
 )
 row = table.set_index("id").loc[metric_id]
 record_key = f"metric_{metric_id}"
-expected = manage.built_from(record_key, int(row["version"]))
+form = manage.record_form(
+    viewer,
+    programme_id,
+    record_key,
+    int(row["version"]),
+    metrics.update_metric,
+    metric_id=metric_id,
+)
 form_keys = [f"metrics_{field}_{metric_id}" for field in FIELDS]
 
 st.header("Edit this metric")
@@ -117,31 +124,15 @@ with st.form(f"metrics_edit_{metric_id}"):
     submitted = st.form_submit_button(
         "Save metric", type="primary", key=f"metrics_save_{metric_id}"
     )
-if submitted:
-
-    def update(session: Session) -> int:
-        return manage.update_record(
-            session,
-            viewer,
-            programme_id,
-            metrics.update_metric,
-            MetricUpdate,
-            values,
-            version=expected,
-            metric_id=metric_id,
-        )
-
-    version = manage.save(viewer, update, labels=LABELS)
-    if version is not None:
-        manage.saved(record_key, version)
-        what = [manage.field_name(name) for name in FIELDS if values[name] != row[name]]
-        manage.flash(
-            f"Saved metric “{plain_text(values['name'])}”: {', '.join(what).lower()} changed."
-            if what
-            else f"Saved metric “{plain_text(values['name'])}”: nothing had changed."
-        )
-        st.rerun()
-if expected != int(row["version"]):
+if submitted and form.save(values, labels=LABELS):
+    what = [manage.field_name(name) for name in FIELDS if values[name] != row[name]]
+    manage.flash(
+        f"Saved metric “{plain_text(values['name'])}”: {', '.join(what).lower()} changed."
+        if what
+        else f"Saved metric “{plain_text(values['name'])}”: nothing had changed."
+    )
+    st.rerun()
+if form.version != int(row["version"]):
     st.warning("Someone else has saved this metric since you opened it.")
     manage.reload_button(record_key, form_keys, key=f"metrics_reload_{metric_id}")
 

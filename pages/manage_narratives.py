@@ -27,17 +27,15 @@ def stage_words(stage: str | None) -> str:
     return words.stage_heading(stage)
 
 
-viewer = manage.require_manager()
-st.title("Narratives")
-manage.show_flash()
-choice = manage.choose_programme(viewer)
+viewer, choice = manage.open_page("Narratives")
 programme_id = choice.programme_id
-table = common.cached(read.manage.narrative_table, programme_id=programme_id)
-
-st.header("The programme's narratives")
-if table.empty:
-    st.info("This programme has no narratives yet. Write the first one below.")
-else:
+table = manage.listing(
+    read.manage.narrative_table,
+    programme_id,
+    header="The programme's narratives",
+    empty="This programme has no narratives yet. Write the first one below.",
+)
+if not table.empty:
     st.dataframe(
         pd.DataFrame(
             {

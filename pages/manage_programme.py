@@ -10,7 +10,7 @@ from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_new_programme as new_programme
 from tracker import access, db, read
-from tracker.models import LawfulBasis, ProgrammeStatus, ProgrammeUpdate
+from tracker.models import LawfulBasis, ProgrammeStatus
 from tracker.safe_text import plain_text
 from tracker.services import programmes
 from tracker.words import key_words
@@ -97,7 +97,9 @@ record_key = f"programme_{pid}"
 keys = {name: f"programme_{name}_{pid}" for name in current}
 for name, value in current.items():
     manage.seed(keys[name], value)
-version = manage.built_from(record_key, programme.version)
+form = manage.record_form(
+    viewer, pid, record_key, programme.version, programmes.update_programme, programme_id=pid
+)
 
 st.caption(
     f"Owned by {plain_text(organisations[programme.organisation_id])}. Everyone who manages "
@@ -192,16 +194,7 @@ if submitted:
     changes["expected_benefits"] = pounds(draft["expected_benefits"])
 
     def save_details(session: Session) -> int:
-        version_now = manage.update_record(
-            session,
-            viewer,
-            pid,
-            programmes.update_programme,
-            ProgrammeUpdate,
-            changes,
-            version=version,
-            programme_id=pid,
-        )
+        version_now = form.update(session, changes)
         if (draft["partners"], draft["sharing"]) != (partners, sharing):
             programmes.set_partners(
                 session=session,

@@ -10,10 +10,11 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
+from pages import _manage_tables as tables
 from tracker import access, db, read, words
-from tracker.models import ExitCriterionUpdate, Stage, StageRecordUpdate
+from tracker.models import ExitCriterionUpdate, Stage
 from tracker.safe_text import plain_text, safe_markdown
-from tracker.services import programmes, records
+from tracker.services import programmes
 from tracker.stages import STAGE_INFO
 
 LABELS = {
@@ -42,10 +43,7 @@ def forget_all(record_keys: Iterable[tuple[str, list[str]]]) -> None:
         manage.forget(record_key, widget_keys)
 
 
-viewer = manage.require_manager()
-st.title("Stages")
-manage.show_flash()
-choice = manage.choose_programme(viewer)
+viewer, choice = manage.open_page("Stages")
 pid = choice.programme_id
 engine = common.get_engine()
 
@@ -99,7 +97,9 @@ record_key = f"stage_{rid}"
 keys = {name: f"stages_{name}_{rid}" for name in current}
 for name, value in current.items():
     manage.seed(keys[name], value)
-version = manage.built_from(record_key, record.version)
+form = manage.record_form(
+    viewer, pid, record_key, record.version, programmes.update_stage_record, stage_record_id=rid
+)
 
 write, preview = st.columns(2)
 write.text_area(
@@ -128,19 +128,7 @@ with st.form(f"stages_form_{rid}"):
 
 if submitted:
     changes = {name: st.session_state[key] for name, key in keys.items()}
-
-    def save_stage(session: Session) -> int:
-        access.require_manager(session, viewer, pid)
-        return programmes.update_stage_record(
-            session=session,
-            viewer=viewer,
-            stage_record_id=rid,
-            data=records.validated(StageRecordUpdate, changes | {"version": version}),
-        ).version
-
-    new_version = manage.save(viewer, save_stage, labels=LABELS)
-    if new_version is not None:
-        manage.saved(record_key, new_version)
+    if form.save(changes, labels=LABELS):
         what = [LABELS[name].lower() for name in current if changes[name] != current[name]]
         manage.flash(
             f"Saved stage {info.number}, {info.title}: {', '.join(what) or 'nothing had changed'}."
@@ -167,8 +155,7 @@ else:
             st.checkbox(plain_text(criterion.text), key=met_keys[criterion.id])
         st.multiselect(
             "Delete these criteria",
-            list(texts),
-            format_func=texts.__getitem__,
+            **tables.choices(texts),
             key=delete_key,
             help="They are deleted when you save the checklist.",
         )
