@@ -136,6 +136,15 @@ def seed(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
+def seed_form(prefix: str, suffix: object, values: Mapping[str, Any]) -> dict[str, str]:
+    """The widget keys of a form's fields, {field: "<prefix>_<field>_<suffix>"}, each seeded once
+    from `values` (see seed)."""
+    keys = {name: f"{prefix}_{name}_{suffix}" for name in values}
+    for name, value in values.items():
+        seed(keys[name], value)
+    return keys
+
+
 def built_from(record_key: str, version: int) -> int:
     """The version of the record this form was first built from; saved edits are checked
     against it, not against whatever the database holds at the moment of saving."""

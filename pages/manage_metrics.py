@@ -32,8 +32,7 @@ NEW = {"name": "", "unit": "", "baseline": 0.0, "target": 0.0, "direction": "up"
 
 def metric_fields(suffix: str, start: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of a metric, keyed metrics_<field>_<suffix>, seeded once from `start`."""
-    for field in FIELDS:
-        manage.seed(f"metrics_{field}_{suffix}", start.get(field))
+    manage.seed_form("metrics", suffix, {field: start.get(field) for field in FIELDS})
     left, right = st.columns(2)
     return {
         "name": left.text_input("Name", max_chars=160, key=f"metrics_name_{suffix}"),

@@ -70,9 +70,7 @@ chosen: int | None = st.selectbox(
 row: dict[Any, Any] = NEW if chosen is None else rows[chosen]
 suffix = "new" if chosen is None else str(chosen)
 record_key = f"narrative_{suffix}"
-keys = {field: f"narratives_{field}_{suffix}" for field in FIELDS}
-for field, key in keys.items():
-    manage.seed(key, row[field])
+keys = manage.seed_form("narratives", suffix, {field: row[field] for field in FIELDS})
 expected = None if chosen is None else manage.built_from(record_key, int(row["version"]))
 
 published = chosen is not None and row["status"] == NarrativeStatus.published

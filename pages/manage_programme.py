@@ -94,9 +94,7 @@ current = {
     "sharing": sharing,
 }
 record_key = f"programme_{pid}"
-keys = {name: f"programme_{name}_{pid}" for name in current}
-for name, value in current.items():
-    manage.seed(keys[name], value)
+keys = manage.seed_form("programme", pid, current)
 form = manage.record_form(
     viewer, pid, record_key, programme.version, programmes.update_programme, programme_id=pid
 )

@@ -94,9 +94,7 @@ current = {
     "actual_end": record.actual_end,
 }
 record_key = f"stage_{rid}"
-keys = {name: f"stages_{name}_{rid}" for name in current}
-for name, value in current.items():
-    manage.seed(keys[name], value)
+keys = manage.seed_form("stages", rid, current)
 form = manage.record_form(
     viewer, pid, record_key, record.version, programmes.update_stage_record, stage_record_id=rid
 )
