@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from tracker import access
 from tracker.access import Viewer
+from tracker.errors import NotFoundError
 from tracker.models import (
     Assessment,
     ConfidenceOverride,
@@ -30,7 +31,6 @@ from tracker.models import (
     StaffGroup,
     Stakeholder,
 )
-from tracker.services import records
 
 __all__ = [
     "assessments",
@@ -98,7 +98,9 @@ def stakeholders(session: Session, programme_id: int | None) -> list[Stakeholder
 
 def staff_groups(session: Session, programme_id: int | None) -> tuple[int, list[StaffGroup]]:
     """The programme's owning organisation, and the staff groups of it and of its partners."""
-    programme = records.get(session, Programme, programme_id)
+    programme = session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFoundError(None, "That programme no longer exists. Reload the page.")
     partners = select(ProgrammePartner.organisation_id).where(
         ProgrammePartner.programme_id == programme_id
     )
