@@ -4,7 +4,6 @@ saving with a message a person can act on. Domain rules live in tracker/."""
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -240,12 +239,6 @@ def save(
     return None
 
 
-def input_model(service: Callable[..., object]) -> type[SQLModel]:
-    """The model a service's data= takes, read from its signature (written there once)."""
-    model: type[SQLModel] = typing.get_type_hints(service)["data"]
-    return model
-
-
 @dataclass(frozen=True)
 class RecordForm:
     """A form that changes one record of the programme through its update service, standing on
@@ -256,13 +249,14 @@ class RecordForm:
     record_key: str
     version: int  # the version the form was built from
     service: Callable[..., Any]  # service(session=, viewer=, data=, **record_id)
+    model: type[SQLModel]  # the service's data= input, e.g. MetricUpdate
     record_id: Mapping[str, int]  # e.g. {"metric_id": 3}
 
     def update(self, session: Session, values: Mapping[str, Any]) -> int:
         """Check again that the viewer manages the programme, then change the record to
         `values`: its new version."""
         access.require_manager(session, self.viewer, self.programme_id)
-        data = records.validated(input_model(self.service), {**values, "version": self.version})
+        data = records.validated(self.model, {**values, "version": self.version})
         changed = self.service(session=session, viewer=self.viewer, data=data, **self.record_id)
         return int(changed.version)
 
@@ -282,9 +276,10 @@ def record_form(
     record_key: str,
     version: int,
     service: Callable[..., Any],
+    model: type[SQLModel],
     /,
     **record_id: int,
 ) -> RecordForm:
     """The form of one record now at `version`, built from the version it was first shown at."""
     built = built_from(record_key, version)
-    return RecordForm(viewer, programme_id, record_key, built, service, record_id)
+    return RecordForm(viewer, programme_id, record_key, built, service, model, record_id)

@@ -4,14 +4,13 @@ record's own services."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from pages import _manage as manage
 from tracker import access
@@ -45,13 +44,16 @@ def one_to_five(label: str, **settings: Any) -> Any:
 
 @dataclass(frozen=True)
 class RowServices:
-    """The services that save a table's rows. Each takes session= and viewer=; create and update
-    take data= (the input model their signature names), update and delete the row's id (their
-    one other keyword, e.g. barrier_id=) and delete expected_version=."""
+    """The services that save a table's rows, and their typed inputs. Each service takes
+    session= and viewer=; create and update take data= (`create_model` / `update_model`), update
+    and delete the row's id under `id_name` (e.g. "barrier_id"), delete expected_version=."""
 
     create: Callable[..., object]
+    create_model: type[SQLModel]
     update: Callable[..., object]
+    update_model: type[SQLModel]
     delete: Callable[..., object]
+    id_name: str
     # A cleared text cell arrives as None; these columns keep it as empty text.
     text_columns: tuple[str, ...] = ()
 
@@ -60,12 +62,6 @@ class RowServices:
             name: "" if value is None and name in self.text_columns else value
             for name, value in row.items()
         }
-
-    @property
-    def id_name(self) -> str:
-        common = {"session", "viewer", "data", "expected_version"}
-        (name,) = (p for p in inspect.signature(self.delete).parameters if p not in common)
-        return name
 
 
 @dataclass(frozen=True)
@@ -86,12 +82,12 @@ class EditTable:
 
         def create(values: dict[str, Any]) -> object:
             data = services.values(values) | dict(self.parent)
-            model = records.validated(manage.input_model(services.create), data)
+            model = records.validated(services.create_model, data)
             return services.create(session=session, viewer=viewer, data=model)
 
         def update(row_id: int, version: int, values: dict[str, Any]) -> object:
             data = services.values(values) | {"version": version}
-            model = records.validated(manage.input_model(services.update), data)
+            model = records.validated(services.update_model, data)
             return services.update(
                 session=session, viewer=viewer, data=model, **{services.id_name: row_id}
             )

@@ -8,6 +8,7 @@ from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_tables as tables
 from tracker import db, read
+from tracker.models import BarrierCreate, BarrierUpdate
 from tracker.services import barriers
 
 COLUMNS = ["title", "kind", "category", "likelihood", "impact", "owner", "mitigation", "status"]
@@ -28,8 +29,11 @@ FILTERS = {
 }
 SERVICES = tables.RowServices(
     barriers.create_barrier,
+    BarrierCreate,
     barriers.update_barrier,
+    BarrierUpdate,
     barriers.delete_barrier,
+    "barrier_id",
     text_columns=("title", "owner", "mitigation"),
 )
 

@@ -15,6 +15,8 @@ from tracker import access, db, read, words
 from tracker.models import (
     MetricCreate,
     MetricReadingCreate,
+    MetricReadingUpdate,
+    MetricUpdate,
     Stage,
 )
 from tracker.safe_text import plain_text
@@ -23,7 +25,13 @@ from tracker.words import amount_text
 
 READING_COLUMNS = ["reading_on", "value", "note"]
 READINGS = tables.RowServices(
-    metrics.record_reading, metrics.update_reading, metrics.delete_reading, text_columns=("note",)
+    metrics.record_reading,
+    MetricReadingCreate,
+    metrics.update_reading,
+    MetricReadingUpdate,
+    metrics.delete_reading,
+    "reading_id",
+    text_columns=("note",),
 )
 FIELDS = ("name", "unit", "baseline", "target", "target_date", "direction", "stage")
 LABELS = {"reading_on": "Date"}
@@ -113,6 +121,7 @@ form = manage.record_form(
     record_key,
     int(row["version"]),
     metrics.update_metric,
+    MetricUpdate,
     metric_id=metric_id,
 )
 form_keys = [f"metrics_{field}_{metric_id}" for field in FIELDS]

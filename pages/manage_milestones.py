@@ -11,7 +11,7 @@ from pages import _manage_milestone_links as links
 from pages import _manage_tables as tables
 from pages._manage_milestone_links import stage_label
 from tracker import access, db, read
-from tracker.models import MilestoneStatus, Stage
+from tracker.models import MilestoneCreate, MilestoneStatus, MilestoneUpdate, Stage
 from tracker.services import milestones
 from tracker.words import key_words
 
@@ -28,7 +28,12 @@ LABELS = {
 }
 EDITABLE = ("title", "stage", "owner", "due_date", "status", "weight")
 SERVICES = tables.RowServices(
-    milestones.create_milestone, milestones.update_milestone, milestones.delete_milestone
+    milestones.create_milestone,
+    MilestoneCreate,
+    milestones.update_milestone,
+    MilestoneUpdate,
+    milestones.delete_milestone,
+    "milestone_id",
 )
 
 

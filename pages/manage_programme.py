@@ -10,7 +10,7 @@ from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_new_programme as new_programme
 from tracker import access, db, read
-from tracker.models import LawfulBasis, ProgrammeStatus
+from tracker.models import LawfulBasis, ProgrammeStatus, ProgrammeUpdate
 from tracker.safe_text import plain_text
 from tracker.services import programmes
 from tracker.words import key_words
@@ -96,7 +96,13 @@ current = {
 record_key = f"programme_{pid}"
 keys = manage.seed_form("programme", pid, current)
 form = manage.record_form(
-    viewer, pid, record_key, programme.version, programmes.update_programme, programme_id=pid
+    viewer,
+    pid,
+    record_key,
+    programme.version,
+    programmes.update_programme,
+    ProgrammeUpdate,
+    programme_id=pid,
 )
 
 st.caption(

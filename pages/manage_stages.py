@@ -12,7 +12,7 @@ from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_tables as tables
 from tracker import access, db, read, words
-from tracker.models import ExitCriterionUpdate, Stage
+from tracker.models import ExitCriterionUpdate, Stage, StageRecordUpdate
 from tracker.safe_text import plain_text, safe_markdown
 from tracker.services import programmes
 from tracker.stages import STAGE_INFO
@@ -96,7 +96,13 @@ current = {
 record_key = f"stage_{rid}"
 keys = manage.seed_form("stages", rid, current)
 form = manage.record_form(
-    viewer, pid, record_key, record.version, programmes.update_stage_record, stage_record_id=rid
+    viewer,
+    pid,
+    record_key,
+    record.version,
+    programmes.update_stage_record,
+    StageRecordUpdate,
+    stage_record_id=rid,
 )
 
 write, preview = st.columns(2)
