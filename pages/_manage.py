@@ -13,7 +13,7 @@ import streamlit as st
 from sqlmodel import Session, SQLModel
 
 from pages import _common as common
-from tracker import access, db, permissions
+from tracker import db, permissions
 from tracker.access import Viewer, record_refusal
 from tracker.errors import ConflictError, DomainError
 from tracker.models import Role
@@ -255,7 +255,9 @@ class RecordForm:
     def update(self, session: Session, values: Mapping[str, Any]) -> int:
         """Check again that the viewer manages the programme, then change the record to
         `values`: its new version."""
-        access.require_manager(session, self.viewer, self.programme_id)
+        permissions.require_programme(
+            session, self.viewer, permissions.Action.programme_edit, self.programme_id
+        )
         data = records.validated(self.model, {**values, "version": self.version})
         changed = self.service(session=session, viewer=self.viewer, data=data, **self.record_id)
         return int(changed.version)

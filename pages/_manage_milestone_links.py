@@ -8,7 +8,7 @@ from sqlmodel import Session
 from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_tables as tables
-from tracker import access, db, permissions, read
+from tracker import db, permissions, read
 from tracker.access import Viewer
 from tracker.models import Impact
 from tracker.safe_text import plain_text
@@ -100,7 +100,7 @@ def save(
     chosen = list(st.session_state[needs_key])
 
     def save_links(session: Session) -> bool:
-        access.require_manager(session, viewer, pid)
+        permissions.require_programme(session, viewer, permissions.Action.programme_edit, pid)
         milestones.set_impacts(session=session, viewer=viewer, milestone_id=focus, impacts=wanted)
         if sees_people:
             milestones.set_dependencies(

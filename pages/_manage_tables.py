@@ -13,7 +13,7 @@ import streamlit as st
 from sqlmodel import Session, SQLModel
 
 from pages import _manage as manage
-from tracker import access
+from tracker import permissions
 from tracker.access import Viewer
 from tracker.services import records
 from tracker.workspace import TableEditCounts, apply_table_edits
@@ -138,7 +138,9 @@ def save_button(
     if st.button(label, type="primary", key=key, disabled=not pending(table.editor_key)):
 
         def save_rows(session: Session) -> TableEditCounts:
-            access.require_manager(session, viewer, programme_id)
+            permissions.require_programme(
+                session, viewer, permissions.Action.programme_edit, programme_id
+            )
             return table.apply(session, viewer)
 
         counts = manage.save(viewer, save_rows, labels=labels)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, db
+from tracker import db, permissions
 from tracker.errors import DomainError
 from tracker.io import exchange, exports, tables
 from tracker.safe_text import plain_text
@@ -71,7 +71,9 @@ def _xlsx() -> bytes:
 
 def _exchange() -> bytes:
     with db.read_session(common.get_engine()) as session:
-        access.require_manager(session, viewer, choice.programme_id)
+        permissions.require_programme(
+            session, viewer, permissions.Action.programme_edit, choice.programme_id
+        )
         document = exchange.export_programme(
             session=session, viewer=viewer, programme_id=choice.programme_id
         )

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_tables as tables
-from tracker import access, db, read, words
+from tracker import db, permissions, read, words
 from tracker.models import (
     MetricCreate,
     MetricReadingCreate,
@@ -92,7 +92,9 @@ with st.expander("Define a new metric", expanded=table.empty), st.form("metrics_
     if st.form_submit_button("Define metric", type="primary", key="metrics_define"):
 
         def define(session: Session) -> str:
-            access.require_manager(session, viewer, programme_id)
+            permissions.require_programme(
+                session, viewer, permissions.Action.programme_edit, programme_id
+            )
             data = new_values | {"programme_id": programme_id}
             metric = records.validated(MetricCreate, data)
             return metrics.define_metric(session=session, viewer=viewer, data=metric).name
@@ -164,7 +166,9 @@ with st.form(f"metrics_reading_{metric_id}"):
     if st.form_submit_button("Record reading", key=f"metrics_record_{metric_id}"):
 
         def record(session: Session) -> str:
-            access.require_manager(session, viewer, programme_id)
+            permissions.require_programme(
+                session, viewer, permissions.Action.programme_edit, programme_id
+            )
             metrics.record_reading(
                 session=session,
                 viewer=viewer,

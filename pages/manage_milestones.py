@@ -10,7 +10,7 @@ from pages import _manage as manage
 from pages import _manage_milestone_links as links
 from pages import _manage_tables as tables
 from pages._manage_milestone_links import stage_label
-from tracker import access, db, read
+from tracker import db, permissions, read
 from tracker.models import MilestoneCreate, MilestoneStatus, MilestoneUpdate, Stage
 from tracker.services import milestones
 from tracker.words import key_words
@@ -50,7 +50,7 @@ editor_key = f"milestones_editor_{pid}"
 
 def load() -> pd.DataFrame:
     with db.read_session(engine) as session:
-        access.require_manager(session, viewer, pid)
+        permissions.require_programme(session, viewer, permissions.Action.programme_edit, pid)
         return read.manage.milestone_table(session=session, programme_id=pid)
 
 

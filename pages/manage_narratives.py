@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
-from tracker import access, read, words
+from tracker import permissions, read, words
 from tracker.models import NarrativeCreate, NarrativeStatus, NarrativeUpdate, Stage
 from tracker.safe_text import plain_text, safe_markdown
 from tracker.services import narratives, records
@@ -124,7 +124,9 @@ def save(publish: bool | None, done: str) -> None:
     """Save what is on screen, then publish (True), unpublish (False) or leave the status."""
 
     def action(session: Session) -> tuple[int, int]:
-        access.require_manager(session, viewer, programme_id)
+        permissions.require_programme(
+            session, viewer, permissions.Action.programme_edit, programme_id
+        )
         if chosen is None:
             data = fields | {"programme_id": programme_id, "author": viewer.name}
             record = narratives.write_narrative(
@@ -188,7 +190,9 @@ if chosen is not None:
         if st.button("Delete narrative", key=f"narratives_delete_{chosen}", disabled=not sure):
 
             def remove(session: Session) -> str:
-                access.require_manager(session, viewer, programme_id)
+                permissions.require_programme(
+                    session, viewer, permissions.Action.programme_edit, programme_id
+                )
                 narratives.delete_narrative(
                     session=session, viewer=viewer, narrative_id=chosen, expected_version=expected
                 )

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_new_programme as new_programme
-from tracker import access, db, read
+from tracker import db, permissions, read
 from tracker.models import LawfulBasis, ProgrammeStatus, ProgrammeUpdate
 from tracker.safe_text import plain_text
 from tracker.services import programmes
@@ -71,7 +71,9 @@ new_programme.new_programme_form(viewer, organisations, LABELS)
 choice = manage.choose_programme(viewer)
 pid = choice.programme_id
 with db.read_session(engine) as session:
-    programme = access.require_manager(session, viewer, pid)
+    programme = permissions.require_programme(
+        session, viewer, permissions.Action.programme_edit, pid
+    )
     pool = read.manage.pooling(session=session, viewer=viewer, programme_id=pid)
 partners, sharing, shares = pool.partner_ids, pool.sharing_ids, pool.may_change
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from pages import _common as common
 from pages import _manage as manage
 from pages import _manage_tables as tables
-from tracker import access, db, read, words
+from tracker import db, permissions, read, words
 from tracker.models import ExitCriterionUpdate, Stage, StageRecordUpdate
 from tracker.safe_text import plain_text, safe_markdown
 from tracker.services import programmes
@@ -76,7 +76,7 @@ stage = st.segmented_control(
 )
 info = STAGE_INFO[Stage(stage)]
 with db.read_session(engine) as session:
-    access.require_manager(session, viewer, pid)
+    permissions.require_programme(session, viewer, permissions.Action.programme_edit, pid)
     record = read.manage.stage_record(session=session, programme_id=pid, stage=info.stage)
     assert record.id is not None
     criteria = read.manage.exit_criteria(session=session, stage_record_id=record.id)
@@ -173,7 +173,7 @@ else:
         }
 
         def save_checklist(session: Session) -> dict[int, int]:
-            access.require_manager(session, viewer, pid)
+            permissions.require_programme(session, viewer, permissions.Action.programme_edit, pid)
             for cid in doomed:
                 programmes.delete_exit_criterion(
                     session=session, viewer=viewer, criterion_id=cid, expected_version=versions[cid]
@@ -221,7 +221,7 @@ if added:
     new_text = st.session_state[new_key].strip()
 
     def add(session: Session) -> int | None:
-        access.require_manager(session, viewer, pid)
+        permissions.require_programme(session, viewer, permissions.Action.programme_edit, pid)
         return programmes.add_exit_criterion(
             session=session, viewer=viewer, stage_record_id=rid, text=new_text
         ).id

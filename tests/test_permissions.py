@@ -20,7 +20,7 @@ from tests import permission_cells as cells
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
 from tests.screen import shown_all
-from tracker import access, clock, db, permissions, privacy, read
+from tracker import clock, db, permissions, privacy, read
 from tracker.access import Viewer, load_viewer
 from tracker.errors import PermissionDeniedError
 from tracker.io import exchange, exports, imports, reading
@@ -147,7 +147,9 @@ def _stakeholder(session: Session) -> int:
 
 
 ACTIONS: dict[str, Callable[[Session, Viewer], Any]] = {
-    "change the programme": lambda s, v: access.require_manager(s, v, _county_programme(s).id or 0),
+    "change the programme": lambda s, v: permissions.require_programme(
+        s, v, permissions.Action.programme_edit, _county_programme(s).id or 0
+    ),
     "export people's data": lambda s, v: exports.export_csv_files(
         session=s, viewer=v, programme_ids=[_county_programme(s).id or 0], personal_data=True
     ),
@@ -213,7 +215,12 @@ def test_a_manager_cannot_reach_another_organisations_programme(demo_engine: Eng
         district = load_viewer(session, email="dev.district@demo.example")
         assert district is not None
         with pytest.raises(PermissionDeniedError):
-            access.require_manager(session, district, _county_programme(session).id or 0)
+            permissions.require_programme(
+                session,
+                district,
+                permissions.Action.programme_edit,
+                _county_programme(session).id or 0,
+            )
 
 
 def test_two_people_with_different_scopes_never_see_each_others_rows(
@@ -300,7 +307,9 @@ def _partners_again(session: Session, viewer: Viewer, world: cells.World) -> Non
 
 
 SERVICE: dict[str, Callable[[Session, Viewer, cells.World], Any]] = {
-    "programme.read": lambda s, v, w: access.require_programme(s, v, w.programme_id),
+    "programme.read": lambda s, v, w: permissions.require_programme(
+        s, v, permissions.Action.programme_read, w.programme_id
+    ),
     "programme.edit": lambda s, v, w: milestones.create_milestone(
         session=s,
         viewer=v,

@@ -103,23 +103,3 @@ def people_programme_ids(viewer: Viewer) -> SelectOfScalar[Any]:
     return select(Programme.id).where(
         sa.or_(col(Programme.organisation_id).in_(orgs), col(Programme.id).in_(sharing))
     )
-
-
-def require_programme(session: Session, viewer: Viewer, programme_id: int) -> Programme:
-    """The programme if the viewer may see it; otherwise PermissionDeniedError (whether or not
-    it exists, so a guessed id reveals nothing). Decided by tracker.permissions."""
-    from tracker import permissions
-
-    return permissions.require_programme(
-        session, viewer, permissions.Action.programme_read, programme_id
-    )
-
-
-def require_manager(session: Session, viewer: Viewer, programme_id: int) -> Programme:
-    """The programme if the viewer may change its plan (a manager or admin of an owning or
-    partner organisation). Decided by tracker.permissions."""
-    from tracker import permissions
-
-    return permissions.require_programme(
-        session, viewer, permissions.Action.programme_edit, programme_id
-    )

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from tracker import access, clock, db, faults
+from tracker import access, clock, db, faults, permissions
 from tracker.errors import DomainError, NotFoundError
 from tracker.models import ImportKind, Organisation, Programme, Role, StaffGroup, User
 from tracker.models.organisation import OrganisationCreate, StaffGroupCreate, UserCreate, UserUpdate
@@ -123,7 +123,9 @@ def pack_command(args: argparse.Namespace) -> int:
             if programme is None or programme.id is None:
                 raise NotFoundError("programme", f"no programme has the code {code}")
             if viewer is not None:
-                access.require_programme(session, viewer, programme.id)
+                permissions.require_programme(
+                    session, viewer, permissions.Action.programme_read, programme.id
+                )
             # Without --as the pack is the installation's own (whoever runs the command on the
             # server can read the database anyway).
             data = packs.programme_pack(
@@ -405,7 +407,9 @@ def erase_command(args: argparse.Namespace) -> int:
             stakeholder = session.get(Stakeholder, args.stakeholder_id)
             who = f"stakeholder {args.stakeholder_id}"
             if stakeholder is not None:
-                programme = access.require_manager(session, viewer, stakeholder.programme_id)
+                programme = permissions.require_programme(
+                    session, viewer, permissions.Action.programme_edit, stakeholder.programme_id
+                )
                 who = f"{who} ({stakeholder.name}, programme {programme.code})"
         if not args.yes:
             what = (

@@ -10,7 +10,7 @@ type, with human column headers that the spreadsheet import reads back.
   the one CSV/XLSX writer, `tracker.io.tables`.
 - Personal data: stakeholders, their notes, their stance history (assessments), engagements
   with them and who influences whom are exported only with `personal_data=True`, which needs a
-  manager or administrator of every programme exported (tracker.access.require_manager). Without
+  manager or administrator of every programme exported (permissions: programme.edit). Without
   it those record types, and the names milestones depend on, are left out. Staff never export.
 
 Each table is read (tracker.read.exports) with one query for all the programmes at once; this
@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from tracker import access, permissions, read
+from tracker import permissions, read
 from tracker.access import Viewer
 from tracker.errors import PermissionDeniedError
 from tracker.io.tables import Cell, Sheet, csv_bytes, xlsx_bytes
@@ -366,7 +366,9 @@ def _allowed(
                 session, viewer, permissions.Action.stakeholder_read, programme_id
             )
         else:
-            access.require_programme(session, viewer, programme_id)
+            permissions.require_programme(
+                session, viewer, permissions.Action.programme_read, programme_id
+            )
     return ids
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from tracker import access
+from tracker import access, permissions
 from tracker.access import Viewer
 from tracker.errors import NotFoundError
 from tracker.models import (
@@ -144,7 +144,9 @@ def mapping_organisation(
     the viewer's first organisation by name; None for a viewer of no organisation. Raises
     NotFoundError when the viewer cannot see the programme."""
     if programme_id is not None:
-        owner = access.require_programme(session, viewer, programme_id).organisation_id
+        owner = permissions.require_programme(
+            session, viewer, permissions.Action.programme_read, programme_id
+        ).organisation_id
         if owner in viewer.organisation_ids:
             return owner
     first = session.exec(

@@ -13,7 +13,7 @@ building blocks of tracker.read.sql and in read.portfolio's joined names. Delive
 is judged by `tracker.confidence` over evidence gathered here.
 
 Viewer-scoped queries see only `tracker.access.visible_programme_ids(viewer)`. Queries given a
-`programme_id` trust the caller to have checked access (`tracker.access.require_programme`).
+`programme_id` trust the caller to have checked access (`permissions.require_programme`).
 `today` is always passed in (callers use `tracker.clock.today()`).
 
 DataFrame columns holding "float or None" keep None (object dtype) where a figure is not
