@@ -181,3 +181,25 @@ def test_no_page_renders_raw_html() -> None:
         if "unsafe_allow_html" in line or "st.html(" in line
     ]
     assert not offenders, f"raw HTML rendering in: {', '.join(offenders)}"
+
+
+def test_every_test_and_test_file_the_docs_name_exists() -> None:
+    """docs/reliability.md proves each promise by naming tests (`tests/x.py::test_y`, and
+    `::test_z` for another in the same file): a renamed or moved test must be renamed there too."""
+    import re
+
+    defined: dict[str, set[str]] = {}
+    for path in Path(ROOT, "tests").rglob("*.py"):
+        names = set(re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M))
+        defined[path.relative_to(ROOT).as_posix()] = names
+    missing = []
+    for doc in ("docs/reliability.md", "CONTRIBUTING.md"):
+        for line in Path(ROOT, doc).read_text(encoding="utf-8").splitlines():
+            current = None
+            for path, name in re.findall(r"`(tests/[\w/]+\.py)?(?:::(test_\w+))?`", line):
+                current = path or current
+                if path and "<" not in path and path not in defined:
+                    missing.append(f"{doc}: {path}")
+                elif name and current is not None and name not in defined.get(current, set()):
+                    missing.append(f"{doc}: {current}::{name}")
+    assert missing == []

@@ -1,4 +1,4 @@
-"""Small building blocks shared by the read-only query modules (queries, staff_view): run a
+"""Small building blocks shared by the read-only query modules (tracker/read/): run a
 Core SELECT into plain rows, shape rows into a DataFrame, conditional sums, month arithmetic."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Domain rules hold under any input (RELIABILITY.md #14): whatever a form sends to a service,
 the service either saves a valid record or refuses with a DomainError, and a refusal writes
-nothing at all. (The importer has its own property test in test_imports.py.)"""
+nothing at all. (The importer has its own property test in test_io_imports.py.)"""
 
 from __future__ import annotations
 
