@@ -20,11 +20,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from tracker import access, clock, db, faults, permissions
+from tracker import access, clock, db, faults, permissions, read
 from tracker.errors import DomainError, NotFoundError
-from tracker.models import ImportKind, Organisation, Programme, Role, StaffGroup, User
+from tracker.models import ImportKind, Role
 from tracker.models.organisation import OrganisationCreate, StaffGroupCreate, UserCreate, UserUpdate
 from tracker.seed import demo
 from tracker.services import records
@@ -108,29 +108,23 @@ def pack_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     today = clock.today()
     with _engine() as engine, db.read_session(engine) as session:
-        viewer = None
-        if args.email:
-            viewer = access.load_viewer(session, email=args.email)
-            if viewer is None:
-                raise NotFoundError("as", f"no active user has the e-mail {args.email}")
+        viewer = _viewer(session, args.email) if args.email else None
         if args.portfolio:
             assert viewer is not None
             data = packs.portfolio_pack(session=session, viewer=viewer, today=today)
             name = f"portfolio-board-pack-{today.isoformat()}.pdf"
         else:
             code = args.programme.strip().upper()
-            programme = session.exec(select(Programme).where(Programme.code == code)).first()
-            if programme is None or programme.id is None:
-                raise NotFoundError("programme", f"no programme has the code {code}")
+            programme_id = read.programme.programme_id_with_code(session=session, code=code)
             if viewer is not None:
                 permissions.require_programme(
-                    session, viewer, permissions.Action.programme_read, programme.id
+                    session, viewer, permissions.Action.programme_read, programme_id
                 )
             # Without --as the pack is the installation's own (whoever runs the command on the
             # server can read the database anyway).
             data = packs.programme_pack(
                 session=session,
-                programme_id=programme.id,
+                programme_id=programme_id,
                 today=today,
                 viewer=viewer or access.system_viewer("cli"),
             )
@@ -188,20 +182,18 @@ def export_command(args: argparse.Namespace) -> int:
     stem = f"{code}-{clock.today().isoformat()}"
     with _engine() as engine, db.read_session(engine) as session:
         viewer = _viewer(session, args.email)
-        programme = session.exec(select(Programme).where(Programme.code == code)).first()
-        if programme is None or programme.id is None:
-            raise NotFoundError("programme", f"no programme has the code {code}")
+        programme_id = read.programme.programme_id_with_code(session=session, code=code)
         personal = viewer.can_manage and not args.no_personal_data
         if args.format == "exchange":
             document = exchange.export_programme(
-                session=session, viewer=viewer, programme_id=programme.id
+                session=session, viewer=viewer, programme_id=programme_id
             )
             files = {f"{stem}-exchange.json": exchange.to_json(document).encode("utf-8")}
         elif args.format == "xlsx":
             data = exports.export_xlsx(
                 session=session,
                 viewer=viewer,
-                programme_ids=[programme.id],
+                programme_ids=[programme_id],
                 personal_data=personal,
             )
             files = {f"{stem}.xlsx": data}
@@ -209,7 +201,7 @@ def export_command(args: argparse.Namespace) -> int:
             files = exports.export_csv_files(
                 session=session,
                 viewer=viewer,
-                programme_ids=[programme.id],
+                programme_ids=[programme_id],
                 personal_data=personal,
             )
     if args.format == "csv":
@@ -267,7 +259,6 @@ def import_command(args: argparse.Namespace) -> int:
     """Import a spreadsheet (CSV or XLSX) of programmes, milestones, stakeholders, assessments or
     metric readings as the manager named by --as: print the mapping used and every problem, then
     write every row or none (none with --dry-run)."""
-    from tracker import read
     from tracker.io import imports, reading
 
     kind = ImportKind(args.kind)
@@ -285,10 +276,7 @@ def import_command(args: argparse.Namespace) -> int:
             programme_id = None
             if args.programme:
                 code = args.programme.strip().upper()
-                programme = session.exec(select(Programme).where(Programme.code == code)).first()
-                if programme is None or programme.id is None:
-                    raise NotFoundError("programme", f"no programme has the code {code}")
-                programme_id = programme.id
+                programme_id = read.programme.programme_id_with_code(session=session, code=code)
             table = reading.read_table(data, path.name, header_hints=reading.header_hints(kind))
             guessed = reading.guess_mapping(kind, table.headers)
             if written is not None:
@@ -399,18 +387,21 @@ def erase_command(args: argparse.Namespace) -> int:
     them from programme text and every audit copy, then compact the database so no old copy is
     left in its files. Without --yes it asks first at a terminal, and elsewhere refuses."""
     from tracker import privacy
-    from tracker.models import Stakeholder
 
     with _engine() as engine:
         with db.read_session(engine) as session:
             viewer = _viewer(session, args.email)
-            stakeholder = session.get(Stakeholder, args.stakeholder_id)
+            # Asked with the erasure's own permission, so whoever the erasure would refuse is
+            # refused before being asked, and never shown the stakeholder's name.
+            stakeholder = read.people.stakeholder_named(
+                session=session,
+                viewer=viewer,
+                stakeholder_id=args.stakeholder_id,
+                action=permissions.Action.stakeholder_erase,
+            )
             who = f"stakeholder {args.stakeholder_id}"
             if stakeholder is not None:
-                programme = permissions.require_programme(
-                    session, viewer, permissions.Action.programme_edit, stakeholder.programme_id
-                )
-                who = f"{who} ({stakeholder.name}, programme {programme.code})"
+                who = f"{who} ({stakeholder.name}, programme {stakeholder.programme_code})"
         if not args.yes:
             what = (
                 f"Erasing {who} replaces their name, clears their role and notes, and removes "
@@ -428,7 +419,6 @@ def sar_command(args: argparse.Namespace) -> int:
     --out ends in .csv, as the manager named by --as. The file is readable by its owner only."""
     import os
 
-    from tracker import read
     from tracker.io import subject_access
 
     with _engine() as engine:
@@ -496,29 +486,9 @@ def _printable(text: str) -> str:
     return "".join(char if char.isprintable() else "?" for char in text)
 
 
-def _user_with_email(session: Session, email: str) -> User:
-    address = email.strip().lower()
-    user = session.exec(select(User).where(sa.func.lower(User.email) == address)).first()
-    if user is None or user.id is None:
-        raise NotFoundError("email", f"no user has the e-mail {address}")
-    return user
-
-
-def _organisations_named(session: Session, short_names: Sequence[str]) -> list[Organisation]:
-    """The organisations with these short names (in any case), each once, in the order given."""
-    found: dict[int, Organisation] = {}
-    for short_name in short_names:
-        wanted = short_name.strip()
-        organisation = session.exec(
-            select(Organisation).where(sa.func.upper(Organisation.short_name) == wanted.upper())
-        ).first()
-        if organisation is None or organisation.id is None:
-            raise NotFoundError("org", f"no organisation has the short name {wanted}")
-        found.setdefault(organisation.id, organisation)
-    return list(found.values())
-
-
-def _staff_group_named(session: Session, name: str, organisations: Sequence[Organisation]) -> int:
+def _staff_group_named(
+    session: Session, name: str, organisations: Sequence[read.admin.OrganisationName]
+) -> int:
     """The id of the staff group called `name` (in any case) in one of `organisations`. When
     several of them have a group of that name, `SHORT_NAME:name` says whose."""
     prefix, colon, rest = name.partition(":")
@@ -526,13 +496,10 @@ def _staff_group_named(session: Session, name: str, organisations: Sequence[Orga
     if chosen:
         organisations, name = chosen, rest
     name = name.strip()
-    short_names = {o.id: o.short_name for o in organisations if o.id is not None}
-    groups = session.exec(
-        select(StaffGroup).where(
-            col(StaffGroup.organisation_id).in_(list(short_names)),
-            sa.func.lower(StaffGroup.name) == name.lower(),
-        )
-    ).all()
+    short_names = {o.id: o.short_name for o in organisations}
+    groups = read.admin.staff_groups_called(
+        session=session, name=name, organisation_ids=short_names
+    )
     if not groups:
         searched = ", ".join(sorted(short_names.values()))
         raise NotFoundError("staff-group", f"no staff group called {name} in {searched}")
@@ -543,9 +510,7 @@ def _staff_group_named(session: Session, name: str, organisations: Sequence[Orga
             f"{', '.join(owners)} each have a staff group called {name}: "
             f"write it as {owners[0]}:{name}",
         )
-    group_id = groups[0].id
-    assert group_id is not None
-    return group_id
+    return groups[0].id
 
 
 def _in_option_words(error: DomainError) -> DomainError:
@@ -609,33 +574,14 @@ def organisations_add_command(args: argparse.Namespace) -> int:
 
 def organisations_list_command(args: argparse.Namespace) -> int:
     """Every organisation: short name, name, and how many users and programmes it has."""
-    from sqlmodel import col, func, select
-
-    from tracker.models import Organisation, Programme, UserOrganisation
-
     with _engine() as engine, db.read_session(engine) as session:
-        users = dict(
-            session.exec(
-                select(UserOrganisation.organisation_id, func.count()).group_by(
-                    col(UserOrganisation.organisation_id)
-                )
-            ).all()
-        )
-        programmes = dict(
-            session.exec(
-                select(Programme.organisation_id, func.count()).group_by(
-                    col(Programme.organisation_id)
-                )
-            ).all()
-        )
-        found = session.exec(select(Organisation).order_by(col(Organisation.short_name))).all()
+        found = read.admin.installation_organisations(session=session)
     if not found:
         print("No organisations yet: add one with `tracker organisations add`.")
     for organisation in found:
-        key = organisation.id or 0
         print(
             f"{_printable(organisation.short_name):<12} {_printable(organisation.name):<40} "
-            f"{users.get(key, 0)} users, {programmes.get(key, 0)} programmes"
+            f"{organisation.users} users, {organisation.programmes} programmes"
         )
     return EXIT_OK
 
@@ -649,7 +595,7 @@ def users_add_command(args: argparse.Namespace) -> int:
     email = args.email.strip().lower()
     role = Role(args.role)
     with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
-        chosen = _organisations_named(session, args.org)
+        chosen = read.admin.organisations_with_short_names(session=session, short_names=args.org)
         group_id = None
         if args.staff_group:
             group_id = _staff_group_named(session, args.staff_group, chosen)
@@ -659,7 +605,7 @@ def users_add_command(args: argparse.Namespace) -> int:
                 session=session,
                 viewer=_INSTALLATION,
                 data=records.validated(UserCreate, values | {"staff_group_id": group_id}),
-                organisation_ids=[o.id for o in chosen if o.id is not None],
+                organisation_ids=[o.id for o in chosen],
             )
         except DomainError as error:
             raise _in_option_words(error) from None
@@ -683,18 +629,18 @@ def users_list_command(args: argparse.Namespace) -> int:
     """Every user: e-mail, name, role, organisations, whether active, and whether they have a
     local password (never the hash)."""
     with _engine() as engine, db.read_session(engine) as session:
-        users = session.exec(select(User).order_by(sa.func.lower(User.email))).all()
-        table = [
-            (
-                _printable(user.email),
-                _printable(user.name),
-                Role(user.role).value,
-                ", ".join(sorted(o.short_name for o in user.organisations)),
-                "yes" if user.active else "no",
-                "yes" if user.password_hash else "no",
-            )
-            for user in users
-        ]
+        users = read.admin.user_accounts(session=session)
+    table = [
+        (
+            _printable(user.email),
+            _printable(user.name),
+            user.role.value,
+            ", ".join(o.short_name for o in user.organisations),
+            "yes" if user.active else "no",
+            "yes" if user.local_password else "no",
+        )
+        for user in users
+    ]
     if not table:
         print("No users yet: add one with 'tracker users add'.")
         return EXIT_OK
@@ -715,20 +661,19 @@ def users_set_role_command(args: argparse.Namespace) -> int:
 
     role = Role(args.role)
     with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
-        user = _user_with_email(session, args.email)
-        assert user.id is not None
+        user = read.admin.user_account(session=session, email=args.email)
         changes: dict[str, object] = {}
-        if Role(user.role) is not role:
+        if user.role is not role:
             changes["role"] = role
         if args.staff_group:
-            group_id = _staff_group_named(session, args.staff_group, list(user.organisations))
+            group_id = _staff_group_named(session, args.staff_group, user.organisations)
             if group_id != user.staff_group_id:
                 changes["staff_group_id"] = group_id
         email = _printable(user.email)
         if not changes:
             print(f"{email} is already {role.value}: nothing changed.")
             return EXIT_OK
-        before = Role(user.role).value
+        before = user.role.value
         try:
             organisations.change_user(
                 session=session,
@@ -752,8 +697,7 @@ def _set_active(args: argparse.Namespace, *, active: bool) -> int:
 
     state = "active" if active else "deactivated"
     with _engine() as engine, db.write_session(engine, actor=args.actor) as session:
-        user = _user_with_email(session, args.email)
-        assert user.id is not None
+        user = read.admin.user_account(session=session, email=args.email)
         email = _printable(user.email)
         if user.active is active:
             print(f"{email} is already {state}: nothing changed.")

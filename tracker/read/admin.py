@@ -1,11 +1,13 @@
 """What the administrator's pages read: the users and organisations an administrator manages
 (their own organisations only), the audit trail and the sign-in attempts filtered and counted in
 the database, readable summaries of each event's before/after copies, and what a retention run
-would anonymise."""
+would anonymise; and, for the `tracker` command, the installation's organisations and user
+accounts."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -15,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from tracker import audit, words
 from tracker.access import Viewer, people_programme_ids, visible_programme_ids
-from tracker.errors import DomainError
+from tracker.errors import DomainError, NotFoundError
 from tracker.models import (
     AuditAction,
     AuditEvent,
@@ -195,21 +197,31 @@ def _with_counts(table: type[Organisation] | type[StaffGroup], *columns: Any) ->
     return sa.select(col(table.id), col(table.version), col(table.name), *columns)
 
 
+def _organisation_uses() -> Any:
+    """SELECT each organisation with what it has (the columns of OrganisationUse)."""
+    return _with_counts(
+        Organisation,
+        col(Organisation.short_name),
+        _count(StaffGroup, StaffGroup.organisation_id, Organisation.id).label("staff_groups"),
+        _count(UserOrganisation, UserOrganisation.organisation_id, Organisation.id).label("users"),
+        _count(Programme, Programme.organisation_id, Organisation.id).label("programmes"),
+    )
+
+
 def organisation_table(*, session: Session, viewer: Viewer) -> tuple[OrganisationUse, ...]:
     """The viewer's organisations, by name, with what each has (OrganisationUse)."""
     statement = (
-        _with_counts(
-            Organisation,
-            col(Organisation.short_name),
-            _count(StaffGroup, StaffGroup.organisation_id, Organisation.id).label("staff_groups"),
-            _count(UserOrganisation, UserOrganisation.organisation_id, Organisation.id).label(
-                "users"
-            ),
-            _count(Programme, Programme.organisation_id, Organisation.id).label("programmes"),
-        )
+        _organisation_uses()
         .where(col(Organisation.id).in_(list(viewer.organisation_ids)))
         .order_by(col(Organisation.name))
     )
+    return tuple(OrganisationUse(**row) for row in rows(session, statement))
+
+
+def installation_organisations(*, session: Session) -> tuple[OrganisationUse, ...]:
+    """Every organisation of the installation, by short name, with what each has (for whoever
+    runs the `tracker` command on the server, who can read the whole database anyway)."""
+    statement = _organisation_uses().order_by(col(Organisation.short_name))
     return tuple(OrganisationUse(**row) for row in rows(session, statement))
 
 
@@ -228,6 +240,144 @@ def staff_group_table(*, session: Session, organisation_id: int) -> tuple[StaffG
         .order_by(col(StaffGroup.name))
     )
     return tuple(StaffGroupUse(**row) for row in rows(session, statement))
+
+
+# --- The installation's accounts, for the `tracker` command -------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationName:
+    """An organisation's id, name and short name."""
+
+    id: int
+    name: str
+    short_name: str
+
+
+@dataclass(frozen=True)
+class StaffGroupName:
+    """A staff group's id, name and organisation."""
+
+    id: int
+    name: str
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class UserAccount:
+    """A user account as the installation holds it: every organisation the user belongs to (by
+    short name), and whether a local password is set (never the hash)."""
+
+    id: int
+    version: int
+    email: str
+    name: str
+    role: Role
+    staff_group_id: int | None
+    active: bool
+    local_password: bool
+    organisations: tuple[OrganisationName, ...]
+
+
+def _user_accounts(
+    session: Session, *conditions: sa.ColumnElement[bool]
+) -> tuple[UserAccount, ...]:
+    """The users that meet `conditions`, by e-mail (in any case)."""
+    users = rows(
+        session,
+        sa.select(
+            col(User.id),
+            col(User.version),
+            col(User.email),
+            col(User.name),
+            col(User.role),
+            col(User.staff_group_id),
+            col(User.active),
+            col(User.password_hash).is_not(None).label("local_password"),
+        )
+        .where(*conditions)
+        .order_by(sa.func.lower(col(User.email)), col(User.id)),
+    )
+    links = rows(
+        session,
+        sa.select(
+            col(UserOrganisation.user_id),
+            col(Organisation.id),
+            col(Organisation.name),
+            col(Organisation.short_name),
+        )
+        .join(Organisation, col(Organisation.id) == col(UserOrganisation.organisation_id))
+        .where(col(UserOrganisation.user_id).in_(sa.select(col(User.id)).where(*conditions))),
+    )
+    memberships: dict[int, list[OrganisationName]] = {}
+    for link in links:
+        memberships.setdefault(int(link["user_id"]), []).append(
+            OrganisationName(id=int(link["id"]), name=link["name"], short_name=link["short_name"])
+        )
+    return tuple(
+        UserAccount(
+            id=int(user["id"]),
+            version=int(user["version"]),
+            email=user["email"],
+            name=user["name"],
+            role=Role(user["role"]),
+            staff_group_id=user["staff_group_id"],
+            active=bool(user["active"]),
+            local_password=bool(user["local_password"]),
+            organisations=tuple(
+                sorted(memberships.get(int(user["id"]), []), key=lambda o: o.short_name)
+            ),
+        )
+        for user in users
+    )
+
+
+def user_accounts(*, session: Session) -> tuple[UserAccount, ...]:
+    """Every user of the installation, by e-mail (in any case)."""
+    return _user_accounts(session)
+
+
+def user_account(*, session: Session, email: str) -> UserAccount:
+    """The user with this e-mail (in any case, spaces around it ignored), or NotFoundError."""
+    address = email.strip().lower()
+    found = _user_accounts(session, sa.func.lower(col(User.email)) == address)
+    if not found:
+        raise NotFoundError("email", f"no user has the e-mail {address}")
+    return found[0]
+
+
+def organisations_with_short_names(
+    *, session: Session, short_names: Sequence[str]
+) -> tuple[OrganisationName, ...]:
+    """The organisations with these short names (in any case, spaces around them ignored), each
+    once, in the order given; NotFoundError naming the first that no organisation has."""
+    wanted = [short_name.strip() for short_name in short_names]
+    statement = sa.select(
+        col(Organisation.id), col(Organisation.name), col(Organisation.short_name)
+    ).where(sa.func.upper(col(Organisation.short_name)).in_([w.upper() for w in wanted]))
+    by_short_name: dict[str, OrganisationName] = {}
+    for row in rows(session, statement):
+        by_short_name.setdefault(row["short_name"].upper(), OrganisationName(**row))
+    found: dict[int, OrganisationName] = {}
+    for short_name in wanted:
+        organisation = by_short_name.get(short_name.upper())
+        if organisation is None:
+            raise NotFoundError("org", f"no organisation has the short name {short_name}")
+        found.setdefault(organisation.id, organisation)
+    return tuple(found.values())
+
+
+def staff_groups_called(
+    *, session: Session, name: str, organisation_ids: Iterable[int]
+) -> tuple[StaffGroupName, ...]:
+    """The staff groups called `name` (in any case) in these organisations."""
+    statement = sa.select(
+        col(StaffGroup.id), col(StaffGroup.name), col(StaffGroup.organisation_id)
+    ).where(
+        col(StaffGroup.organisation_id).in_(list(organisation_ids)),
+        sa.func.lower(col(StaffGroup.name)) == name.lower(),
+    )
+    return tuple(StaffGroupName(**row) for row in rows(session, statement))
 
 
 # --- The audit trail ----------------------------------------------------------------------------

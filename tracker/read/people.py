@@ -323,3 +323,27 @@ def follow_ups(
     return frame(
         [row | {"overdue": row["follow_up_on"] < today} for row in found], FOLLOW_UP_COLUMNS
     )
+
+
+@dataclass(frozen=True)
+class StakeholderNamed:
+    """A stakeholder's name and their programme's code, for a confirmation that names them."""
+
+    stakeholder_id: int
+    name: str
+    programme_code: str
+
+
+def stakeholder_named(
+    *, session: Session, viewer: Viewer, stakeholder_id: int, action: Action
+) -> StakeholderNamed | None:
+    """The stakeholder's name and programme code, once the viewer may take `action` on their
+    programme (PermissionDeniedError otherwise); None when their record does not exist (once
+    deleted, only the audit trail's copies of it are left)."""
+    stakeholder = session.get(Stakeholder, stakeholder_id)
+    if stakeholder is None:
+        return None
+    programme = require_programme(session, viewer, action, stakeholder.programme_id)
+    return StakeholderNamed(
+        stakeholder_id=stakeholder_id, name=stakeholder.name, programme_code=programme.code
+    )

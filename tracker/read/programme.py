@@ -1472,3 +1472,13 @@ def programme_facts(*, session: Session, programme_id: int) -> ProgrammeFacts:
         start_date=programme.start_date,
         target_end_date=programme.target_end_date,
     )
+
+
+def programme_id_with_code(*, session: Session, code: str) -> int:
+    """The id of the programme whose code is exactly `code` (codes are stored in capitals), or
+    NotFoundError. Whoever asks: the caller checks what the viewer may do with it."""
+    statement = sa.select(col(Programme.id)).where(col(Programme.code) == code)
+    found = session.connection().execute(statement).scalar()
+    if found is None:
+        raise NotFoundError("programme", f"no programme has the code {code}")
+    return int(found)
