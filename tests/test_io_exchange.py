@@ -691,3 +691,41 @@ def test_moving_dates_moves_every_date_and_datetime_and_nothing_else(
     ) + dt.timedelta(days=1)
     assert moved["barriers"] == document["barriers"]
     assert document["programme"]["start_date"] != moved["programme"]["start_date"]
+
+
+# --- Queries ------------------------------------------------------------------------------------
+
+
+def _statements(engine: Engine, run: Any) -> list[str]:
+    """The SQL statements `run()` sends to the engine."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_an_export_reads_each_table_once_whatever_the_programme_holds(
+    shared_demo_engine: Engine,
+) -> None:
+    with db.read_session(shared_demo_engine) as session:
+        viewer = load_viewer(session, email=ADMIN)
+        assert viewer is not None
+        ids = session.exec(select(Programme.id)).all()
+        counts = set()
+        for programme_id in ids:
+            sent = _statements(
+                shared_demo_engine,
+                lambda pid=int(programme_id or 0): exchange.export_programme(
+                    session=session, viewer=viewer, programme_id=pid
+                ),
+            )
+            counts.add(len([s for s in sent if s.lstrip().upper().startswith("SELECT")]))
+    # The permission check, then one query per table: the same for every programme.
+    assert counts == {21}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel
 
 from tracker import permissions, read
 from tracker.access import Viewer
@@ -33,35 +33,21 @@ from tracker.errors import DomainError, PermissionDeniedError
 from tracker.models import (
     Assessment,
     AssessmentBase,
-    Barrier,
     BarrierCreate,
     ConfidenceOverride,
     ConfidenceOverrideBase,
     Engagement,
     EngagementBase,
-    EngagementStakeholder,
-    ExitCriterion,
     ExitCriterionUpdate,
-    InfluenceLink,
-    Metric,
     MetricCreate,
-    MetricReading,
     MetricReadingCreate,
-    Milestone,
     MilestoneCreate,
-    MilestoneDependency,
-    MilestoneImpact,
-    Narrative,
     NarrativeCreate,
-    Organisation,
     Programme,
     ProgrammeCreate,
-    ProgrammePartner,
     Role,
-    StaffGroup,
     Stage,
     StagePlan,
-    StageRecord,
     StageRecordBase,
     Stakeholder,
     StakeholderBase,
@@ -337,7 +323,9 @@ def export_programme(*, session: Session, viewer: Viewer, programme_id: int) -> 
     programme = permissions.require_programme(
         session, viewer, Action.stakeholder_read, programme_id
     )
-    return _Exporter(session, programme).document()
+    return _Exporter(
+        read.exchange.programme_records(session=session, programme=programme)
+    ).document()
 
 
 def to_json(document: Mapping[str, Any]) -> str:
@@ -369,92 +357,47 @@ def _stage_rank(stage: Any) -> int:
 
 
 class _Exporter:
-    """Reads each table of one programme once and shapes the document. Lists are sorted in
-    Python (database collations differ), each ending with the id, so that a re-import, which
-    creates records in file order, sorts the same way."""
+    """Shapes the document from the programme's records (read.exchange.programme_records).
+    Lists are sorted in Python (database collations differ), each ending with the id, so that
+    a re-import, which creates records in file order, sorts the same way."""
 
-    def __init__(self, session: Session, programme: Programme) -> None:
-        assert programme.id is not None
-        self.session = session
-        self.programme = programme
-        self.id = programme.id
-        self.group_refs: dict[int, dict[str, str]] = {}
+    def __init__(self, records: read.exchange.ProgrammeRecords) -> None:
+        self.records = records
+        orgs = records.organisations
+        self.group_refs: dict[int, dict[str, str]] = {
+            group_id: {"organisation": orgs[group.organisation_id].short_name, "name": group.name}
+            for group_id, group in records.staff_groups.items()
+        }
+        self.people = records.stakeholders
 
     def document(self) -> dict[str, Any]:
-        partners = self.session.exec(
-            select(ProgrammePartner).where(ProgrammePartner.programme_id == self.id)
-        ).all()
-        partner_ids = {partner.organisation_id for partner in partners}
-        sharing_ids = {p.organisation_id for p in partners if p.data_sharing_agreement}
-        groups = {
-            group.id: group
-            for group in self.session.exec(
-                select(StaffGroup).where(col(StaffGroup.id).in_(self._referenced_group_ids()))
-            ).all()
-        }
-        organisation_ids = {self.programme.organisation_id, *partner_ids}
-        organisation_ids |= {group.organisation_id for group in groups.values()}
-        orgs = {
-            org.id: org
-            for org in self.session.exec(
-                select(Organisation).where(col(Organisation.id).in_(organisation_ids))
-            ).all()
-        }
-        self.group_refs = {
-            group_id: {"organisation": orgs[group.organisation_id].short_name, "name": group.name}
-            for group_id, group in groups.items()
-            if group_id is not None
-        }
-        stakeholders_by_id = self._stakeholders_by_id()
         return {
             "format": FORMAT,
             "version": VERSION,
-            "organisations": self._organisations(orgs, groups),
-            "programme": self._programme(orgs, partner_ids, sharing_ids),
+            "organisations": self._organisations(),
+            "programme": self._programme(),
             "stages": self._stages(),
-            "milestones": self._milestones(stakeholders_by_id),
-            "stakeholders": self._stakeholders(stakeholders_by_id),
-            "influence_links": self._influence_links(stakeholders_by_id),
-            "engagements": self._engagements(stakeholders_by_id),
-            "barriers": self._barriers(),
+            "milestones": self._milestones(),
+            "stakeholders": self._stakeholders(),
+            "influence_links": self._influence_links(),
+            "engagements": self._engagements(),
+            "barriers": self._rows(
+                self.records.barriers, "barrier", lambda b: (b.title, b.id or 0)
+            ),
             "metrics": self._metrics(),
-            "narratives": self._narratives(),
-            "confidence_overrides": self._overrides(),
+            "narratives": self._rows(
+                self.records.narratives, "narrative", lambda n: (n.title, n.id or 0)
+            ),
+            "confidence_overrides": self._rows(
+                self.records.confidence_overrides,
+                "confidence_override",
+                lambda o: (o.set_at, o.id or 0),
+            ),
         }
 
-    def _by_parent(
-        self, child: type[_Row], parent: type[Any], link: str
-    ) -> defaultdict[int, list[_Row]]:
-        """The programme's `child` rows grouped by `link`, the id of their `parent` (a record
-        that has a programme_id)."""
-        rows = self.session.exec(
-            select(child)
-            .join(parent, col(parent.id) == col(getattr(child, link)))
-            .where(parent.programme_id == self.id)
-        ).all()
-        grouped: defaultdict[int, list[_Row]] = defaultdict(list)
-        for row in rows:
-            grouped[getattr(row, link)].append(row)
-        return grouped
-
-    def _referenced_group_ids(self) -> set[int]:
-        impacted = self.session.exec(
-            select(MilestoneImpact.staff_group_id)
-            .join(Milestone, col(Milestone.id) == col(MilestoneImpact.milestone_id))
-            .where(Milestone.programme_id == self.id)
-        ).all()
-        grouped = self.session.exec(
-            select(Stakeholder.staff_group_id).where(
-                Stakeholder.programme_id == self.id, col(Stakeholder.staff_group_id).is_not(None)
-            )
-        ).all()
-        return {group_id for group_id in [*impacted, *grouped] if group_id is not None}
-
-    def _organisations(
-        self, orgs: Mapping[int | None, Organisation], groups: Mapping[int | None, StaffGroup]
-    ) -> list[dict[str, Any]]:
+    def _organisations(self) -> list[dict[str, Any]]:
         names: defaultdict[int, list[str]] = defaultdict(list)
-        for group in groups.values():
+        for group in self.records.staff_groups.values():
             names[group.organisation_id].append(group.name)
         result = [
             {
@@ -462,17 +405,14 @@ class _Exporter:
                 "short_name": org.short_name,
                 "staff_groups": sorted(names[org_id]),
             }
-            for org_id, org in orgs.items()
-            if org_id is not None
+            for org_id, org in self.records.organisations.items()
         ]
         return sorted(result, key=lambda org: org["short_name"])
 
-    def _programme(
-        self,
-        orgs: Mapping[int | None, Organisation],
-        partner_ids: set[int],
-        sharing_ids: set[int],
-    ) -> dict[str, Any]:
+    def _programme(self) -> dict[str, Any]:
+        programme = self.records.programme
+        orgs = self.records.organisations
+        partners = self.records.partners
         fields = tuple(
             name
             for name in SCHEMA["programme"]
@@ -480,17 +420,16 @@ class _Exporter:
             if name not in ("organisation", "partners", "data_sharing")
         )
         return {
-            **_fields(self.programme, fields),
-            "organisation": orgs[self.programme.organisation_id].short_name,
-            "partners": sorted(orgs[org_id].short_name for org_id in partner_ids),
-            "data_sharing": sorted(orgs[org_id].short_name for org_id in sharing_ids),
+            **_fields(programme, fields),
+            "organisation": orgs[programme.organisation_id].short_name,
+            "partners": sorted({orgs[p.organisation_id].short_name for p in partners}),
+            "data_sharing": sorted(
+                {orgs[p.organisation_id].short_name for p in partners if p.data_sharing_agreement}
+            ),
         }
 
     def _stages(self) -> list[dict[str, Any]]:
-        stage_records = self.session.exec(
-            select(StageRecord).where(StageRecord.programme_id == self.id)
-        ).all()
-        criteria = self._by_parent(ExitCriterion, StageRecord, "stage_record_id")
+        criteria = self.records.exit_criteria_by_stage_record
         fields = (
             "stage",
             "narrative",
@@ -505,41 +444,33 @@ class _Exporter:
                 "exit_criteria": [
                     _fields(criterion, ("position", "text", "met"))
                     for criterion in sorted(
-                        criteria[record.id or 0], key=lambda c: (c.position, c.id or 0)
+                        criteria.get(record.id or 0, []), key=lambda c: (c.position, c.id or 0)
                     )
                 ],
             }
-            for record in sorted(stage_records, key=lambda r: _stage_rank(r.stage))
+            for record in sorted(self.records.stage_records, key=lambda r: _stage_rank(r.stage))
         ]
-
-    def _stakeholders_by_id(self) -> dict[int, Stakeholder]:
-        people = self.session.exec(
-            select(Stakeholder).where(Stakeholder.programme_id == self.id)
-        ).all()
-        return {person.id: person for person in people if person.id is not None}
 
     def _group_ref(self, group_id: int | None) -> dict[str, str] | None:
         return None if group_id is None else dict(self.group_refs[group_id])
 
-    def _milestones(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
-        rows = self.session.exec(select(Milestone).where(Milestone.programme_id == self.id)).all()
+    def _milestones(self) -> list[dict[str, Any]]:
         impacts: dict[int, list[dict[str, Any]]] = {
             milestone_id: [
                 {"staff_group": self._group_ref(impact.staff_group_id), "impact": impact.impact}
                 for impact in rows_of
             ]
-            for milestone_id, rows_of in self._by_parent(
-                MilestoneImpact, Milestone, "milestone_id"
-            ).items()
+            for milestone_id, rows_of in self.records.impacts_by_milestone.items()
         }
         needs = {
-            milestone_id: [people[dependency.stakeholder_id].name for dependency in rows_of]
-            for milestone_id, rows_of in self._by_parent(
-                MilestoneDependency, Milestone, "milestone_id"
-            ).items()
+            milestone_id: [self.people[dependency.stakeholder_id].name for dependency in rows_of]
+            for milestone_id, rows_of in self.records.dependencies_by_milestone.items()
         }
         fields = ("stage", "title", "owner", "due_date", "completed_date", "status", "weight")
-        ordered = sorted(rows, key=lambda m: (_stage_rank(m.stage), m.due_date, m.title, m.id or 0))
+        ordered = sorted(
+            self.records.milestones,
+            key=lambda m: (_stage_rank(m.stage), m.due_date, m.title, m.id or 0),
+        )
         return [
             {
                 **_fields(milestone, fields),
@@ -555,8 +486,8 @@ class _Exporter:
             for milestone in ordered
         ]
 
-    def _stakeholders(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
-        history = self._by_parent(Assessment, Stakeholder, "stakeholder_id")
+    def _stakeholders(self) -> list[dict[str, Any]]:
+        history = self.records.assessments_by_stakeholder
         fields = (
             "name",
             "role",
@@ -575,75 +506,61 @@ class _Exporter:
                 "assessments": [
                     _fields(assessment, assessment_fields)
                     for assessment in sorted(
-                        history[person_id], key=lambda a: (a.assessed_on, a.id or 0)
+                        history.get(person_id, []), key=lambda a: (a.assessed_on, a.id or 0)
                     )
                 ],
             }
-            for person_id, person in sorted(people.items(), key=lambda item: item[1].name)
+            for person_id, person in sorted(self.people.items(), key=lambda item: item[1].name)
         ]
 
-    def _influence_links(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
-        links = self.session.exec(
-            select(InfluenceLink)
-            .join(Stakeholder, col(Stakeholder.id) == col(InfluenceLink.from_stakeholder_id))
-            .where(Stakeholder.programme_id == self.id)
-        ).all()
+    def _influence_links(self) -> list[dict[str, Any]]:
         result = [
             {
-                "from": people[link.from_stakeholder_id].name,
-                "to": people[link.to_stakeholder_id].name,
+                "from": self.people[link.from_stakeholder_id].name,
+                "to": self.people[link.to_stakeholder_id].name,
                 "strength": link.strength,
             }
-            for link in links
+            for link in self.records.influence_links
         ]
         return sorted(result, key=lambda link: (link["from"], link["to"]))
 
-    def _engagements(self, people: Mapping[int, Stakeholder]) -> list[dict[str, Any]]:
-        rows = self.session.exec(select(Engagement).where(Engagement.programme_id == self.id)).all()
-        attendees = self._by_parent(EngagementStakeholder, Engagement, "engagement_id")
+    def _engagements(self) -> list[dict[str, Any]]:
+        attendees = self.records.attendees_by_engagement
         fields = ("occurred_on", "kind", "summary", "outcome", "follow_up_on", "follow_up_done")
-        ordered = sorted(rows, key=lambda e: (e.occurred_on, e.kind, e.summary, e.id or 0))
+        ordered = sorted(
+            self.records.engagements,
+            key=lambda e: (e.occurred_on, e.kind, e.summary, e.id or 0),
+        )
         return [
             {
                 **_fields(row, fields),
                 "stakeholders": sorted(
-                    people[attendee.stakeholder_id].name for attendee in attendees[row.id or 0]
+                    self.people[attendee.stakeholder_id].name
+                    for attendee in attendees.get(row.id or 0, [])
                 ),
             }
             for row in ordered
         ]
 
-    def _barriers(self) -> list[dict[str, Any]]:
-        rows = self.session.exec(select(Barrier).where(Barrier.programme_id == self.id)).all()
-        fields = tuple(SCHEMA["barrier"])
-        return [_fields(row, fields) for row in sorted(rows, key=lambda b: (b.title, b.id or 0))]
-
     def _metrics(self) -> list[dict[str, Any]]:
-        rows = self.session.exec(select(Metric).where(Metric.programme_id == self.id)).all()
-        readings = self._by_parent(MetricReading, Metric, "metric_id")
+        readings = self.records.readings_by_metric
         fields = tuple(name for name in SCHEMA["metric"] if name != "readings")
         return [
             {
                 **_fields(row, fields),
                 "readings": [
                     _fields(reading, ("reading_on", "value", "note"))
-                    for reading in sorted(readings[row.id or 0], key=lambda r: r.reading_on)
+                    for reading in sorted(readings.get(row.id or 0, []), key=lambda r: r.reading_on)
                 ],
             }
-            for row in sorted(rows, key=lambda m: m.name)
+            for row in sorted(self.records.metrics, key=lambda m: m.name)
         ]
 
-    def _narratives(self) -> list[dict[str, Any]]:
-        rows = self.session.exec(select(Narrative).where(Narrative.programme_id == self.id)).all()
-        fields = tuple(SCHEMA["narrative"])
-        return [_fields(row, fields) for row in sorted(rows, key=lambda n: (n.title, n.id or 0))]
-
-    def _overrides(self) -> list[dict[str, Any]]:
-        rows = self.session.exec(
-            select(ConfidenceOverride).where(ConfidenceOverride.programme_id == self.id)
-        ).all()
-        fields = tuple(SCHEMA["confidence_override"])
-        return [_fields(row, fields) for row in sorted(rows, key=lambda o: (o.set_at, o.id or 0))]
+    @staticmethod
+    def _rows(rows: list[_Row], name: str, order: Callable[[_Row], Any]) -> list[dict[str, Any]]:
+        """Records whose every column is a key of the file's `name` objects, in `order`."""
+        fields = tuple(SCHEMA[name])
+        return [_fields(row, fields) for row in sorted(rows, key=order)]
 
 
 # --- Reading a document -----------------------------------------------------------------------
@@ -1047,7 +964,7 @@ def import_programme(
         raise PermissionDeniedError(None, "Only managers and administrators can import programmes.")
     parsed = _parse(document)
     code = parsed.programme["code"]
-    if session.exec(select(Programme.id).where(Programme.code == code)).first() is not None:
+    if read.exchange.programme_code_exists(session=session, code=code):
         raise DomainError(
             "code",
             f"A programme with the code {code} already exists here (programme.code in the "
@@ -1086,14 +1003,9 @@ class _Importer:
 
     def _organisations(self) -> None:
         orgs = self.parsed.organisations
-        by_short = {
-            org.short_name: org
-            for org in self.session.exec(
-                select(Organisation).where(
-                    col(Organisation.short_name).in_([org["short_name"] for _, org in orgs])
-                )
-            ).all()
-        }
+        by_short = read.exchange.organisations_by_short_name(
+            session=self.session, short_names=[org["short_name"] for _, org in orgs]
+        )
         missing: list[str] = []
         for path, org in orgs:
             found = by_short.get(org["short_name"])
@@ -1107,11 +1019,9 @@ class _Importer:
                 self.organisation_ids[org["short_name"]] = found.id
             else:
                 missing.append(f"{org['name']} ({org['short_name']})")
-        existing_groups = self.session.exec(
-            select(StaffGroup).where(
-                col(StaffGroup.organisation_id).in_(self.organisation_ids.values())
-            )
-        ).all()
+        existing_groups = read.exchange.staff_groups_of(
+            session=self.session, organisation_ids=self.organisation_ids.values()
+        )
         short_of = {org_id: short for short, org_id in self.organisation_ids.items()}
         for group in existing_groups:
             if group.id is not None:
@@ -1271,9 +1181,9 @@ class _Importer:
 
     def _drop_automatic_assessment(self, stakeholder_id: int) -> None:
         # create_stakeholder always records a first assessment; the file has none.
-        for assessment in self.session.exec(
-            select(Assessment).where(Assessment.stakeholder_id == stakeholder_id)
-        ).all():
+        for assessment in read.exchange.assessments_of(
+            session=self.session, stakeholder_id=stakeholder_id
+        ):
             self.session.delete(assessment)
         records.flush(self.session, Assessment)
 

@@ -7,6 +7,7 @@ and the shared SQL building blocks beside them (`sql`). Callers name the module 
 
 from tracker.read import (
     admin,
+    exchange,
     exports,
     imports,
     manage,
@@ -21,6 +22,7 @@ from tracker.read import (
 
 __all__ = [
     "admin",
+    "exchange",
     "exports",
     "imports",
     "manage",
