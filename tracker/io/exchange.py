@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel
@@ -79,6 +80,12 @@ MEDIA_TYPE = "application/json"
 _Row = TypeVar("_Row", bound=SQLModel)
 _STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The kinds whose JSON value is already the Python value: its type, and how a refusal says it.
+_TAKEN_AS_IS: dict[str, tuple[type, str]] = {
+    "boolean": (bool, "true or false"),
+    "list": (list, "a list"),
+    "object": (dict, "an object"),
+}
 
 
 # --- The schema -------------------------------------------------------------------------------
@@ -352,6 +359,35 @@ def _fields(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: _value(getattr(record, name)) for name in names}
 
 
+def _columns(name: str, *apart: str) -> tuple[str, ...]:
+    """The keys of the file's `name` objects that are columns of the record as they stand: all
+    but those `apart` (laid out by other means)."""
+    return tuple(key for key in SCHEMA[name] if key not in apart)
+
+
+def _nested(
+    parents: list[Any],
+    name: str,
+    key: str,
+    children: Mapping[int, list[_Row]],
+    order: Callable[[_Row], Any],
+) -> list[dict[str, Any]]:
+    """Each of `parents` as the file's `name` object, in the order given, with its children
+    (by the parent's id) under `key`, in `order`."""
+    fields = _columns(name, key)
+    child_fields = _columns(NESTED[name][key])
+    return [
+        {
+            **_fields(parent, fields),
+            key: [
+                _fields(child, child_fields)
+                for child in sorted(children.get(parent.id or 0, []), key=order)
+            ],
+        }
+        for parent in parents
+    ]
+
+
 def _stage_rank(stage: Any) -> int:
     return _STAGE_ORDER[Stage(stage)]
 
@@ -413,12 +449,8 @@ class _Exporter:
         programme = self.records.programme
         orgs = self.records.organisations
         partners = self.records.partners
-        fields = tuple(
-            name
-            for name in SCHEMA["programme"]
-            # named below, by short name
-            if name not in ("organisation", "partners", "data_sharing")
-        )
+        # The organisations are named below, by short name.
+        fields = _columns("programme", "organisation", "partners", "data_sharing")
         return {
             **_fields(programme, fields),
             "organisation": orgs[programme.organisation_id].short_name,
@@ -429,27 +461,13 @@ class _Exporter:
         }
 
     def _stages(self) -> list[dict[str, Any]]:
-        criteria = self.records.exit_criteria_by_stage_record
-        fields = (
+        return _nested(
+            sorted(self.records.stage_records, key=lambda r: _stage_rank(r.stage)),
             "stage",
-            "narrative",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
+            "exit_criteria",
+            self.records.exit_criteria_by_stage_record,
+            lambda c: (c.position, c.id or 0),
         )
-        return [
-            {
-                **_fields(record, fields),
-                "exit_criteria": [
-                    _fields(criterion, ("position", "text", "met"))
-                    for criterion in sorted(
-                        criteria.get(record.id or 0, []), key=lambda c: (c.position, c.id or 0)
-                    )
-                ],
-            }
-            for record in sorted(self.records.stage_records, key=lambda r: _stage_rank(r.stage))
-        ]
 
     def _group_ref(self, group_id: int | None) -> dict[str, str] | None:
         return None if group_id is None else dict(self.group_refs[group_id])
@@ -466,7 +484,7 @@ class _Exporter:
             milestone_id: [self.people[dependency.stakeholder_id].name for dependency in rows_of]
             for milestone_id, rows_of in self.records.dependencies_by_milestone.items()
         }
-        fields = ("stage", "title", "owner", "due_date", "completed_date", "status", "weight")
+        fields = _columns("milestone", "impacts", "depends_on")
         ordered = sorted(
             self.records.milestones,
             key=lambda m: (_stage_rank(m.stage), m.due_date, m.title, m.id or 0),
@@ -488,17 +506,8 @@ class _Exporter:
 
     def _stakeholders(self) -> list[dict[str, Any]]:
         history = self.records.assessments_by_stakeholder
-        fields = (
-            "name",
-            "role",
-            "influence",
-            "interest",
-            "stance",
-            "desired_stance",
-            "relationship_owner",
-            "notes",
-        )
-        assessment_fields = tuple(SCHEMA["assessment"])
+        fields = _columns("stakeholder", "staff_group", "assessments")
+        assessment_fields = _columns("assessment")
         return [
             {
                 **_fields(person, fields),
@@ -526,7 +535,7 @@ class _Exporter:
 
     def _engagements(self) -> list[dict[str, Any]]:
         attendees = self.records.attendees_by_engagement
-        fields = ("occurred_on", "kind", "summary", "outcome", "follow_up_on", "follow_up_done")
+        fields = _columns("engagement", "stakeholders")
         ordered = sorted(
             self.records.engagements,
             key=lambda e: (e.occurred_on, e.kind, e.summary, e.id or 0),
@@ -543,23 +552,18 @@ class _Exporter:
         ]
 
     def _metrics(self) -> list[dict[str, Any]]:
-        readings = self.records.readings_by_metric
-        fields = tuple(name for name in SCHEMA["metric"] if name != "readings")
-        return [
-            {
-                **_fields(row, fields),
-                "readings": [
-                    _fields(reading, ("reading_on", "value", "note"))
-                    for reading in sorted(readings.get(row.id or 0, []), key=lambda r: r.reading_on)
-                ],
-            }
-            for row in sorted(self.records.metrics, key=lambda m: m.name)
-        ]
+        return _nested(
+            sorted(self.records.metrics, key=lambda m: m.name),
+            "metric",
+            "readings",
+            self.records.readings_by_metric,
+            lambda r: r.reading_on,
+        )
 
     @staticmethod
     def _rows(rows: list[_Row], name: str, order: Callable[[_Row], Any]) -> list[dict[str, Any]]:
         """Records whose every column is a key of the file's `name` objects, in `order`."""
-        fields = tuple(SCHEMA[name])
+        fields = _columns(name)
         return [_fields(row, fields) for row in sorted(rows, key=order)]
 
 
@@ -616,6 +620,11 @@ def _convert(value: Any, kind: str, path: str) -> Any:
         if not isinstance(value, list):
             raise _refuse(path, f"must be a list of text, not {_json_kind(value)}")
         return [_text(item, _join(path, index)) for index, item in enumerate(value)]
+    if kind in _TAKEN_AS_IS:
+        python_type, words = _TAKEN_AS_IS[kind]
+        if not isinstance(value, python_type):
+            raise _refuse(path, f"must be {words}, not {_json_kind(value)}")
+        return value
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
             raise _refuse(path, f"must be a whole number, not {_json_kind(value)}")
@@ -630,10 +639,6 @@ def _convert(value: Any, kind: str, path: str) -> Any:
         if not math.isfinite(number):
             raise _refuse(path, "must be a finite number")
         return number
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise _refuse(path, f"must be true or false, not {_json_kind(value)}")
-        return value
     if kind == "date":
         text = value if isinstance(value, str) else None
         try:
@@ -671,14 +676,6 @@ def _convert(value: Any, kind: str, path: str) -> Any:
         if not amount.is_finite():
             raise _refuse(path, "must be a finite amount")
         return amount
-    if kind == "list":
-        if not isinstance(value, list):
-            raise _refuse(path, f"must be a list, not {_json_kind(value)}")
-        return value
-    if kind == "object":
-        if not isinstance(value, dict):
-            raise _refuse(path, f"must be an object, not {_json_kind(value)}")
-        return value
     raise AssertionError(f"unknown kind {kind}")
 
 
@@ -923,6 +920,11 @@ def _at(path: str, rename: Mapping[str, str] | None = None) -> Iterator[None]:
         field = (rename or {}).get(error.field or "", error.field)
         where = _join(path, field) if field else path
         raise type(error)(where, f"{where}: {error.reason}") from None
+
+
+def _with(item: Mapping[str, Any], *, key: str, value: Any) -> dict[str, Any]:
+    """The item's values with one more (a parent's id)."""
+    return {**item, key: value}
 
 
 def _provenance(value: str, words: str, claimed: str, limit: int = 120) -> str:
@@ -1253,43 +1255,53 @@ class _Importer:
                     records.create(self.session, Engagement, EngagementBase, data)
 
     def _barriers(self) -> None:
-        for path, barrier in self.parsed.barriers:
-            self._write(
-                path,
-                barriers.create_barrier,
-                BarrierCreate,
-                {**barrier, "programme_id": self.programme_id},
-            )
+        self._write_each(
+            self.parsed.barriers,
+            barriers.create_barrier,
+            BarrierCreate,
+            lambda barrier: {**barrier, "programme_id": self.programme_id},
+        )
 
     def _metrics(self) -> None:
-        for path, metric in self.parsed.metrics:
-            data = {k: v for k, v in metric.items() if k != "readings"}
-            created = self._write(
-                path,
-                metrics.define_metric,
-                MetricCreate,
-                {**data, "programme_id": self.programme_id},
+        defined = self._write_each(
+            self.parsed.metrics,
+            metrics.define_metric,
+            MetricCreate,
+            lambda metric: {
+                **{k: v for k, v in metric.items() if k != "readings"},
+                "programme_id": self.programme_id,
+            },
+        )
+        for (_path, metric), created in zip(self.parsed.metrics, defined, strict=True):
+            self._write_each(
+                metric["readings"],
+                metrics.record_reading,
+                MetricReadingCreate,
+                partial(_with, key="metric_id", value=created.id),
             )
-            for reading_path, reading in metric["readings"]:
-                self._write(
-                    reading_path,
-                    metrics.record_reading,
-                    MetricReadingCreate,
-                    {**reading, "metric_id": created.id},
-                )
 
     def _narratives(self) -> None:
-        for path, narrative in self.parsed.narratives:
-            self._write(
-                path,
-                narratives.write_narrative,
-                NarrativeCreate,
-                {
-                    **narrative,
-                    "author": self._claimed(narrative["author"], "written by"),
-                    "programme_id": self.programme_id,
-                },
-            )
+        self._write_each(
+            self.parsed.narratives,
+            narratives.write_narrative,
+            NarrativeCreate,
+            lambda narrative: {
+                **narrative,
+                "author": self._claimed(narrative["author"], "written by"),
+                "programme_id": self.programme_id,
+            },
+        )
+
+    def _write_each(
+        self,
+        items: list[tuple[str, dict[str, Any]]],
+        write: Callable[..., Any],
+        model: type[SQLModel],
+        values: Callable[[dict[str, Any]], Mapping[str, Any]],
+    ) -> list[Any]:
+        """Each of the file's `items` written by `write` (see _write) with `values(item)`, in
+        file order; what each write returned."""
+        return [self._write(path, write, model, values(item)) for path, item in items]
 
     def _write(
         self,

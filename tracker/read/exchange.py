@@ -15,26 +15,24 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
 
-from tracker.models import (
+from tracker.models.organisation import Organisation, StaffGroup
+from tracker.models.outcomes import Barrier, Metric, MetricReading, Narrative
+from tracker.models.people import (
     Assessment,
-    Barrier,
-    ConfidenceOverride,
     Engagement,
     EngagementStakeholder,
-    ExitCriterion,
     InfluenceLink,
-    Metric,
-    MetricReading,
+    Stakeholder,
+)
+from tracker.models.programme import (
+    ConfidenceOverride,
+    ExitCriterion,
     Milestone,
     MilestoneDependency,
     MilestoneImpact,
-    Narrative,
-    Organisation,
     Programme,
     ProgrammePartner,
-    StaffGroup,
     StageRecord,
-    Stakeholder,
 )
 
 __all__ = [
