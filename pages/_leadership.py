@@ -21,9 +21,6 @@ PORTFOLIO_COLUMNS = {
     "confidence_text": st.column_config.TextColumn(
         "Delivery confidence", help="The rating shown: a manager's override where there is one."
     ),
-    "why": st.column_config.TextColumn(
-        "Why", width="medium", help="The rule that set the rating, or the manager's reason."
-    ),
     "progress_pct": st.column_config.ProgressColumn(
         "Progress",
         format="%d%%",
@@ -46,6 +43,10 @@ PORTFOLIO_COLUMNS = {
         "Metrics", help="Mean attainment of the programme's metrics towards their targets."
     ),
     "overdue": st.column_config.NumberColumn("Overdue"),
+    # Last: a sentence per row, which would push the figures off a narrow screen.
+    "why": st.column_config.TextColumn(
+        "Why", width="medium", help="The rule that set the rating, or the manager's reason."
+    ),
 }
 
 
@@ -58,7 +59,6 @@ def portfolio_table(rows: pd.DataFrame) -> pd.DataFrame:
             "code": rows["code"],
             "title": rows["title"],
             "confidence_text": [charts.confidence_text(v.confidence.rating) for v in verdicts],
-            "why": [v.confidence.summary for v in verdicts],
             "progress_pct": [None if v is None else round(v * 100) for v in rows["progress"]],
             "stages": rows["current_stages"].map(words.stage_labels),
             "forecast": [v.forecast_text for v in verdicts],
@@ -68,6 +68,7 @@ def portfolio_table(rows: pd.DataFrame) -> pd.DataFrame:
                 words.percent(v, not_defined="No readings") for v in rows["mean_attainment"]
             ],
             "overdue": rows["overdue"],
+            "why": [v.confidence.summary for v in verdicts],
         }
     )
 
