@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from tests import factories
 from tracker import db
 from tracker.cli import main
+from tracker.models import Organisation, Programme, Role, Stakeholder
 from tracker.seed.demo import DEMO_USERS
 
 
@@ -70,3 +73,25 @@ def test_bad_usage_exits_2_with_the_usage(
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--help"]) == 0
     assert "--reset" in capsys.readouterr().out
+
+
+def test_erase_refuses_a_partner_without_a_data_sharing_agreement_before_naming_the_person(
+    demo_engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The care board pools NCC-CARE-RECORD with the county but has no data-sharing agreement:
+    # its manager may not erase the county's people, so is not asked, nor told their name.
+    with db.read_session(demo_engine) as session:
+        board = session.exec(select(Organisation).where(Organisation.short_name == "NICB")).one()
+        programme = session.exec(select(Programme).where(Programme.code == "NCC-CARE-RECORD")).one()
+        person = session.exec(
+            select(Stakeholder).where(Stakeholder.programme_id == programme.id)
+        ).first()
+    assert person is not None and person.id is not None
+    email = "max.board@demo.example"
+    factories.user(demo_engine, [board.id or 0], role=Role.manager, email=email)
+
+    assert main(["erase", str(person.id), "--as", email]) == 1
+    captured = capsys.readouterr()
+    assert "no data-sharing agreement" in captured.err
+    assert "Not run" not in captured.err
+    assert person.name not in captured.out + captured.err

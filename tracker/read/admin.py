@@ -87,6 +87,21 @@ class AdminUser:
     administrable: bool
 
 
+def _user_columns() -> list[Any]:
+    """A user's columns both user reads show: id, version, e-mail, name, role, staff group id,
+    whether active, and `local_password` (whether a password is set, never the hash)."""
+    return [
+        col(User.id),
+        col(User.version),
+        col(User.email),
+        col(User.name),
+        col(User.role),
+        col(User.staff_group_id),
+        col(User.active),
+        col(User.password_hash).is_not(None).label("local_password"),
+    ]
+
+
 def user_table(*, session: Session, viewer: Viewer) -> tuple[AdminUser, ...]:
     """The users in at least one of the viewer's organisations, by name (see AdminUser)."""
     in_scope = sa.select(col(UserOrganisation.user_id)).where(
@@ -95,17 +110,7 @@ def user_table(*, session: Session, viewer: Viewer) -> tuple[AdminUser, ...]:
     group = sa.func.coalesce(col(Organisation.short_name) + ": " + col(StaffGroup.name), "")
     users = rows(
         session,
-        sa.select(
-            col(User.id),
-            col(User.version),
-            col(User.email),
-            col(User.name),
-            col(User.role),
-            group.label("staff_group"),
-            col(User.staff_group_id),
-            col(User.active),
-            col(User.password_hash).is_not(None).label("local_password"),
-        )
+        sa.select(*_user_columns(), group.label("staff_group"))
         .outerjoin(StaffGroup, col(StaffGroup.id) == col(User.staff_group_id))
         .outerjoin(Organisation, col(Organisation.id) == col(StaffGroup.organisation_id))
         .where(col(User.id).in_(in_scope))
@@ -285,16 +290,7 @@ def _user_accounts(
     """The users that meet `conditions`, by e-mail (in any case)."""
     users = rows(
         session,
-        sa.select(
-            col(User.id),
-            col(User.version),
-            col(User.email),
-            col(User.name),
-            col(User.role),
-            col(User.staff_group_id),
-            col(User.active),
-            col(User.password_hash).is_not(None).label("local_password"),
-        )
+        sa.select(*_user_columns())
         .where(*conditions)
         .order_by(sa.func.lower(col(User.email)), col(User.id)),
     )
