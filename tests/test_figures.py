@@ -13,7 +13,6 @@ from tracker.figures import (
     DEFAULT_IMPACT_WEIGHTS,
     STANCE_WINDOW_DAYS,
     Forecast,
-    Quadrant,
     change_load,
     forecast_finish,
     is_hotspot,
@@ -28,7 +27,7 @@ from tracker.figures import (
     stance_movement,
     weekly_throughput,
 )
-from tracker.vocabulary import Direction, Impact, MilestoneStatus
+from tracker.vocabulary import Direction, Impact, MilestoneStatus, Quadrant
 
 TODAY = date(2025, 6, 30)
 

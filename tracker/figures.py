@@ -10,13 +10,19 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
 
-from tracker.vocabulary import Direction, Impact, MilestoneStatus, key_words
+from tracker.vocabulary import (
+    Direction,
+    ForecastVerdict,
+    Impact,
+    MilestoneStatus,
+    Quadrant,
+    StanceDirection,
+)
 
 __all__ = [
     "DEFAULT_IMPACT_WEIGHTS",
@@ -240,26 +246,6 @@ def forecast_finish(
     )
 
 
-class ForecastVerdict(StrEnum):
-    """The forecast against the target end date, judged on P85 (docs/delivery-confidence.md)."""
-
-    late = "late"
-    on_track = "on_track"
-    no_forecast = "no_forecast"
-
-    @property
-    def label(self) -> str:
-        """The interface wording, e.g. "At risk of finishing late"."""
-        return _FORECAST_WORDS[self]
-
-
-_FORECAST_WORDS = {
-    ForecastVerdict.late: "At risk of finishing late",
-    ForecastVerdict.on_track: "On track",
-    ForecastVerdict.no_forecast: "No forecast yet",
-}
-
-
 def forecast_late(forecast: Forecast | None, target: dt.date) -> bool:
     """True when the forecast is at risk of finishing late: P85 (fairly sure) is after the
     target end date. The delivery-confidence forecast rule judges on the same P85, so a
@@ -297,20 +283,6 @@ def stance_index(readings: Iterable[tuple[int, int]]) -> float | None:
 def is_hotspot(*, influence: int, stance: int) -> bool:
     """A resistance hotspot: influence >= 4 (of 5) and stance <= -1 (a resistor)."""
     return influence >= 4 and stance <= -1
-
-
-class Quadrant(StrEnum):
-    """Mendelow's power/interest grid: how closely to work with a stakeholder."""
-
-    manage_closely = "manage_closely"
-    keep_satisfied = "keep_satisfied"
-    keep_informed = "keep_informed"
-    monitor = "monitor"
-
-    @property
-    def label(self) -> str:
-        """The interface wording, e.g. "Manage closely"."""
-        return key_words(self.name)
 
 
 def quadrant(*, influence: int, interest: int) -> Quadrant:
@@ -361,36 +333,6 @@ def stance_movement(
     else:
         start_stance = readings[0][1]
     return readings[-1][1] - start_stance
-
-
-class StanceDirection(StrEnum):
-    """Which way a stance index moved over the window: a symbol and a word, so the symbol (or
-    its colour) is never the only signal."""
-
-    improving = "improving"
-    worsening = "worsening"
-    steady = "steady"
-
-    @property
-    def symbol(self) -> str:
-        return _DIRECTION_SYMBOLS[self]
-
-    @property
-    def label(self) -> str:
-        """E.g. "Improving"."""
-        return self.value.capitalize()
-
-    @property
-    def text(self) -> str:
-        """Symbol and word, e.g. "▲ improving"."""
-        return f"{self.symbol} {self.value}"
-
-
-_DIRECTION_SYMBOLS = {
-    StanceDirection.improving: "▲",
-    StanceDirection.worsening: "▼",
-    StanceDirection.steady: "►",
-}
 
 
 def stance_direction(change: float | None) -> StanceDirection | None:

@@ -179,9 +179,45 @@ class SignInOutcome(Vocabulary):
     throttled = "throttled"
 
 
+# What the figures decide (tracker/figures.py): a forecast against its target (judged on P85,
+# docs/delivery-confidence.md), which way a stance index moved, and a stakeholder's place on
+# Mendelow's power/interest grid.
+class ForecastVerdict(Vocabulary):
+    late = "late"
+    on_track = "on_track"
+    no_forecast = "no_forecast"
+
+
+class StanceDirection(Vocabulary):
+    improving = "improving"
+    worsening = "worsening"
+    steady = "steady"
+
+    @property
+    def symbol(self) -> str:
+        """Shown beside the word, never alone: ▲ improving, ▼ worsening, ► steady."""
+        return DIRECTION_SYMBOLS[self.value]
+
+    @property
+    def text(self) -> str:
+        """Symbol and word, e.g. "▲ improving"."""
+        return f"{self.symbol} {self.value}"
+
+
+DIRECTION_SYMBOLS: dict[str, str] = {"improving": "▲", "worsening": "▼", "steady": "►"}
+
+
+class Quadrant(Vocabulary):
+    manage_closely = "manage_closely"
+    keep_satisfied = "keep_satisfied"
+    keep_informed = "keep_informed"
+    monitor = "monitor"
+
+
 # The labels that are not simply the stored key in words.
 LABELS: dict[type[Vocabulary], dict[str, str]] = {
     DeliveryConfidence: {"amber_green": "Amber/Green", "amber_red": "Amber/Red"},
+    ForecastVerdict: {"late": "At risk of finishing late", "no_forecast": "No forecast yet"},
     BarrierCategory: {"legal_data_protection": "Legal and data protection"},
     AuditAction: {
         "create": "Created",

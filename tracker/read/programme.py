@@ -801,7 +801,7 @@ class Verdicts:
     stance_index: float | None
     stance_index_90d: float | None
     stance_change: float | None
-    direction: figures.StanceDirection | None
+    direction: vocabulary.StanceDirection | None
     confidence: confidence.Explanation
 
     @property
@@ -809,7 +809,7 @@ class Verdicts:
         return figures.forecast_late(self.forecast, self.target_end_date)
 
     @property
-    def forecast_verdict(self) -> figures.ForecastVerdict:
+    def forecast_verdict(self) -> vocabulary.ForecastVerdict:
         return figures.forecast_verdict(self.forecast, self.target_end_date)
 
     @property
