@@ -15,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
+from tests.manage_screen import ADA, LENA, MAYA, SAM, click, first_programme, open_page
 from tests.screen import shown_all
 from tracker import clock, db, read
-from tracker.access import load_viewer
 from tracker.models import (
     Engagement,
     EngagementStakeholder,
@@ -27,37 +27,10 @@ from tracker.models.people import (
     EngagementUpdate,
 )
 from tracker.services import engagements, records
-from tracker.workspace import managed_programmes
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGAGEMENTS = "pages/manage_engagements.py"
-MAYA = "maya.manager@demo.example"
-ADA = "ada.admin@demo.example"
-LENA = "lena.leader@demo.example"
-SAM = "sam.staff@demo.example"
 OTHER = "other@example.org"
-
-
-def _programme_id(engine: Engine, email: str = MAYA) -> int:
-    """The programme the Manage pages open first for this user."""
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-        assert viewer is not None
-        return managed_programmes(session=session, viewer=viewer)[0].programme_id
-
-
-def _open(app_as: Callable[[str], AppTest], page: str, email: str = MAYA) -> AppTest:
-    at = app_as(email)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _click(at: AppTest, label: str) -> AppTest:
-    next(button for button in at.button if button.label == label).click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _register(engine: Engine, programme_id: int) -> Any:
@@ -90,8 +63,8 @@ def _engagements(engine: Engine, programme_id: int) -> Any:
 def test_engagements_page_lists_the_programmes_engagements_newest_first_with_who_attended(
     app_as: Callable[[str], AppTest], demo_engine: Engine, email: str
 ) -> None:
-    at = _open(app_as, ENGAGEMENTS, email)
-    expected = _engagements(demo_engine, _programme_id(demo_engine, email))
+    at = open_page(app_as, ENGAGEMENTS, email)
+    expected = _engagements(demo_engine, first_programme(demo_engine, email).programme_id)
     shown = at.dataframe[-1].value
     assert list(shown["summary"]) == list(expected["summary"])
     assert list(shown["attendees"]) == list(expected["attendees"])
@@ -102,16 +75,16 @@ def test_engagements_page_lists_the_programmes_engagements_newest_first_with_who
 def test_logging_a_contact_saves_it_with_the_stakeholders_present(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
+    pid = first_programme(demo_engine).programme_id
     people = list(_register(demo_engine, pid)["id"][:2].astype(int))
-    at = _open(app_as, ENGAGEMENTS)
+    at = open_page(app_as, ENGAGEMENTS)
     follow_up = clock.today() + dt.timedelta(days=14)
     at.selectbox(key=f"engagements_log_kind_{pid}").set_value("workshop")
     at.multiselect(key=f"engagements_log_stakeholders_{pid}").set_value(people)
     at.text_area(key=f"engagements_log_summary_{pid}").input("Workshop on the new rota")
     at.text_area(key=f"engagements_log_outcome_{pid}").input("Agreed a trial month.")
     at.date_input(key=f"engagements_log_follow_up_on_{pid}").set_value(follow_up)
-    _click(at, "Log the engagement")
+    click(at, "Log the engagement")
 
     assert "Logged the workshop" in _success(at)
     with db.read_session(demo_engine) as session:
@@ -147,14 +120,14 @@ def test_logging_a_contact_with_a_bad_value_is_refused_and_nothing_is_written(
     summary: str,
     message: str,
 ) -> None:
-    pid = _programme_id(demo_engine)
+    pid = first_programme(demo_engine).programme_id
     before = _engagements(demo_engine, pid)
-    at = _open(app_as, ENGAGEMENTS)
+    at = open_page(app_as, ENGAGEMENTS)
     if people:
         first = int(_register(demo_engine, pid).iloc[0]["id"])
         at.multiselect(key=f"engagements_log_stakeholders_{pid}").set_value([first])
     at.text_area(key=f"engagements_log_summary_{pid}").input(summary)
-    _click(at, "Log the engagement")
+    click(at, "Log the engagement")
 
     assert message in _errors(at)
     assert _engagements(demo_engine, pid).equals(before)
@@ -179,7 +152,7 @@ def test_follow_ups_are_listed_as_due_or_overdue_against_a_fixed_today(
 ) -> None:
     fixed = clock.today() + dt.timedelta(days=10)
     monkeypatch.setenv("TRACKER_TODAY", fixed.isoformat())
-    pid = _programme_id(demo_engine)
+    pid = first_programme(demo_engine).programme_id
     person = int(_register(demo_engine, pid).iloc[0]["id"])
     for summary, follow_up, closed in (
         ("Due today exactly", fixed, False),
@@ -203,7 +176,7 @@ def test_follow_ups_are_listed_as_due_or_overdue_against_a_fixed_today(
                 ),
                 stakeholder_ids=[person],
             )
-    at = _open(app_as, ENGAGEMENTS)
+    at = open_page(app_as, ENGAGEMENTS)
 
     sections = _sections(at)
     table = _engagements(demo_engine, pid)
@@ -220,13 +193,13 @@ def test_follow_ups_are_listed_as_due_or_overdue_against_a_fixed_today(
 def test_a_follow_up_can_be_marked_done(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
+    pid = first_programme(demo_engine).programme_id
     with db.read_session(demo_engine) as session:
         due = read.people.follow_ups(
             session=session, viewer=SYSTEM, programme_id=pid, today=clock.today()
         )
     target = int(due.iloc[0]["id"])
-    at = _open(app_as, ENGAGEMENTS)
+    at = open_page(app_as, ENGAGEMENTS)
     at.button(key=f"engagements_done_{target}").click().run()
 
     assert "Marked the follow-up done." in _success(at)
@@ -238,14 +211,14 @@ def test_a_follow_up_can_be_marked_done(
 def test_an_engagement_can_be_corrected_and_a_stale_correction_is_refused_keeping_the_draft(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
+    pid = first_programme(demo_engine).programme_id
     newest = _engagements(demo_engine, pid).iloc[0]
     eid = int(newest["id"])
     assert newest["follow_up_on"] is not None
-    at = _open(app_as, ENGAGEMENTS)
+    at = open_page(app_as, ENGAGEMENTS)
     at.text_area(key=f"engagements_outcome_{eid}").input("Agreed to meet monthly.")
     at.date_input(key=f"engagements_follow_up_on_{eid}").set_value(None)
-    _click(at, "Save the changes")
+    click(at, "Save the changes")
     assert "Saved the engagement." in _success(at)
     with db.read_session(demo_engine) as session:
         saved = session.get(Engagement, eid)
@@ -262,7 +235,7 @@ def test_an_engagement_can_be_corrected_and_a_stale_correction_is_refused_keepin
             ),
         )
     at.text_area(key=f"engagements_summary_{eid}").input("My summary")
-    _click(at, "Save the changes")
+    click(at, "Save the changes")
 
     assert "Someone else saved this engagement after you opened it" in _errors(at)
     with db.read_session(demo_engine) as session:
@@ -273,9 +246,9 @@ def test_an_engagement_can_be_corrected_and_a_stale_correction_is_refused_keepin
 def test_an_engagement_can_be_deleted_once_confirmed(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
+    pid = first_programme(demo_engine).programme_id
     eid = int(_engagements(demo_engine, pid).iloc[0]["id"])
-    at = _open(app_as, ENGAGEMENTS)
+    at = open_page(app_as, ENGAGEMENTS)
     assert at.button(key=f"engagements_delete_{eid}").disabled
     at.checkbox(key=f"engagements_delete_sure_{eid}").check().run()
     at.button(key=f"engagements_delete_{eid}").click().run()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,9 +13,9 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import SYSTEM
+from tests.manage_screen import ADA, MAYA, NO_EDITS, by_id, first_programme, open_page, texts
 from tests.screen import shown_all
 from tracker import db, figures, read
-from tracker.access import load_viewer
 from tracker.models import (
     Metric,
     MetricReading,
@@ -25,43 +24,12 @@ from tracker.models import (
 from tracker.safe_text import plain_text
 from tracker.services import metrics, records
 from tracker.words import date_words
-from tracker.workspace import ProgrammeChoice, managed_programmes
 
 ROOT = Path(__file__).resolve().parents[1]
-MAYA = "maya.manager@demo.example"
-ADA = "ada.admin@demo.example"
 OTHER = "other@example.org"
 BARRIERS = "pages/manage_barriers.py"
 METRICS = "pages/manage_metrics.py"
 NARRATIVES = "pages/manage_narratives.py"
-NO_EDITS: dict[str, Any] = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
-
-
-def first_programme(engine: Engine, email: str = MAYA) -> ProgrammeChoice:
-    """The programme a Manage page opens on for this person (the first by title)."""
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-        assert viewer is not None
-        return managed_programmes(session=session, viewer=viewer)[0]
-
-
-def open_page(app_as: Callable[[str], AppTest], page: str, email: str = MAYA) -> AppTest:
-    at = app_as(email)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements: Any) -> list[str]:
-    return [element.value for element in elements]
-
-
-def by_id(engine: Engine, table: type[Any], record_id: int) -> Any:
-    with db.read_session(engine) as session:
-        record = session.get(table, record_id)
-        assert record is not None
-        session.expunge(record)
-        return record
 
 
 def metric_rows(engine: Engine, programme_id: int) -> pd.DataFrame:

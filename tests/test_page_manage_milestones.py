@@ -15,12 +15,20 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import SYSTEM
-from tests.screen import shown_all
+from tests.manage_screen import (
+    ADA,
+    CODE,
+    MAYA,
+    click,
+    errors,
+    open_page,
+    programme_row,
+    successes,
+)
 from tracker import clock, db, read
 from tracker.models import (
     Milestone,
     MilestoneUpdate,
-    Programme,
     Stakeholder,
 )
 from tracker.safe_text import plain_text
@@ -30,44 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME = "pages/manage_programme.py"
 STAGES = "pages/manage_stages.py"
 MILESTONES = "pages/manage_milestones.py"
-MAYA = "maya.manager@demo.example"  # manager, Northmoor County Council
-ADA = "ada.admin@demo.example"  # admin, every organisation
-DEV = "dev.district@demo.example"  # manager, Eastbrook District
-LENA = "lena.leader@demo.example"  # leadership
-SAM = "sam.staff@demo.example"  # staff
-CODE = "NCC-ASC-ONLINE"  # owned by the county, no partners
 OTHER = "someone.else@example.org"
 
 # demo_url and app_as come from tests/conftest.py.
-
-
-def open_page(app_as: Callable[[str], AppTest], page: str, email: str = MAYA) -> AppTest:
-    at = app_as(email)
-    at.switch_page(page)
-    at.query_params["programme"] = CODE
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    next(button for button in at.button if button.label == label).click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def errors(at: AppTest) -> str:
-    return " | ".join(shown_all(at.error))
-
-
-def successes(at: AppTest) -> str:
-    return " | ".join(success.value for success in at.success)
-
-
-def programme_row(engine: Engine, code: str = CODE) -> Programme:
-    with db.read_session(engine) as session:
-        found = session.exec(select(Programme).where(Programme.code == code)).one()
-        return found
 
 
 def table_of(engine: Engine) -> pd.DataFrame:
@@ -100,7 +73,7 @@ def problems(at: AppTest) -> list[tuple[int, str, str]]:
 def test_milestones_show_the_programmes_milestones_in_an_editor(
     app_as: Callable[[str], AppTest], demo_engine: Engine, email: str
 ) -> None:
-    at = open_page(app_as, MILESTONES, email)
+    at = open_page(app_as, MILESTONES, email, code=CODE)
     shown = at.data_editor[0].value
     expected = table_of(demo_engine)
     assert at.data_editor[0].editing_mode == "dynamic"
@@ -114,7 +87,7 @@ def test_editing_a_milestone_in_the_table_saves_it(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
     first = table_of(demo_engine).iloc[0]
-    at = open_page(app_as, MILESTONES)
+    at = open_page(app_as, MILESTONES, code=CODE)
     key = editor_key(demo_engine)
     edit(at, key, edited_rows={0: {"title": "Agree the case for change", "weight": 5}}).run()
     click(at, "Save changes")
@@ -132,7 +105,7 @@ def test_rows_can_be_added_and_deleted_through_the_editor(
 ) -> None:
     before = table_of(demo_engine)
     doomed = int(before["id"].iloc[0])  # also the milestone chosen below the table
-    at = open_page(app_as, MILESTONES)
+    at = open_page(app_as, MILESTONES, code=CODE)
     new = {
         "title": "Run drop-in sessions in libraries",
         "stage": "equip",
@@ -162,7 +135,7 @@ def test_bad_rows_are_all_listed_with_row_and_column_and_nothing_is_saved(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
     before = table_of(demo_engine)
-    at = open_page(app_as, MILESTONES)
+    at = open_page(app_as, MILESTONES, code=CODE)
     key = editor_key(demo_engine)
     draft = {0: {"title": "x" * 201}, 1: {"weight": 9}, 2: {"owner": "A fine change"}}
     edit(at, key, edited_rows=draft, added_rows=[{"title": "No stage or due date"}]).run()
@@ -183,7 +156,7 @@ def test_a_row_someone_else_saved_since_the_table_opened_is_refused_as_a_conflic
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
     first = table_of(demo_engine).iloc[0]
-    at = open_page(app_as, MILESTONES)
+    at = open_page(app_as, MILESTONES, code=CODE)
     with db.write_session(demo_engine, actor=OTHER) as session:
         milestones.update_milestone(
             session=session,
@@ -213,7 +186,7 @@ def test_filters_narrow_the_table_by_stage_status_owner_and_overdue(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
     everything = table_of(demo_engine)
-    at = open_page(app_as, MILESTONES)
+    at = open_page(app_as, MILESTONES, code=CODE)
 
     def shown() -> pd.DataFrame:
         assert not at.exception, at.exception
@@ -249,7 +222,7 @@ def test_an_edit_with_a_filter_on_changes_the_row_shown_and_fixes_the_filters(
 ) -> None:
     everything = table_of(demo_engine)
     launch = everything[everything["stage"] == "launch"].iloc[0]
-    at = open_page(app_as, MILESTONES)
+    at = open_page(app_as, MILESTONES, code=CODE)
     at.multiselect(key="milestones_stage_filter").select("launch").run()
     edit(at, editor_key(demo_engine), edited_rows={0: {"owner": "New owner"}}).run()
     assert at.multiselect(key="milestones_stage_filter").disabled
@@ -271,7 +244,7 @@ def test_staff_groups_and_stakeholders_of_one_milestone_are_saved(
         assert pid is not None
         group = next(iter(read.manage.staff_group_choices(session=session, programme_id=pid)))
         person = session.exec(select(Stakeholder.id).where(Stakeholder.programme_id == pid)).first()
-    at = open_page(app_as, MILESTONES)
+    at = open_page(app_as, MILESTONES, code=CODE)
     assert at.selectbox(key="milestones_focus").value == mid
     for box in at.selectbox:
         if box.key and box.key.startswith(f"milestones_impact_{mid}_"):

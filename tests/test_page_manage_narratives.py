@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -13,52 +12,21 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import SYSTEM
+from tests.manage_screen import ADA, MAYA, by_id, first_programme, open_page, texts
 from tests.screen import shown_all
 from tracker import db, read
-from tracker.access import load_viewer
 from tracker.models import (
     Narrative,
     NarrativeStatus,
     NarrativeUpdate,
 )
 from tracker.services import narratives, records
-from tracker.workspace import ProgrammeChoice, managed_programmes
 
 ROOT = Path(__file__).resolve().parents[1]
-MAYA = "maya.manager@demo.example"
-ADA = "ada.admin@demo.example"
 OTHER = "other@example.org"
 BARRIERS = "pages/manage_barriers.py"
 METRICS = "pages/manage_metrics.py"
 NARRATIVES = "pages/manage_narratives.py"
-NO_EDITS: dict[str, Any] = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
-
-
-def first_programme(engine: Engine, email: str = MAYA) -> ProgrammeChoice:
-    """The programme a Manage page opens on for this person (the first by title)."""
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-        assert viewer is not None
-        return managed_programmes(session=session, viewer=viewer)[0]
-
-
-def open_page(app_as: Callable[[str], AppTest], page: str, email: str = MAYA) -> AppTest:
-    at = app_as(email)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements: Any) -> list[str]:
-    return [element.value for element in elements]
-
-
-def by_id(engine: Engine, table: type[Any], record_id: int) -> Any:
-    with db.read_session(engine) as session:
-        record = session.get(table, record_id)
-        assert record is not None
-        session.expunge(record)
-        return record
 
 
 def narrative_rows(engine: Engine, programme_id: int) -> pd.DataFrame:

@@ -15,7 +15,19 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
-from tests.screen import shown_all
+from tests.manage_screen import (
+    ADA,
+    CODE,
+    DEV,
+    LENA,
+    MAYA,
+    SAM,
+    click,
+    errors,
+    open_page,
+    programme_row,
+    successes,
+)
 from tracker import db, read
 from tracker.models import (
     Organisation,
@@ -30,44 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME = "pages/manage_programme.py"
 STAGES = "pages/manage_stages.py"
 MILESTONES = "pages/manage_milestones.py"
-MAYA = "maya.manager@demo.example"  # manager, Northmoor County Council
-ADA = "ada.admin@demo.example"  # admin, every organisation
-DEV = "dev.district@demo.example"  # manager, Eastbrook District
-LENA = "lena.leader@demo.example"  # leadership
-SAM = "sam.staff@demo.example"  # staff
-CODE = "NCC-ASC-ONLINE"  # owned by the county, no partners
 OTHER = "someone.else@example.org"
 
 # demo_url and app_as come from tests/conftest.py.
-
-
-def open_page(app_as: Callable[[str], AppTest], page: str, email: str = MAYA) -> AppTest:
-    at = app_as(email)
-    at.switch_page(page)
-    at.query_params["programme"] = CODE
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    next(button for button in at.button if button.label == label).click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def errors(at: AppTest) -> str:
-    return " | ".join(shown_all(at.error))
-
-
-def successes(at: AppTest) -> str:
-    return " | ".join(success.value for success in at.success)
-
-
-def programme_row(engine: Engine, code: str = CODE) -> Programme:
-    with db.read_session(engine) as session:
-        found = session.exec(select(Programme).where(Programme.code == code)).one()
-        return found
 
 
 def organisation_id(engine: Engine, short_name: str) -> int:
@@ -104,7 +81,7 @@ def test_the_work_pages_stop_for_leadership_and_staff_even_when_run_directly(
 def test_a_manager_cannot_open_another_councils_programme_by_its_link(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    at = open_page(app_as, MILESTONES, DEV)  # the link names a county programme
+    at = open_page(app_as, MILESTONES, DEV, code=CODE)  # the link names a county programme
     assert "not yours to change" in at.warning[0].value
     shown = at.selectbox(key="manage_programme_choice").value
     assert shown != CODE
@@ -116,7 +93,7 @@ def test_a_manager_cannot_open_another_councils_programme_by_its_link(
 def test_programme_details_show_the_programme_for_managers_and_admins(
     app_as: Callable[[str], AppTest], demo_engine: Engine, email: str
 ) -> None:
-    at = open_page(app_as, PROGRAMME, email)
+    at = open_page(app_as, PROGRAMME, email, code=CODE)
     programme = programme_row(demo_engine)
     assert at.title[0].value == "Programme details"
     assert at.text_input(key=f"programme_title_{programme.id}").value == programme.title
@@ -132,7 +109,7 @@ def test_saving_programme_details_changes_the_programme_and_says_what_changed(
     pid = before.id
     district = organisation_id(demo_engine, "EDC")
     # Ada administers the county and the district, so she may pool the one with the other.
-    at = open_page(app_as, PROGRAMME, ADA)
+    at = open_page(app_as, PROGRAMME, ADA, code=CODE)
     at.text_input(key=f"programme_title_{pid}").input("Adult social care online")
     at.text_input(key=f"programme_sponsor_{pid}").input("Director of Adult Social Services")
     at.selectbox(key=f"programme_lawful_basis_{pid}").select("legitimate_interests")
@@ -159,7 +136,7 @@ def test_a_manager_pools_a_programme_only_with_organisations_they_act_for(
 ) -> None:
     pid = programme_row(demo_engine).id
     district = organisation_id(demo_engine, "EDC")
-    at = open_page(app_as, PROGRAMME)  # Maya: the county only
+    at = open_page(app_as, PROGRAMME, code=CODE)  # Maya: the county only
     assert district not in at.multiselect(key=f"programme_partners_{pid}").options
 
 
@@ -168,7 +145,7 @@ def test_the_owner_records_a_data_sharing_agreement_with_a_partner(
 ) -> None:
     pid = programme_row(demo_engine).id
     district = organisation_id(demo_engine, "EDC")
-    at = open_page(app_as, PROGRAMME, ADA)
+    at = open_page(app_as, PROGRAMME, ADA, code=CODE)
     at.multiselect(key=f"programme_partners_{pid}").select(district)
     at.multiselect(key=f"programme_sharing_{pid}").select(district)
     click(at, "Save programme details")
@@ -181,7 +158,7 @@ def test_a_target_end_before_the_start_is_refused_and_nothing_changes(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
     before = programme_row(demo_engine)
-    at = open_page(app_as, PROGRAMME)
+    at = open_page(app_as, PROGRAMME, code=CODE)
     at.text_input(key=f"programme_title_{before.id}").input("A title that must not be saved")
     early = before.start_date - dt.timedelta(days=1)
     at.date_input(key=f"programme_target_end_date_{before.id}").set_value(early)
@@ -204,7 +181,7 @@ def test_programme_details_saved_by_someone_else_meanwhile_are_kept_and_the_draf
 ) -> None:
     before = programme_row(demo_engine)
     assert before.id is not None
-    at = open_page(app_as, PROGRAMME)
+    at = open_page(app_as, PROGRAMME, code=CODE)
     with db.write_session(demo_engine, actor=OTHER) as session:
         programmes.update_programme(
             session=session,
@@ -228,7 +205,7 @@ def test_programme_details_saved_by_someone_else_meanwhile_are_kept_and_the_draf
 def test_creating_a_programme_makes_its_six_stages_and_opens_it(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    at = open_page(app_as, PROGRAMME)
+    at = open_page(app_as, PROGRAMME, code=CODE)
     at.text_input(key="programme_new_code").input("ncc-libraries")
     at.text_input(key="programme_new_title").input("Libraries self-service")
     click(at, "Create programme")
@@ -252,7 +229,7 @@ def test_a_new_programme_with_a_code_in_use_is_refused(
 ) -> None:
     with db.read_session(demo_engine) as session:
         count = len(session.exec(select(Programme.id)).all())
-    at = open_page(app_as, PROGRAMME)
+    at = open_page(app_as, PROGRAMME, code=CODE)
     at.text_input(key="programme_new_code").input(CODE)
     at.text_input(key="programme_new_title").input("A second programme with the same code")
     click(at, "Create programme")

@@ -8,16 +8,23 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import SYSTEM
-from tests.screen import shown_all
+from tests.manage_screen import (
+    ADA,
+    CODE,
+    MAYA,
+    click,
+    errors,
+    open_page,
+    programme_row,
+    successes,
+)
 from tracker import db, read
 from tracker.models import (
     ExitCriterion,
     ExitCriterionUpdate,
-    Programme,
     StageRecord,
     StageRecordUpdate,
 )
@@ -28,44 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME = "pages/manage_programme.py"
 STAGES = "pages/manage_stages.py"
 MILESTONES = "pages/manage_milestones.py"
-MAYA = "maya.manager@demo.example"  # manager, Northmoor County Council
-ADA = "ada.admin@demo.example"  # admin, every organisation
-DEV = "dev.district@demo.example"  # manager, Eastbrook District
-LENA = "lena.leader@demo.example"  # leadership
-SAM = "sam.staff@demo.example"  # staff
-CODE = "NCC-ASC-ONLINE"  # owned by the county, no partners
 OTHER = "someone.else@example.org"
 
 # demo_url and app_as come from tests/conftest.py.
-
-
-def open_page(app_as: Callable[[str], AppTest], page: str, email: str = MAYA) -> AppTest:
-    at = app_as(email)
-    at.switch_page(page)
-    at.query_params["programme"] = CODE
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    next(button for button in at.button if button.label == label).click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def errors(at: AppTest) -> str:
-    return " | ".join(shown_all(at.error))
-
-
-def successes(at: AppTest) -> str:
-    return " | ".join(success.value for success in at.success)
-
-
-def programme_row(engine: Engine, code: str = CODE) -> Programme:
-    with db.read_session(engine) as session:
-        found = session.exec(select(Programme).where(Programme.code == code)).one()
-        return found
 
 
 def stage_row(engine: Engine, stage: str = "vision") -> StageRecord:
@@ -84,7 +56,7 @@ def criteria_of(engine: Engine, record_id: int) -> list[ExitCriterion]:
 def test_stages_show_all_six_in_order_and_the_chosen_stages_record(
     app_as: Callable[[str], AppTest], demo_engine: Engine, email: str
 ) -> None:
-    at = open_page(app_as, STAGES, email)
+    at = open_page(app_as, STAGES, email, code=CODE)
     overview = at.dataframe[0].value
     assert list(overview["Stage"].str[:2]) == ["1.", "2.", "3.", "4.", "5.", "6."]
     vision = stage_row(demo_engine)
@@ -105,7 +77,7 @@ def test_saving_a_stage_narrative_and_dates_shows_a_safe_preview(
 ) -> None:
     before = stage_row(demo_engine)
     rid = before.id
-    at = open_page(app_as, STAGES)
+    at = open_page(app_as, STAGES, code=CODE)
     story = "**Agreed** by the sponsor. <script>alert(1)</script> [x](javascript:alert(1))"
     at.text_area(key=f"stages_narrative_{rid}").input(story)
     assert before.planned_start is not None
@@ -129,7 +101,7 @@ def test_a_stage_ending_before_it_starts_is_refused_and_nothing_changes(
 ) -> None:
     before = stage_row(demo_engine)
     assert before.actual_start is not None
-    at = open_page(app_as, STAGES)
+    at = open_page(app_as, STAGES, code=CODE)
     at.date_input(key=f"stages_actual_end_{before.id}").set_value(
         before.actual_start - dt.timedelta(days=1)
     )
@@ -145,7 +117,7 @@ def test_a_stage_saved_by_someone_else_meanwhile_is_kept_and_the_draft_stays(
 ) -> None:
     before = stage_row(demo_engine)
     assert before.id is not None
-    at = open_page(app_as, STAGES)
+    at = open_page(app_as, STAGES, code=CODE)
     with db.write_session(demo_engine, actor=OTHER) as session:
         programmes.update_stage_record(
             session=session,
@@ -169,7 +141,7 @@ def test_exit_criteria_can_be_ticked_deleted_and_added(
     record = stage_row(demo_engine)
     assert record.id is not None
     first, second, third = criteria_of(demo_engine, record.id)
-    at = open_page(app_as, STAGES)
+    at = open_page(app_as, STAGES, code=CODE)
     box = at.checkbox(key=f"stages_met_{first.id}")
     box.uncheck() if first.met else box.check()
     at.multiselect(key=f"stages_delete_{record.id}").select(second.id)
@@ -196,7 +168,7 @@ def test_an_exit_criterion_too_short_is_refused(
     record = stage_row(demo_engine)
     assert record.id is not None
     count = len(criteria_of(demo_engine, record.id))
-    at = open_page(app_as, STAGES)
+    at = open_page(app_as, STAGES, code=CODE)
     at.text_input(key=f"stages_new_{record.id}").input("ok")
     click(at, "Add criterion")
     assert "Exit criterion: must be at least 3 characters" in errors(at)
@@ -211,7 +183,7 @@ def test_ticking_a_criterion_someone_else_changed_meanwhile_is_refused(
     assert record.id is not None
     first = criteria_of(demo_engine, record.id)[0]
     assert first.id is not None
-    at = open_page(app_as, STAGES)
+    at = open_page(app_as, STAGES, code=CODE)
     with db.write_session(demo_engine, actor=OTHER) as session:
         programmes.update_exit_criterion(
             session=session,

@@ -16,9 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import sign_in
 from tests.factories import SYSTEM
+from tests.manage_screen import ADA, LENA, MAYA, SAM, click, first_programme, open_page
 from tests.screen import shown_all
 from tracker import clock, db, figures, read
-from tracker.access import load_viewer
 from tracker.models import (
     NOTES_WARNING,
     Assessment,
@@ -31,37 +31,10 @@ from tracker.models.people import (
     StakeholderUpdate,
 )
 from tracker.services import records, stakeholders
-from tracker.workspace import managed_programmes
 
 ROOT = Path(__file__).resolve().parents[1]
 STAKEHOLDERS = "pages/manage_stakeholders.py"
-MAYA = "maya.manager@demo.example"
-ADA = "ada.admin@demo.example"
-LENA = "lena.leader@demo.example"
-SAM = "sam.staff@demo.example"
 OTHER = "other@example.org"
-
-
-def _programme_id(engine: Engine, email: str = MAYA) -> int:
-    """The programme the Manage pages open first for this user."""
-    with db.read_session(engine) as session:
-        viewer = load_viewer(session, email=email)
-        assert viewer is not None
-        return managed_programmes(session=session, viewer=viewer)[0].programme_id
-
-
-def _open(app_as: Callable[[str], AppTest], page: str, email: str = MAYA) -> AppTest:
-    at = app_as(email)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _click(at: AppTest, label: str) -> AppTest:
-    next(button for button in at.button if button.label == label).click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _stakeholders(engine: Engine, programme_id: int) -> dict[str, Stakeholder]:
@@ -93,8 +66,8 @@ def _success(at: AppTest) -> str:
 def test_stakeholders_page_shows_the_register_with_stance_words_and_quadrants(
     app_as: Callable[[str], AppTest], demo_engine: Engine, email: str
 ) -> None:
-    at = _open(app_as, STAKEHOLDERS, email)
-    expected = _register(demo_engine, _programme_id(demo_engine, email))
+    at = open_page(app_as, STAKEHOLDERS, email)
+    expected = _register(demo_engine, first_programme(demo_engine, email).programme_id)
     shown = at.data_editor[0].value
     assert list(shown["name"]) == list(expected["name"])
     for _, row in shown.iterrows():
@@ -111,8 +84,8 @@ def test_stakeholders_page_shows_the_register_with_stance_words_and_quadrants(
 def test_editing_the_register_adds_changes_and_deletes_stakeholders_in_one_save(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
-    at = _open(app_as, STAKEHOLDERS)
+    pid = first_programme(demo_engine).programme_id
+    at = open_page(app_as, STAKEHOLDERS)
     before = _register(demo_engine, pid)
     first, third = before.iloc[0], before.iloc[2]
     at.session_state[f"stakeholders_register_editor_{pid}"] = {
@@ -120,7 +93,7 @@ def test_editing_the_register_adds_changes_and_deletes_stakeholders_in_one_save(
         "added_rows": [{"name": "Nadia Brook", "influence": 2, "interest": 4}],
         "deleted_rows": [2],
     }
-    _click(at, "Save the register")
+    click(at, "Save the register")
 
     assert "Saved the register: 1 added, 1 changed, 1 deleted." in _success(at)
     after = _stakeholders(demo_engine, pid)
@@ -150,15 +123,15 @@ def test_editing_the_register_adds_changes_and_deletes_stakeholders_in_one_save(
 def test_the_register_refuses_a_bad_value_and_saves_nothing_at_all(
     app_as: Callable[[str], AppTest], demo_engine: Engine, edit: dict[str, Any], message: str
 ) -> None:
-    pid = _programme_id(demo_engine)
-    at = _open(app_as, STAKEHOLDERS)
+    pid = first_programme(demo_engine).programme_id
+    at = open_page(app_as, STAKEHOLDERS)
     before = _register(demo_engine, pid)
     at.session_state[f"stakeholders_register_editor_{pid}"] = {
         "edited_rows": {0: {"role": "A fine change"}, 1: edit},
         "added_rows": [],
         "deleted_rows": [],
     }
-    _click(at, "Save the register")
+    click(at, "Save the register")
 
     assert "Nothing was saved: 1 row needs correcting first." in _errors(at)
     assert message in _errors(at)
@@ -169,8 +142,8 @@ def test_the_register_refuses_a_bad_value_and_saves_nothing_at_all(
 def test_the_register_refuses_a_row_someone_else_saved_after_it_was_opened(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
-    at = _open(app_as, STAKEHOLDERS)
+    pid = first_programme(demo_engine).programme_id
+    at = open_page(app_as, STAKEHOLDERS)
     row = _register(demo_engine, pid).iloc[0]
     with db.write_session(demo_engine, actor=OTHER) as session:
         stakeholders.update_stakeholder(
@@ -186,7 +159,7 @@ def test_the_register_refuses_a_row_someone_else_saved_after_it_was_opened(
         "added_rows": [],
         "deleted_rows": [],
     }
-    _click(at, "Save the register")
+    click(at, "Save the register")
 
     assert "Someone else saved this stakeholder after you opened it" in _errors(at)
     assert _stakeholders(demo_engine, pid)[row["name"]].role == "Their role"
@@ -195,14 +168,14 @@ def test_the_register_refuses_a_row_someone_else_saved_after_it_was_opened(
 def test_recording_an_assessment_changes_the_current_stance_shown_on_the_page(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
-    at = _open(app_as, STAKEHOLDERS)
+    pid = first_programme(demo_engine).programme_id
+    at = open_page(app_as, STAKEHOLDERS)
     person = _register(demo_engine, pid).iloc[0]
     new_stance = -2 if person["stance"] != -2 else 2
     sid = int(person["id"])
     at.select_slider(key=f"stakeholders_assess_stance_{sid}").set_value(new_stance)
     at.selectbox(key=f"stakeholders_assess_desire_{sid}").set_value(2)
-    _click(at, "Record the assessment")
+    click(at, "Record the assessment")
 
     words = {-2: "Active resistor (-2)", 2: "Champion (+2)"}[new_stance]
     assert f"Saved the assessment of {person['name']}" in _success(at)
@@ -218,8 +191,8 @@ def test_recording_an_assessment_changes_the_current_stance_shown_on_the_page(
 def test_an_assessment_dated_in_the_future_is_refused_and_nothing_is_written(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
-    at = _open(app_as, STAKEHOLDERS)
+    pid = first_programme(demo_engine).programme_id
+    at = open_page(app_as, STAKEHOLDERS)
     sid = int(_register(demo_engine, pid).iloc[0]["id"])
     with db.read_session(demo_engine) as session:
         before = len(
@@ -227,7 +200,7 @@ def test_an_assessment_dated_in_the_future_is_refused_and_nothing_is_written(
         )
     tomorrow = clock.today() + dt.timedelta(days=1)
     at.date_input(key=f"stakeholders_assess_assessed_on_{sid}").set_value(tomorrow)
-    _click(at, "Record the assessment")
+    click(at, "Record the assessment")
 
     assert "Date: an assessment cannot be dated in the future" in _errors(at)
     with db.read_session(demo_engine) as session:
@@ -241,12 +214,12 @@ def test_an_assessment_dated_in_the_future_is_refused_and_nothing_is_written(
 def test_notes_are_saved_and_a_stale_save_is_refused_keeping_the_draft(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
-    at = _open(app_as, STAKEHOLDERS)
+    pid = first_programme(demo_engine).programme_id
+    at = open_page(app_as, STAKEHOLDERS)
     person = _register(demo_engine, pid).iloc[0]
     sid, key = int(person["id"]), f"stakeholders_notes_{int(person['id'])}"
     at.text_area(key=key).input("Prefers a short written brief before meetings.")
-    _click(at, "Save the notes")
+    click(at, "Save the notes")
     assert f"Saved the notes about {person['name']}." in _success(at)
     saved = _stakeholders(demo_engine, pid)[person["name"]]
     assert saved.notes == "Prefers a short written brief before meetings."
@@ -261,30 +234,30 @@ def test_notes_are_saved_and_a_stale_save_is_refused_keeping_the_draft(
             ),
         )
     at.text_area(key=key).input("My draft notes.")
-    _click(at, "Save the notes")
+    click(at, "Save the notes")
 
     assert "Someone else saved this stakeholder after you opened it" in _errors(at)
     assert _stakeholders(demo_engine, pid)[person["name"]].notes == "Their notes."
     assert at.text_area(key=key).value == "My draft notes."
     at.button(key=f"stakeholders_notes_reload_{sid}").click().run()
     assert at.text_area(key=key).value == "Their notes."
-    _click(at, "Save the notes")
+    click(at, "Save the notes")
     assert "Saved the notes" in _success(at)
 
 
 def test_notes_can_be_saved_after_recording_an_assessment_without_a_false_conflict(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
-    at = _open(app_as, STAKEHOLDERS)
+    pid = first_programme(demo_engine).programme_id
+    at = open_page(app_as, STAKEHOLDERS)
     person = _register(demo_engine, pid).iloc[0]
     sid = int(person["id"])
     at.select_slider(key=f"stakeholders_assess_stance_{sid}").set_value(
         -1 if person["stance"] != -1 else 1
     )
-    _click(at, "Record the assessment")
+    click(at, "Record the assessment")
     at.text_area(key=f"stakeholders_notes_{sid}").input("Noted after the assessment.")
-    _click(at, "Save the notes")
+    click(at, "Save the notes")
 
     assert not _errors(at)
     assert _stakeholders(demo_engine, pid)[person["name"]].notes == "Noted after the assessment."
@@ -293,8 +266,8 @@ def test_notes_can_be_saved_after_recording_an_assessment_without_a_false_confli
 def test_influence_links_can_be_added_changed_and_deleted(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    pid = _programme_id(demo_engine)
-    at = _open(app_as, STAKEHOLDERS)
+    pid = first_programme(demo_engine).programme_id
+    at = open_page(app_as, STAKEHOLDERS)
     register = _register(demo_engine, pid)
     sid = int(register.iloc[0]["id"])
     with db.read_session(demo_engine) as session:
@@ -306,7 +279,7 @@ def test_influence_links_can_be_added_changed_and_deleted(
     other = next(int(i) for i in register["id"] if int(i) != sid and int(i) not in linked)
     at.selectbox(key=f"stakeholders_link_other_{sid}").set_value(other)
     at.select_slider(key=f"stakeholders_link_strength_{sid}").set_value(3)
-    _click(at, "Add the link")
+    click(at, "Add the link")
 
     assert "Added a link between" in _success(at)
     with db.read_session(demo_engine) as session:
@@ -325,7 +298,7 @@ def test_influence_links_can_be_added_changed_and_deleted(
         "added_rows": [],
         "deleted_rows": [],
     }
-    _click(at, "Save link changes")
+    click(at, "Save link changes")
     with db.read_session(demo_engine) as session:
         assert session.get(InfluenceLink, link.id).strength == 1  # type: ignore[union-attr]
 
@@ -334,7 +307,7 @@ def test_influence_links_can_be_added_changed_and_deleted(
         "added_rows": [],
         "deleted_rows": [position],
     }
-    _click(at, "Save link changes")
+    click(at, "Save link changes")
     assert "1 deleted" in _success(at)
     with db.read_session(demo_engine) as session:
         assert session.get(InfluenceLink, link.id) is None
@@ -343,10 +316,10 @@ def test_influence_links_can_be_added_changed_and_deleted(
 def test_adding_a_link_without_choosing_the_other_stakeholder_is_refused(
     app_as: Callable[[str], AppTest], demo_engine: Engine
 ) -> None:
-    at = _open(app_as, STAKEHOLDERS)
+    at = open_page(app_as, STAKEHOLDERS)
     with db.read_session(demo_engine) as session:
         before = len(session.exec(select(InfluenceLink)).all())
-    _click(at, "Add the link")
+    click(at, "Add the link")
     assert "Other stakeholder: choose the other stakeholder" in _errors(at)
     with db.read_session(demo_engine) as session:
         assert len(session.exec(select(InfluenceLink)).all()) == before
