@@ -107,10 +107,10 @@ def listing(
 
 
 def may_see_people(viewer: Viewer, programme_id: int) -> bool:
-    """Whether the viewer may see the programme's stakeholders (tracker.permissions decides)."""
+    """Whether the viewer may see the programme's stakeholders (permissions.may_see_names, the
+    rule the reads of people follow)."""
     with db.read_session(common.get_engine()) as session:
-        scope = permissions.programme_scope(session, programme_id)
-    return permissions.allowed(viewer, permissions.Action.stakeholder_read, scope)
+        return permissions.may_see_names(session, viewer, programme_id)
 
 
 def require_people(viewer: Viewer, programme_id: int) -> None:

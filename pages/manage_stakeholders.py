@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from pages import _common as common
 from pages import _manage as manage
+from pages import _manage_tables as tables
 from pages import _people as people_pages
 from pages._people import done, stand_on
 from tracker import read, words
@@ -31,15 +32,9 @@ LABELS = {"staff_group_id": "Staff group", "assessed_on": "Date", "other": "Othe
 LABELS |= {"from_stakeholder_id": "Other stakeholder", "to_stakeholder_id": "Other stakeholder"}
 
 
-def stance_words(value: int) -> str:
-    """E.g. "Passive resistor (-1)": the word first, so the number is never the only signal."""
-    return f"{Stance(value).label} ({value:+d})" if value else "Neutral (0)"
-
-
 def fresh_unless_edited(record_key: str, editor_key: str) -> None:
     """While an editor holds no unsaved edits, it shows the database as it is now."""
-    edits = st.session_state.get(editor_key) or {}
-    if not any(edits.get(part) for part in ("edited_rows", "added_rows", "deleted_rows")):
+    if not tables.pending(editor_key):
         manage.forget(record_key)
 
 
@@ -71,7 +66,7 @@ limit = {f: max_length(StakeholderBase, f) for f in ("name", "role", "relationsh
 with st.form(f"stakeholders_register_form_{pid}"):
     st.data_editor(
         table.assign(
-            current=table["stance"].map(stance_words),
+            current=table["stance"].map(words.stance_choice),
             assessed=table["assessed_on"].map(words.date_text),
         ),
         key=editor_key,
@@ -87,7 +82,7 @@ with st.form(f"stakeholders_register_form_{pid}"):
             "influence": config.NumberColumn("Influence", help="Power over the change, 1 to 5."),
             "interest": config.NumberColumn("Interest", help="How much it concerns them, 1 to 5."),
             "desired_stance": config.SelectboxColumn(
-                "Desired stance", options=STANCES, format_func=stance_words
+                "Desired stance", options=STANCES, format_func=words.stance_choice
             ),
             "relationship_owner": config.TextColumn(
                 "Relationship owner", max_chars=limit["relationship_owner"]
@@ -127,8 +122,8 @@ assessments_tab, notes_tab, links_tab = st.tabs(["Assessments", "Notes", "Influe
 
 with assessments_tab:
     st.markdown(
-        f"Current stance of **{name}**: **{stance_words(person.stance)}**. The current stance "
-        "is always that of the latest assessment: record a new one when it changes."
+        f"Current stance of **{name}**: **{words.stance_choice(person.stance)}**. The current "
+        "stance is always that of the latest assessment: record a new one when it changes."
     )
     keys = {f: f"stakeholders_assess_{f}_{sid}" for f in ("assessed_on", "stance", *SCORED)}
     for field, key in keys.items():
@@ -138,7 +133,7 @@ with assessments_tab:
         left.date_input(
             "Date", key=keys["assessed_on"], format="DD/MM/YYYY", help="Not in the future."
         )
-        right.select_slider("Stance", STANCES, format_func=stance_words, key=keys["stance"])
+        right.select_slider("Stance", STANCES, format_func=words.stance_choice, key=keys["stance"])
         st.caption("Optional scores from 1 (low) to 5 (high), including ADKAR.")
         for column, field in zip(st.columns(len(SCORED)), SCORED, strict=True):
             column.selectbox(field.capitalize(), SCORES, format_func=SCORES.get, key=keys[field])
@@ -159,7 +154,7 @@ with assessments_tab:
     st.dataframe(
         history.assign(
             assessed_on=history["assessed_on"].map(words.date_text),
-            stance=history["stance"].map(stance_words),
+            stance=history["stance"].map(words.stance_choice),
         ).drop(columns="stance_label"),
         column_config={"assessed_on": "Date", "assessed_by": "Assessed by"}
         | {field: field.capitalize() for field in ("stance", *SCORED)},

@@ -84,3 +84,11 @@ def test_stage_labels_and_headings() -> None:
 def test_a_stored_key_in_words() -> None:
     assert words.key_words("legal_basis") == "Legal basis"
     assert words.key_words("in_progress") == "In progress"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(-2, "Active resistor (-2)"), (0, "Neutral (0)"), (2, "Champion (+2)")],
+)
+def test_a_stance_on_the_scale_reads_word_first_then_its_number(value: int, expected: str) -> None:
+    assert words.stance_choice(value) == expected

@@ -107,6 +107,12 @@ def nearest_stance(value: float) -> Stance:
     return Stance(max(-2, min(2, round(value))))
 
 
+def stance_choice(value: int) -> str:
+    """One stance on the scale, the word first so the number is never the only signal: e.g.
+    "Passive resistor (-1)", "Neutral (0)"."""
+    return f"{Stance(value).label} ({value:+d})" if value else "Neutral (0)"
+
+
 def stance_number(value: float | None) -> str:
     """A stance index with its sign, e.g. "+0.40"; "None yet" when nobody is assessed."""
     return "None yet" if is_missing(value) else f"{float(value or 0):+.2f}"
