@@ -409,6 +409,10 @@ def test_no_page_acts_as_the_installation() -> None:
     for path in [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))]:
         text = path.read_text(encoding="utf-8")
         assert "system_viewer" not in text and "system=True" not in text, path.name
+        # Nor reads the installation's whole list of users or organisations, which take no
+        # viewer and serve the `tracker` command run on the server.
+        for whole in ("user_accounts", "user_account(", "installation_organisations"):
+            assert whole not in text, f"{path.name} reads {whole} (the command line's read)"
 
 
 def test_only_an_admin_of_every_organisation_changes_an_installation_setting(
