@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from tests import factories
-from tests.factories import ACTOR, SYSTEM
+from tests.factories import SYSTEM
+from tests.read_builders import TODAY, write
 from tracker import access, clock, db, read, words
 from tracker.figures import month_start
 from tracker.models import (
@@ -38,12 +39,7 @@ from tracker.seed.demo import DEMO_USERS
 from tracker.services import metrics, milestones, narratives, programmes, records
 from tracker.stages import STAGES
 
-TODAY = date(2026, 6, 15)
 _emails = itertools.count(1)
-
-
-def write(engine: Engine) -> Any:
-    return db.write_session(engine, actor=ACTOR)
 
 
 def viewer_for(
